@@ -1,0 +1,264 @@
+"""Recording the graph, ordering it, and walking it backwards.
+
+The only global state is `value._state`: whether operations record a graph
+(switched off by `no_grad`) and which scope new nodes belong to (set by
+`scope`, which nn modules use so drawings can group a neuron's nodes).
+Both context managers restore what they found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from autograd.value import Value, _state, as_data, shape_of
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block operations record no graph: results are leaves."""
+    previous = _state.enabled
+    _state.enabled = False
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _state.enabled
+
+
+class Scope:
+    """A label for the nodes made inside a `scope(...)` block, such as one neuron's forward."""
+
+    __slots__ = ("attrs", "label", "owner", "parent")
+
+    def __init__(self, label: str, parent: Scope | None, owner: Any = None, **attrs: Any):
+        self.label = label
+        self.parent = parent
+        self.owner = owner
+        self.attrs = attrs
+
+    def path(self) -> list[Scope]:
+        """This scope and its ancestors, outermost first."""
+        chain: list[Scope] = []
+        s: Scope | None = self
+        while s is not None:
+            chain.append(s)
+            s = s.parent
+        return chain[::-1]
+
+    def __repr__(self) -> str:
+        return f"Scope({self.label!r})"
+
+
+@contextmanager
+def scope(label: str, owner: Any = None, **attrs: Any) -> Iterator[Scope]:
+    """Nodes made inside this block remember this scope (drawings cluster them by it)."""
+    previous = _state.scope
+    current = Scope(label, previous, owner, **attrs)
+    _state.scope = current
+    try:
+        yield current
+    finally:
+        _state.scope = previous
+
+
+# ---------------------------------------------------------------------------
+# The backward pass.
+# ---------------------------------------------------------------------------
+
+_EXIT = object()
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every Value `root` depends on, inputs before the nodes made from them (no recursion)."""
+    order: list[Value] = []
+    done: set[Value] = set()
+    stack: list[Any] = [root]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node = pop()
+        if node is _EXIT:
+            order.append(pop())
+            continue
+        if node in done:
+            continue
+        done.add(node)
+        push(node)
+        push(_EXIT)
+        for p in node._prev:
+            if type(p) is Value and p not in done:
+                push(p)
+    return order
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Σ g over the axes that broadcasting added or stretched, so that g has `shape`."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _seed(root: Value, gradient: Any) -> Any:
+    shape = root.shape
+    if gradient is None:
+        if shape:
+            raise ValueError(
+                f"backward() on a Value of shape {shape} needs `gradient` "
+                "(the seed ∂L/∂output, same shape); only a scalar output can omit it"
+            )
+        d = root.data
+        return 1.0 if type(d) is float else d.dtype.type(1.0)
+    seed = gradient.data if isinstance(gradient, Value) else as_data(gradient)
+    if shape_of(seed) != shape:
+        raise ValueError(
+            f"backward(): gradient has shape {shape_of(seed)} but the output has shape {shape}"
+        )
+    if type(seed) is not float and root.dtype != seed.dtype:
+        seed = np.asarray(seed, dtype=root.dtype)
+        seed = seed if seed.ndim else seed[()]
+    return seed
+
+
+def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> None:
+    """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh."""
+    seed = _seed(root, gradient)
+    order = topological_order(root)
+    for node in order:
+        if node._op is not None:
+            node._grad = None
+    if create_graph:
+        _backprop_graph(order, root, Value(seed, None, None, ()))
+    else:
+        _accumulate(root, seed)
+        _backprop(order)
+
+
+def _accumulate(p: Value, g: Any) -> None:
+    """Add g into p's gradient, reduced to p's shape and dtype."""
+    d = p.data
+    if type(d) is float:
+        if type(g) is not float:
+            g = float(np.sum(g))
+    elif type(g) is float or g.shape != d.shape:
+        g = unbroadcast(np.asarray(g, dtype=d.dtype), d.shape)
+        if not g.ndim:
+            g = g[()]
+    elif g.dtype != d.dtype:
+        g = g.astype(d.dtype)
+    old = p._grad
+    p._grad = g if old is None else old + g
+
+
+def _backprop(order: list[Value]) -> None:
+    """The fast walk: raw floats and arrays, no graph recorded."""
+    for node in reversed(order):
+        op = node._op
+        g = node._grad
+        if op is None or g is None:
+            continue
+        prev = node._prev
+        vjps = op.grads
+        if len(prev) == 2:
+            a, b = prev
+            ta = type(a) is Value
+            tb = type(b) is Value
+            ad = a.data if ta else a
+            bd = b.data if tb else b
+            if ta:
+                _accumulate(a, vjps[0](g, node.data, ad, bd))
+            if tb:
+                _accumulate(b, vjps[1](g, node.data, ad, bd))
+        elif len(prev) == 1:
+            a = prev[0]
+            if type(a) is Value:
+                _accumulate(a, vjps[0](g, node.data, a.data))
+        else:
+            datas = [p.data if type(p) is Value else p for p in prev]
+            for i, vjp in enumerate(vjps):
+                p = prev[i]
+                if type(p) is Value:
+                    _accumulate(p, vjp(g, node.data, *datas))
+
+
+def _accumulate_value(p: Value, g: Value) -> None:
+    """Add g (a Value) into p's gradient, recording the graph of that sum."""
+    shape = p.shape
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+    old = p._grad
+    p._grad = g if old is None else old + g
+
+
+def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
+    """The walk for higher derivatives: every gradient is a Value with a graph of its own."""
+    with _enabled():
+        _accumulate_value(root, seed)
+        for node in reversed(order):
+            op = node._op
+            g = node._grad
+            if op is None or g is None:
+                continue
+            if not isinstance(g, Value):
+                g = Value(g, None, None, ())
+            prev = node._prev
+            for i, vjp in enumerate(op.grads):
+                p = prev[i]
+                if type(p) is Value:
+                    _accumulate_value(p, vjp(g, node, *prev))
+
+
+@contextmanager
+def _enabled() -> Iterator[None]:
+    previous = _state.enabled
+    _state.enabled = True
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def gradients(
+    output: Value,
+    wrt: Sequence[Value],
+    gradient: Any = None,
+    create_graph: bool = False,
+) -> list[Any]:
+    """∂output/∂w for each w in `wrt`, without touching any leaf's `.grad`.
+
+    A w the output does not depend on gets zeros. With `create_graph=True` the
+    results are Values that can be differentiated again.
+    """
+    order = topological_order(output)
+    leaves = [n for n in order if n._op is None]
+    saved = [n._grad for n in leaves]
+    for n in leaves:
+        n._grad = None
+    try:
+        backward(output, gradient, create_graph)
+        result = []
+        for w in wrt:
+            g = w._grad
+            if g is None:
+                g = w.grad  # zeros: the output does not depend on w
+                if create_graph:
+                    g = Value(g, None, None, ())
+            result.append(g)
+    finally:
+        for n, s in zip(leaves, saved, strict=True):
+            n._grad = s
+    return result

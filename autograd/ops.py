@@ -1,0 +1,420 @@
+"""The primitives: each one's forward, and beside it the gradient for each input.
+
+Every vjp (vector-Jacobian product) has the signature `(g, out, *inputs)` and
+returns g · ∂out/∂input. It is written only with operations that work both on
+raw data and on Values, so the same line serves the fast backward pass and the
+differentiable one used for higher derivatives. Everything not defined here is
+a composition of these primitives and has no backward of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd.value import Data, Primitive, Value, _apply1, _apply2, shape_of
+
+# ---------------------------------------------------------------------------
+# Raw maths on floats and arrays. Scalars use `math`, which is faster than
+# numpy for one number; where `math` raises, the answer is numpy's (inf, nan).
+# ---------------------------------------------------------------------------
+
+
+def _exp(x: Data) -> Data:
+    if type(x) is float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+    with np.errstate(over="ignore"):
+        return np.exp(x)
+
+
+def _log(x: Data) -> Data:
+    if type(x) is float:
+        if x > 0.0:
+            return math.log(x)
+        return -math.inf if x == 0.0 else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+def _sigmoid(x: Data) -> Data:
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    # 1/(1+e^-x) is accurate for every x; for x < -709 e^-x overflows to inf and σ to 0.
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softplus(x: Data) -> Data:
+    if type(x) is float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _tanh(x: Data) -> Data:
+    return math.tanh(x) if type(x) is float else np.tanh(x)
+
+
+def _power(a: Data, b: Data) -> Data:
+    if type(a) is float and type(b) is float:
+        try:
+            return math.pow(a, b)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            pass
+    with np.errstate(all="ignore"):
+        return np.power(a, b)
+
+
+def _divide(a: Data, b: Data) -> Data:
+    if type(a) is float and type(b) is float and b != 0.0:
+        return a / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(a, b)
+
+
+def _raw(x: Any) -> Data:
+    return x.data if isinstance(x, Value) else x
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, Value) else shape_of(x)
+
+
+# ---------------------------------------------------------------------------
+# Functions that take Values or raw data. On Values they record the graph;
+# on raw data they just compute. The vjps below are written with them.
+# ---------------------------------------------------------------------------
+
+
+def exp(x: Any) -> Any:
+    """e^x."""
+    return _apply1(Exp, x) if isinstance(x, Value) else _exp(x)
+
+
+def log(x: Any) -> Any:
+    """ln x (−inf at 0, nan below)."""
+    return _apply1(Log, x) if isinstance(x, Value) else _log(x)
+
+
+def tanh(x: Any) -> Any:
+    """tanh x."""
+    return _apply1(Tanh, x) if isinstance(x, Value) else _tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """σ(x) = 1 / (1 + e^-x); σ'(x) = σ(x)(1 − σ(x))."""
+    return _apply1(Sigmoid, x) if isinstance(x, Value) else _sigmoid(x)
+
+
+def relu(x: Any) -> Any:
+    """max(x, 0)."""
+    return _apply1(ReLU, x) if isinstance(x, Value) else _relu(x)
+
+
+def softplus(x: Any) -> Any:
+    """ln(1 + e^x); its derivative is σ(x)."""
+    return _apply1(Softplus, x) if isinstance(x, Value) else _softplus(x)
+
+
+def power(a: Any, b: Any) -> Any:
+    """a^b."""
+    if isinstance(b, Value):
+        return _apply2(Pow, a, b)
+    if isinstance(a, Value):
+        return _apply2(PowerOf, a, b)
+    return _power(a, b)
+
+
+def divide(a: Any, b: Any) -> Any:
+    """a / b (±inf where b is 0)."""
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a * power(b, -1.0)
+    return _divide(a, b)
+
+
+def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """x with a new shape."""
+    if isinstance(x, Value):
+        return Reshape.apply(x, shape)
+    return x if type(x) is float and shape == () else np.reshape(x, shape)
+
+
+def transpose(x: Any, axes: tuple[int, ...] | None = None) -> Any:
+    """x with its axes permuted (reversed when axes is None)."""
+    return Transpose.apply(x, axes) if isinstance(x, Value) else np.transpose(x, axes)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x repeated along new or length-1 axes to fill `shape`."""
+    return BroadcastTo.apply(x, shape) if isinstance(x, Value) else _broadcast(x, shape)
+
+
+def _relu(x: Data) -> Data:
+    if type(x) is float:
+        return x if x > 0.0 else 0.0
+    return np.maximum(x, 0.0)
+
+
+def _step(x: Any) -> Data:
+    """1 where x > 0, else 0: relu's slope, a constant even when x is a Value."""
+    x = _raw(x)
+    if type(x) is float:
+        return 1.0 if x > 0.0 else 0.0
+    return (x > 0).astype(x.dtype)
+
+
+def _broadcast(x: Data, shape: tuple[int, ...]) -> Data:
+    if shape_of(x) == shape:
+        return x
+    return np.array(np.broadcast_to(x, shape))  # a writable copy, never a view
+
+
+# ---------------------------------------------------------------------------
+# Elementwise primitives.
+# ---------------------------------------------------------------------------
+
+
+class Add(Primitive):
+    """a + b; ∂/∂a = 1, ∂/∂b = 1."""
+
+    forward = staticmethod(lambda a, b: a + b)
+    grads = (
+        lambda g, out, a, b: g,
+        lambda g, out, a, b: g,
+    )
+
+
+class Mul(Primitive):
+    """a · b; ∂/∂a = b, ∂/∂b = a."""
+
+    forward = staticmethod(lambda a, b: a * b)
+    grads = (
+        lambda g, out, a, b: g * b,
+        lambda g, out, a, b: g * a,
+    )
+
+
+def _lowered(c: Data) -> Data:
+    """c − 1, except 1 where c = 0: there c·a^(c−1) must be 0 even at a = 0."""
+    if type(c) is float:
+        return c - 1.0 if c != 0.0 else 1.0
+    return np.where(c == 0, 1.0, c - 1.0)
+
+
+class PowerOf(Primitive):
+    """a^c for a constant c; ∂/∂a = c·a^(c−1)."""
+
+    forward = staticmethod(_power)
+    grads = (lambda g, out, a, c: g * (c * power(a, _lowered(c))),)
+
+
+class Pow(Primitive):
+    """a^b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b · ln a."""
+
+    forward = staticmethod(_power)
+    grads = (
+        lambda g, out, a, b: g * (b * power(a, b - 1.0)),
+        lambda g, out, a, b: g * (out * log(a)),
+    )
+
+
+class Exp(Primitive):
+    """e^a; ∂/∂a = e^a."""
+
+    forward = staticmethod(_exp)
+    grads = (lambda g, out, a: g * out,)
+
+
+class Log(Primitive):
+    """ln a; ∂/∂a = 1/a."""
+
+    forward = staticmethod(_log)
+    grads = (lambda g, out, a: divide(g, a),)
+
+
+class Tanh(Primitive):
+    """tanh a; ∂/∂a = 1 − tanh² a."""
+
+    forward = staticmethod(_tanh)
+    grads = (lambda g, out, a: g * (1.0 - out * out),)
+
+
+class Sigmoid(Primitive):
+    """σ(a) = 1 / (1 + e^-a); ∂/∂a = σ(a)(1 − σ(a))."""
+
+    forward = staticmethod(_sigmoid)
+    grads = (lambda g, out, a: g * (out * (1.0 - out)),)
+
+
+class ReLU(Primitive):
+    """max(a, 0); ∂/∂a = 1 where a > 0, else 0."""
+
+    forward = staticmethod(_relu)
+    grads = (lambda g, out, a: g * _step(a),)
+
+
+class Softplus(Primitive):
+    """ln(1 + e^a), as max(a, 0) + ln(1 + e^−|a|); ∂/∂a = σ(a)."""
+
+    forward = staticmethod(_softplus)
+    grads = (lambda g, out, a: g * sigmoid(a),)
+
+
+# ---------------------------------------------------------------------------
+# Shape primitives.
+# ---------------------------------------------------------------------------
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape of a sum over `axis` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
+    if type(a) is float and axis is None:
+        return a
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+class Sum(Primitive):
+    """Σ a over `axis`; ∂/∂a = 1 everywhere, so g is spread back over the summed axes."""
+
+    forward = staticmethod(_sum)
+    grads = (
+        lambda g, out, a, axis, keepdims: broadcast_to(
+            reshape(g, _kept_shape(_shape(a), axis)), _shape(a)
+        ),
+    )
+
+
+class BroadcastTo(Primitive):
+    """a repeated to `shape`; the engine sums g back to a's shape."""
+
+    forward = staticmethod(_broadcast)
+    grads = (lambda g, out, a, shape: g,)
+
+
+class Reshape(Primitive):
+    """a with a new shape; g is reshaped back."""
+
+    forward = staticmethod(lambda a, shape: np.reshape(a, shape))
+    grads = (lambda g, out, a, shape: reshape(g, _shape(a)),)
+
+
+def _inverse(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    return None if axes is None else tuple(int(i) for i in np.argsort(axes))
+
+
+class Transpose(Primitive):
+    """a with axes permuted; g is permuted back."""
+
+    forward = staticmethod(lambda a, axes: np.transpose(a, axes))
+    grads = (lambda g, out, a, axes: transpose(g, _inverse(axes)),)
+
+
+def _check_index(index: Any) -> None:
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if isinstance(p, Value):
+            raise TypeError("index a Value with ints, slices or integer arrays, not with a Value")
+
+
+def _getitem(a: Data, index: Any) -> Data:
+    if type(a) is float:
+        raise IndexError("a scalar Value cannot be indexed")
+    _check_index(index)
+    out = a[index]
+    return out.copy() if isinstance(out, np.ndarray) else out
+
+
+def _scatter(g: Data, shape: tuple[int, ...], index: Any) -> Data:
+    out = np.zeros(shape, dtype=np.result_type(g))
+    np.add.at(out, index, g)  # repeated indices add up
+    return out
+
+
+class GetItem(Primitive):
+    """a[index]; g is added back into zeros at the same places."""
+
+    forward = staticmethod(_getitem)
+    grads = (lambda g, out, a, index: scatter(g, _shape(a), index),)
+
+
+class Scatter(Primitive):
+    """Zeros of `shape` with g added at `index` (the backward of indexing)."""
+
+    forward = staticmethod(_scatter)
+    grads = (lambda g, out, a, shape, index: take(g, index),)
+
+
+def scatter(g: Any, shape: tuple[int, ...], index: Any) -> Any:
+    """Zeros of `shape` with g added at `index`; repeated indices add up."""
+    return Scatter.apply(g, shape, index) if isinstance(g, Value) else _scatter(g, shape, index)
+
+
+def take(g: Any, index: Any) -> Any:
+    """g[index], for raw data or a Value."""
+    return GetItem.apply(g, index) if isinstance(g, Value) else g[index]
+
+
+# ---------------------------------------------------------------------------
+# Matrix product.
+# ---------------------------------------------------------------------------
+
+
+def _swap(x: Any) -> Any:
+    """x with its last two axes swapped."""
+    n = len(_shape(x))
+    return transpose(x, (*range(n - 2), n - 1, n - 2))
+
+
+def _matmul_grad_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    """∂/∂a of a @ b: g @ bᵀ, with 1-D operands treated as a row (a) or a column (b)."""
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) == 1 and len(sb) == 1:
+        return g * b
+    if len(sb) == 1:  # (…, m, n) @ (n,) → (…, m): ∂a = g[…, :, None] · b
+        return reshape(g, (*_shape(g), 1)) * b
+    if len(sa) == 1:  # (n,) @ (…, n, k) → (…, k): ∂a = (g[…, None, :] @ bᵀ) summed
+        gs = _shape(g)
+        row = reshape(g, (*gs[:-1], 1, gs[-1])) @ _swap(b)
+        return reshape(row, (*gs[:-1], sa[0]))
+    return g @ _swap(b)
+
+
+def _matmul_grad_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    """∂/∂b of a @ b: aᵀ @ g, with 1-D operands treated as a row (a) or a column (b)."""
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) == 1 and len(sb) == 1:
+        return g * a
+    if len(sa) == 1:  # (n,) @ (…, n, k): ∂b = a[:, None] · g[…, None, :]
+        gs = _shape(g)
+        return reshape(a, (sa[0], 1)) * reshape(g, (*gs[:-1], 1, gs[-1]))
+    if len(sb) == 1:  # (…, m, n) @ (n,): ∂b = Σ aᵀ @ g[…, :, None]
+        gs = _shape(g)
+        col = _swap(a) @ reshape(g, (*gs, 1))
+        return reshape(col, (*col.shape[:-1],))
+    return _swap(a) @ g
+
+
+def _matmul(a: Data, b: Data) -> Data:
+    if type(a) is float or type(b) is float or not a.ndim or not b.ndim:
+        raise ValueError("@ needs operands with at least one dimension; use * for scalars")
+    return np.matmul(a, b)
+
+
+class MatMul(Primitive):
+    """a @ b (numpy's matmul); ∂/∂a = g @ bᵀ, ∂/∂b = aᵀ @ g."""
+
+    forward = staticmethod(_matmul)
+    grads = (_matmul_grad_a, _matmul_grad_b)

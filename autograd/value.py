@@ -1,0 +1,443 @@
+"""The `Value` node: its data, its gradient, and the operation that made it.
+
+A Value holds either a Python float (a scalar) or a numpy array (a tensor).
+Scalars stay plain floats so that a graph of scalars never pays numpy's
+per-call overhead; tensors are float64 unless they were given as float32.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+Data = Any  # a Python float, a numpy float32 scalar, or a float ndarray
+Index = Any  # an int, a slice, an integer array, or a tuple of them
+
+_DTYPES = {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+def as_data(x: Any) -> Data:
+    """Convert a number, nested list or array to the engine's data: float, or float ndarray."""
+    tx = type(x)
+    if tx is float:
+        return x
+    if tx is int:
+        return float(x)
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"a bool is not a number here: got {x!r}; use 0.0 or 1.0")
+    if isinstance(x, np.floating) and x.dtype == np.float32:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return float(x)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        kind = arr.dtype.kind
+        if kind == "f":
+            if arr.dtype not in _DTYPES:
+                arr = arr.astype(np.float64)
+        elif kind in "iu":
+            arr = arr.astype(np.float64)
+        else:
+            raise TypeError(
+                f"expected numbers, got an array of dtype {arr.dtype} ({_describe(x)}); "
+                "only real numbers (float64, float32 or integers) are accepted"
+            )
+        if arr.ndim == 0:
+            return float(arr) if arr.dtype == np.float64 else arr[()]
+        return arr
+    raise TypeError(f"expected a number, a nested list or a numpy array, got {_describe(x)}")
+
+
+def _describe(x: Any) -> str:
+    text = repr(x)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+def shape_of(data: Data) -> tuple[int, ...]:
+    """The shape of raw data: () for a scalar."""
+    return () if type(data) is float else np.shape(data)
+
+
+class Value:
+    """A node of the computation graph: `data`, `grad`, and the op and inputs that made it.
+
+    Leaves (made by the user) accumulate `grad` across backward passes until
+    zeroed; intermediate nodes get a fresh `grad` on every backward pass.
+    """
+
+    __slots__ = ("_grad", "_op", "_prev", "_scope", "data", "name")
+
+    # Let `ndarray * Value` defer to Value.__rmul__ instead of making object arrays.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, name: str | None = None, _op: Any = None, _prev: Any = None):
+        if _prev is None:  # made by a user: check what was given
+            data = as_data(data)
+            if isinstance(data, np.ndarray):
+                data = data.copy()
+            if name is not None and not isinstance(name, str):
+                raise TypeError(f"name must be a str or None, got {_describe(name)}")
+            _prev = ()
+        self.data = data
+        self.name = name
+        self._grad: Any = None
+        self._op = _op
+        self._prev: tuple[Any, ...] = _prev
+        self._scope: Any = _state.scope
+
+    # ---- gradient --------------------------------------------------------
+    @property
+    def grad(self) -> Data:
+        """∂(output)/∂(self) from the last backward pass: zero until one reaches this node."""
+        g = self._grad
+        if g is None:
+            d = self.data
+            return 0.0 if type(d) is float else np.zeros_like(d)
+        return g
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        self._grad = None if value is None else as_data(value)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (it reads as zero again)."""
+        self._grad = None
+
+    @property
+    def grad_computed(self) -> bool:
+        """True once a backward pass has reached this node (and it was not zeroed since)."""
+        return self._grad is not None
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Back-propagate from this node: every node it depends on gets `.grad` = ∂self/∂node.
+
+        `gradient` is the seed ∂L/∂self; it may be left out only when self is a scalar.
+        With `create_graph=True` the gradients are Values with graphs of their own,
+        so they can be differentiated again.
+        """
+        _graph.backward(self, gradient, create_graph)
+
+    # ---- shape and conversion ---------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of `data`: () for a scalar."""
+        d = self.data
+        return () if type(d) is float else np.shape(d)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of `data`."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements of `data`."""
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """float64, or float32 when the data was given as float32."""
+        d = self.data
+        return np.dtype(np.float64) if type(d) is float else d.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value made by the user, not by an operation."""
+        return self._op is None
+
+    @property
+    def op(self) -> Any:
+        """The primitive that made this Value, or None for a leaf."""
+        return self._op
+
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The operands of the op that made this Value: Values, or raw constants."""
+        return self._prev
+
+    def item(self) -> float:
+        """The data of a one-element Value as a Python float."""
+        d = self.data
+        if type(d) is float:
+            return d
+        if np.size(d) != 1:
+            raise ValueError(f"item() needs a single element, got shape {self.shape}")
+        return float(np.asarray(d).reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (a copy)."""
+        return np.array(self.data)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and no history."""
+        d = self.data
+        return Value(d if type(d) is float else d.copy(), self.name, None, ())
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a scalar Value")
+        return shape[0]
+
+    def __iter__(self) -> Iterator[Value]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        label = f"name={self.name!r}, " if self.name is not None else ""
+        d = self.data
+        if type(d) is float:
+            g = "not computed" if self._grad is None else repr(self._grad)
+            return f"Value({label}data={d!r}, grad={g})"
+        return f"Value({label}shape={self.shape}, dtype={d.dtype})"
+
+    # ---- operators -----------------------------------------------------------
+    # Subtraction and division are compositions: they have no backward of their own.
+    def __add__(self, other: Any) -> Value:
+        return _apply2(_ops.Add, self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return _apply2(_ops.Add, other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return _apply2(_ops.Mul, self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return _apply2(_ops.Mul, other, self)
+
+    def __neg__(self) -> Value:
+        return _apply2(_ops.Mul, self, -1.0)
+
+    def __sub__(self, other: Any) -> Value:
+        return self + (-other if isinstance(other, Value) else -as_data(other))
+
+    def __rsub__(self, other: Any) -> Value:
+        return other + (-self)
+
+    def __truediv__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return self * other**-1.0
+        return self * _reciprocal(as_data(other))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return other * self**-1.0
+
+    def __pow__(self, exponent: Any) -> Value:
+        return _power(self, exponent)
+
+    def __rpow__(self, base: Any) -> Value:
+        return _apply2(_ops.Pow, base, self)
+
+    def __matmul__(self, other: Any) -> Value:
+        return _apply2(_ops.MatMul, self, other)
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return _apply2(_ops.MatMul, other, self)
+
+    def __getitem__(self, index: Index) -> Value:
+        return _ops.GetItem.apply(self, index)
+
+    # ---- functions -------------------------------------------------------------
+    def exp(self) -> Value:
+        """e^x."""
+        return _apply1(_ops.Exp, self)
+
+    def log(self) -> Value:
+        """ln x."""
+        return _apply1(_ops.Log, self)
+
+    def tanh(self) -> Value:
+        """tanh x."""
+        return _apply1(_ops.Tanh, self)
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e^-x), computed without overflow."""
+        return _apply1(_ops.Sigmoid, self)
+
+    def relu(self) -> Value:
+        """max(x, 0)."""
+        return _apply1(_ops.ReLU, self)
+
+    def softplus(self) -> Value:
+        """ln(1 + e^x), computed without overflow."""
+        return _apply1(_ops.Softplus, self)
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Σ over `axis` (all axes by default)."""
+        return _ops.Sum.apply(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Σ over `axis` divided by the number of elements summed."""
+        shape = self.shape
+        if axis is None:
+            count = int(np.prod(shape))
+        else:
+            axes = (axis,) if isinstance(axis, int) else axis
+            count = int(np.prod([shape[a] for a in axes]))
+        return self.sum(axis, keepdims) * (1.0 / count)
+
+    def reshape(self, *shape: Any) -> Value:
+        """The same data with a new shape (numpy's rules, including one -1)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape)
+
+    def transpose(self, *axes: Any) -> Value:
+        """Axes permuted (reversed by default)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes or None)
+
+    @property
+    def T(self) -> Value:
+        """The transpose: axes reversed."""
+        return _ops.Transpose.apply(self, None)
+
+
+def _reciprocal(d: Data) -> Data:
+    """1/d for a constant, with numpy's answer (±inf) at zero."""
+    if type(d) is float and d != 0.0:
+        return 1.0 / d
+    with np.errstate(divide="ignore"):
+        r = np.divide(1.0, d)
+    return float(r) if type(d) is float else r
+
+
+def _power(base: Any, exponent: Any) -> Value:
+    """base ** exponent, with a constant exponent kept out of the graph."""
+    if isinstance(exponent, Value):
+        return _apply2(_ops.Pow, base, exponent)
+    if not isinstance(base, Value):
+        base = Value(base)
+    return _apply2(_ops.PowerOf, base, exponent)
+
+
+class _State:
+    __slots__ = ("enabled", "scope")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.scope: Any = None  # a graph.Scope, or None
+
+
+_state = _State()
+
+
+# ---------------------------------------------------------------------------
+# Primitives: how an operation is recorded.
+# ---------------------------------------------------------------------------
+
+
+class Primitive:
+    """An operation with a forward on raw data and one vector-Jacobian product per input.
+
+    Subclass it and define, side by side:
+      forward(*inputs)          -> the result, from raw floats or arrays
+      grads = (vjp_0, vjp_1, …)  one per differentiable input; vjp_i(g, out, *inputs)
+                                 returns g · ∂out/∂input_i, shaped like `out`
+    Arguments after the differentiable ones are passed through unconverted
+    (axes, shapes, indices). Each vjp must be written with operations that work
+    on raw data and on Values alike (+ - * / ** @, .sum, .reshape, and the
+    functions in autograd.ops), so that `create_graph=True` can differentiate it again.
+    Broadcasting is undone by the engine: a vjp may return a gradient shaped like
+    the output, and it is summed down to the input's shape in one place.
+    """
+
+    grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
+
+    @staticmethod
+    def forward(*inputs: Any) -> Any:
+        """The operation on raw data."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any) -> Value:
+        """Run forward on the args' data and record the result as a node of the graph."""
+        n = len(cls.grads)
+        if n == 1 and len(args) == 1:
+            return _apply1(cls, args[0])
+        if n == 2 and len(args) == 2:
+            return _apply2(cls, args[0], args[1])
+        if len(args) < n:
+            raise TypeError(f"{cls.__name__} takes {n} inputs, got {len(args)}")
+        operands = tuple(a if type(a) is Value else as_data(a) for a in args[:n])
+        operands += args[n:]
+        datas = [a.data if type(a) is Value else a for a in operands]
+        out = _forward(cls, datas)
+        if _state.enabled:
+            return Value(out, None, cls, operands)
+        return Value(out, None, None, ())
+
+
+def _forward(op: Any, datas: Sequence[Any]) -> Any:
+    try:
+        out = op.forward(*datas)
+    except ValueError as e:
+        shapes = [shape_of(d) for d in datas[: len(op.grads)]]
+        if len(shapes) == 1:
+            raise ValueError(f"{op.__name__} of shape {shapes[0]}: {e}") from None
+        listed = " and ".join(str(s) for s in shapes)
+        raise ValueError(f"{op.__name__}: cannot combine shapes {listed}: {e}") from None
+    return _normalise(out)
+
+
+def _normalise(out: Any) -> Any:
+    """Keep results in the engine's forms: float64 scalars as Python floats."""
+    if type(out) is float or (type(out) is np.ndarray and out.ndim):
+        return out
+    if isinstance(out, np.ndarray | np.floating):
+        return float(out) if out.dtype == np.float64 else out.dtype.type(out)
+    if isinstance(out, int | np.integer):
+        return float(out)
+    raise TypeError(f"a primitive's forward must return numbers, got {type(out).__name__}")
+
+
+def _apply1(op: Any, a: Any) -> Value:
+    if type(a) is Value:
+        ad = a.data
+    else:
+        a = ad = as_data(a)
+    try:
+        out = op.forward(ad)
+    except ValueError:
+        out = _forward(op, (ad,))
+    if type(out) is not float and not (type(out) is np.ndarray and out.ndim):
+        out = _normalise(out)
+    if _state.enabled:
+        return Value(out, None, op, (a,))
+    return Value(out, None, None, ())
+
+
+def _apply2(op: Any, a: Any, b: Any) -> Value:
+    if type(a) is Value:
+        ad = a.data
+    else:
+        a = ad = as_data(a)
+    if type(b) is Value:
+        bd = b.data
+    else:
+        b = bd = as_data(b)
+    try:
+        out = op.forward(ad, bd)
+    except ValueError:
+        out = _forward(op, (ad, bd))
+    if type(out) is not float and not (type(out) is np.ndarray and out.ndim):
+        out = _normalise(out)
+    if _state.enabled:
+        return Value(out, None, op, (a, b))
+    return Value(out, None, None, ())
+
+
+# The backward pass and the primitives need Value, so they are imported after it.
+from autograd import graph as _graph  # noqa: E402
+from autograd import ops as _ops  # noqa: E402
