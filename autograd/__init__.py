@@ -1,16 +1,24 @@
 """valuegrad's engine: a `Value` graph for scalars and numpy tensors, with reverse-mode backprop."""
 
+from autograd.functional import grad, hessian, jacobian, value_and_grad
+from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_test
 from autograd.graph import Scope, gradients, is_grad_enabled, no_grad, scope, topological_order
 from autograd.ops import exp, log, relu, sigmoid, softplus, tanh
 from autograd.value import Primitive, Value
 
 __all__ = [
+    "GradcheckReport",
     "Primitive",
     "Scope",
+    "TaylorReport",
     "Value",
     "exp",
+    "grad",
+    "gradcheck",
     "gradients",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
     "log",
     "no_grad",
     "relu",
@@ -18,5 +26,7 @@ __all__ = [
     "sigmoid",
     "softplus",
     "tanh",
+    "taylor_test",
     "topological_order",
+    "value_and_grad",
 ]

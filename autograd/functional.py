@@ -1,0 +1,101 @@
+"""Function transforms, as in HIPS autograd and JAX: grad, value_and_grad, jacobian, hessian.
+
+Each takes a function of Values and returns a function of numbers or arrays.
+They compose: called with Values (as happens inside another transform) they
+record the graph of the derivative itself, so `grad(grad(f))` is f''.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd.graph import gradients
+from autograd.value import Value
+
+Function = Callable[..., Value]
+
+
+def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
+    picked = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in picked:
+        if not isinstance(i, int) or not -nargs <= i < nargs:
+            raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} arguments")
+    return tuple(i % nargs for i in picked)
+
+
+def _call(
+    f: Function, args: tuple[Any, ...], picked: tuple[int, ...]
+) -> tuple[Value, list[Value], bool]:
+    """Run f with the picked arguments as Values; `nested` if they already were Values."""
+    nested = any(isinstance(args[i], Value) for i in picked)
+    values = list(args)
+    for i in picked:
+        if not isinstance(values[i], Value):
+            values[i] = Value(args[i])
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, got {type(out).__name__}")
+    return out, [values[i] for i in picked], nested
+
+
+def value_and_grad(f: Function, argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """x ↦ (f(x), ∇f(x)) for a scalar-valued f; a tuple of gradients when argnums is a tuple."""
+
+    def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
+        picked = _argnums(argnums, len(args))
+        out, wrt, nested = _call(f, args, picked)
+        if out.shape != ():
+            raise ValueError(
+                f"grad needs a function with a scalar output, got shape {out.shape}; "
+                "use jacobian for vector outputs"
+            )
+        grads = gradients(out, wrt, create_graph=nested)
+        value: Any = out if nested else out.data
+        result = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return value, result
+
+    return value_and_grad_f
+
+
+def grad(f: Function, argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """x ↦ ∇f(x) for a scalar-valued f: an array shaped like x, or a number."""
+    vg = value_and_grad(f, argnums)
+
+    def grad_f(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    return grad_f
+
+
+def jacobian(f: Function, argnums: int = 0) -> Callable[..., Any]:
+    """x ↦ J with J[i…, j…] = ∂f(x)[i…]/∂x[j…]: shape f(x).shape + x.shape."""
+
+    def jacobian_f(*args: Any) -> Any:
+        (i,) = _argnums(argnums, len(args))
+        out, (x,), nested = _call(f, args, (i,))
+        out_shape, in_shape = out.shape, x.shape
+        rows = []
+        for k in range(int(np.prod(out_shape))):
+            seed = np.zeros(out_shape)
+            seed.flat[k] = 1.0
+            (row,) = gradients(out, [x], gradient=seed if out_shape else 1.0, create_graph=nested)
+            rows.append(row)
+        if not nested:
+            return np.reshape(np.array(rows, dtype=np.result_type(x.data)), out_shape + in_shape)
+        # Stack the rows as Values: Σ_k e_k ⊗ row_k, so the result stays differentiable.
+        total: Any = 0.0
+        for k, row in enumerate(rows):
+            unit = np.zeros(out_shape + (1,) * len(in_shape))
+            unit.flat[k] = 1.0
+            total = total + (unit * row if out_shape else row)
+        return total
+
+    return jacobian_f
+
+
+def hessian(f: Function, argnums: int = 0) -> Callable[..., Any]:
+    """x ↦ H with H[i…, j…] = ∂²f/∂x[i…]∂x[j…], the jacobian of the gradient."""
+    return jacobian(grad(f, argnums), argnums)

@@ -1,0 +1,120 @@
+"""grad, value_and_grad, jacobian and hessian: values, composition, and bad calls."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Value, grad, hessian, jacobian, value_and_grad
+
+finite = st.floats(-3.0, 3.0, allow_nan=False)
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_grad_of_a_scalar_function_returns_a_number():
+    g = grad(lambda x: x * x * x)(2.0)
+    assert isinstance(g, float)
+    assert g == 12.0
+
+
+def test_grad_of_an_array_function_is_shaped_like_the_input():
+    x = np.array([1.0, -2.0, 3.0])
+    g = grad(lambda v: (v * v).sum())(x)
+    assert isinstance(g, np.ndarray)
+    np.testing.assert_array_equal(g, 2 * x)
+
+
+@given(finite)
+def test_grad_composes_to_higher_derivatives(x):
+    f = lambda v: v * v * v  # noqa: E731
+    assert grad(grad(f))(x) == pytest.approx(6 * x, abs=1e-12)
+    assert grad(grad(grad(f)))(x) == pytest.approx(6.0)
+
+
+@given(finite)
+def test_second_derivative_of_sigmoid_and_tanh(x):
+    s = sigmoid(x)
+    assert grad(grad(lambda v: v.sigmoid()))(x) == pytest.approx(
+        s * (1 - s) * (1 - 2 * s), abs=1e-12
+    )
+    t = math.tanh(x)
+    assert grad(grad(lambda v: v.tanh()))(x) == pytest.approx(-2 * t * (1 - t * t), abs=1e-12)
+
+
+@given(st.floats(0.1, 5.0))
+def test_second_derivatives_through_log_exp_pow_and_division(x):
+    assert grad(grad(lambda v: v.log()))(x) == pytest.approx(-1 / x**2, rel=1e-10)
+    assert grad(grad(lambda v: (2 * v).exp()))(x) == pytest.approx(4 * math.exp(2 * x), rel=1e-10)
+    assert grad(grad(lambda v: 1 / v))(x) == pytest.approx(2 / x**3, rel=1e-10)
+    assert grad(grad(lambda v: v**v))(x) == pytest.approx(
+        x**x * ((math.log(x) + 1) ** 2 + 1 / x), rel=1e-9
+    )
+
+
+def test_value_and_grad_returns_both():
+    value, g = value_and_grad(lambda a: a * a + 1)(3.0)
+    assert (value, g) == (10.0, 6.0)
+
+
+def test_argnums_picks_the_arguments():
+    f = lambda a, b: a * b * b  # noqa: E731
+    assert grad(f, argnums=1)(2.0, 3.0) == 12.0
+    assert grad(f, argnums=(0, 1))(2.0, 3.0) == (9.0, 12.0)
+    with pytest.raises(ValueError, match="argnums"):
+        grad(f, argnums=2)(2.0, 3.0)
+
+
+def test_grad_of_a_vector_output_is_refused_with_the_shape():
+    with pytest.raises(ValueError, match=r"scalar output.*\(3,\).*jacobian"):
+        grad(lambda v: v * 2.0)(np.ones(3))
+
+
+def test_function_must_return_a_value():
+    with pytest.raises(TypeError, match="must return a Value"):
+        grad(lambda v: 3.0)(1.0)
+
+
+def test_jacobian_of_an_elementwise_function_is_diagonal():
+    x = np.array([0.0, 1.0, 2.0])
+    j = jacobian(lambda v: (v * 2.0).exp())(x)
+    np.testing.assert_allclose(j, np.diag(2 * np.exp(2 * x)))
+
+
+def test_jacobian_of_a_matrix_product():
+    a = np.arange(6.0).reshape(2, 3)
+    x = np.array([1.0, -1.0, 0.5])
+    np.testing.assert_allclose(jacobian(lambda v: Value(a) @ v)(x), a)
+    assert jacobian(lambda v: (Value(a) @ v).sum())(x).shape == (3,)
+
+
+@given(st.lists(finite, min_size=2, max_size=2), st.lists(finite, min_size=2, max_size=2))
+def test_hessian_of_a_perceptrons_log_loss(w, x):
+    """∂²L/∂w² = ŷ(1 − ŷ)·x·xᵀ for L = −y ln ŷ − (1 − y) ln(1 − ŷ), ŷ = σ(w·x + b)."""
+    w, x, b, y = np.array(w), np.array(x), 0.3, 1.0
+
+    def loss(wv: Value) -> Value:
+        y_hat = (wv @ x + b).sigmoid()
+        return -(y * y_hat.log() + (1 - y) * (1 - y_hat).log())
+
+    y_hat = sigmoid(w @ x + b)
+    np.testing.assert_allclose(
+        hessian(loss)(w), y_hat * (1 - y_hat) * np.outer(x, x), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_hessian_of_a_quadratic_form():
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(hessian(lambda v: v @ (Value(a) @ v))(x), a + a.T)
+
+
+def test_transforms_leave_leaf_gradients_alone():
+    w = Value(2.0)
+    (w * w).backward()
+    grad(lambda v: v * w)(3.0)
+    assert w.grad == 4.0
