@@ -173,6 +173,7 @@ def _backprop(order: list[Value]) -> None:
             continue
         prev = node._prev
         vjps = op.grads
+        # Scalars take an inlined path: a float gradient for a float input needs no reshaping.
         if len(prev) == 2:
             a, b = prev
             ta = type(a) is Value
@@ -180,13 +181,29 @@ def _backprop(order: list[Value]) -> None:
             ad = a.data if ta else a
             bd = b.data if tb else b
             if ta:
-                _accumulate(a, vjps[0](g, node.data, ad, bd))
+                ga = vjps[0](g, node.data, ad, bd)
+                if type(ga) is float and type(ad) is float:
+                    old = a._grad
+                    a._grad = ga if old is None else old + ga
+                else:
+                    _accumulate(a, ga)
             if tb:
-                _accumulate(b, vjps[1](g, node.data, ad, bd))
+                gb = vjps[1](g, node.data, ad, bd)
+                if type(gb) is float and type(bd) is float:
+                    old = b._grad
+                    b._grad = gb if old is None else old + gb
+                else:
+                    _accumulate(b, gb)
         elif len(prev) == 1:
             a = prev[0]
             if type(a) is Value:
-                _accumulate(a, vjps[0](g, node.data, a.data))
+                ad = a.data
+                ga = vjps[0](g, node.data, ad)
+                if type(ga) is float and type(ad) is float:
+                    old = a._grad
+                    a._grad = ga if old is None else old + ga
+                else:
+                    _accumulate(a, ga)
         else:
             datas = [p.data if type(p) is Value else p for p in prev]
             for i, vjp in enumerate(vjps):
@@ -250,9 +267,10 @@ def gradients(
         n._grad = None
     try:
         backward(output, gradient, create_graph)
+        reached = set(order)
         result = []
         for w in wrt:
-            g = w._grad
+            g = w._grad if w in reached else None
             if g is None:
                 g = w.grad  # zeros: the output does not depend on w
                 if create_graph:
