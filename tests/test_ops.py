@@ -1,0 +1,430 @@
+"""The primitives of autograd/ops.py, driven by the catalogue: values, gradients, shapes, dtypes.
+
+Every entry of tests/catalogue.py is checked over scalars and every shape pattern it lists:
+its forward against numpy, its gradients against central differences (autograd.gradcheck),
+its second derivatives against central differences of its gradients, the shape and dtype of
+every gradient, and its operators with plain numbers, lists and arrays on either side.
+"""
+
+import math
+import operator
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from catalogue import (
+    BINARY_ELEMENTWISE,
+    OPS,
+    NumpyBackend,
+    Op,
+    ValueBackend,
+    cases,
+    central_differences,
+    on_values,
+    seed_for,
+)
+
+import autograd
+from autograd import Value, gradcheck, gradients
+
+MATMUL_OPS = [op for op in OPS if op.name == "a @ b"]
+
+
+def run(op: Op, inputs: list[Any], seed: Any = None) -> tuple[Value, list[Value]]:
+    """The entry on fresh leaves, back-propagated from a fixed random seed."""
+    leaves = [Value(x) for x in inputs]
+    out = op.fn(ValueBackend, *leaves)
+    out.backward(seed_for(out.shape, op.name) if seed is None else seed)
+    return out, leaves
+
+
+# ---------------------------------------------------------------------------
+# The catalogue.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_forward_matches_numpy(op: Op, shapes: tuple) -> None:
+    inputs = op.inputs(shapes)
+    out = op.fn(ValueBackend, *(Value(x) for x in inputs))
+    expected = op.fn(NumpyBackend, *(np.asarray(x) for x in inputs))
+    assert out.shape == np.shape(expected)
+    assert out.dtype == np.float64
+    if out.shape == ():
+        assert type(out.data) is float  # scalars stay Python floats
+    np.testing.assert_allclose(out.data, expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_gradients_match_central_differences(op: Op, shapes: tuple) -> None:
+    report = gradcheck(on_values(op), *op.inputs(shapes), atol=1e-7, rtol=1e-6)
+    assert report, str(report)
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_every_grad_has_the_shape_of_its_data(op: Op, shapes: tuple) -> None:
+    _, leaves = run(op, op.inputs(shapes))
+    for leaf, shape in zip(leaves, shapes, strict=True):
+        assert np.shape(leaf.grad) == np.shape(leaf.data) == shape
+        if shape == ():
+            assert type(leaf.grad) is float
+        else:
+            assert leaf.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_second_derivatives_match_central_differences_of_the_gradient(
+    op: Op, shapes: tuple
+) -> None:
+    """d/dx ⟨∇f(x), v⟩ from backward(create_graph=True) equals the numerical one."""
+    inputs = op.inputs(shapes)
+    rng = np.random.default_rng(7)
+    directions = [rng.standard_normal(np.shape(x)) for x in inputs]
+
+    def directional_gradient(points: list[np.ndarray]) -> float:
+        _, leaves = run(op, [p if p.ndim else float(p) for p in points])
+        return sum(float(np.sum(v.grad * d)) for v, d in zip(leaves, directions, strict=True))
+
+    leaves = [Value(x) for x in inputs]
+    out = op.fn(ValueBackend, *leaves)
+    seed = seed_for(out.shape, op.name)
+    first = gradients(out, leaves, gradient=seed, create_graph=True)
+    along = sum((g * d).sum() for g, d in zip(first, directions, strict=True))
+    analytic = gradients(along, leaves)
+    numerical = central_differences(directional_gradient, inputs, eps=1e-5)
+    for a, n in zip(analytic, numerical, strict=True):
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_float32_stays_float32(op: Op, shapes: tuple) -> None:
+    inputs = op.inputs(shapes)
+    wide, wide_leaves = run(op, inputs)
+    narrow_inputs = [np.float32(x) if np.ndim(x) == 0 else x.astype(np.float32) for x in inputs]
+    seed = seed_for(wide.shape, op.name)
+    narrow, leaves = run(op, narrow_inputs, np.float32(seed) if np.ndim(seed) == 0 else seed)
+    assert narrow.dtype == np.float32
+    np.testing.assert_allclose(narrow.data, wide.data, rtol=1e-4, atol=1e-5)
+    for leaf, wide_leaf in zip(leaves, wide_leaves, strict=True):
+        assert np.asarray(leaf.grad).dtype == np.float32
+        np.testing.assert_allclose(leaf.grad, wide_leaf.grad, rtol=1e-4, atol=1e-5)
+
+
+def constant_cases() -> list[Any]:
+    """Binary entries with one operand a plain constant: a number, 0-d array, array or list."""
+    params = []
+    for param in cases([*BINARY_ELEMENTWISE, *MATMUL_OPS]):
+        op, shapes = param.values
+        for side in (0, 1):
+            kinds = ("number", "0-d array") if shapes[side] == () else ("array", "list")
+            for kind in kinds:
+                name = f"{param.id} {'left' if side == 0 else 'right'} {kind}"
+                params.append(pytest.param(op, shapes, side, kind, id=name))
+    return params
+
+
+def as_kind(x: Any, kind: str) -> Any:
+    """x as a plain constant of the given kind."""
+    if kind == "number":
+        return float(x)
+    return np.asarray(x).tolist() if kind == "list" else np.array(x)
+
+
+@pytest.mark.parametrize(("op", "shapes", "side", "kind"), constant_cases())
+def test_a_constant_operand_gives_the_same_value_and_gradient(
+    op: Op, shapes: tuple, side: int, kind: str
+) -> None:
+    inputs = op.inputs(shapes)
+    out, leaves = run(op, inputs)
+    operands: list[Any] = [Value(x) for x in inputs]
+    operands[side] = as_kind(inputs[side], kind)
+    mixed = op.fn(ValueBackend, *operands)
+    assert isinstance(mixed, Value)
+    np.testing.assert_allclose(mixed.data, out.data, rtol=1e-14)
+    mixed.backward(seed_for(out.shape, op.name))
+    other = 1 - side
+    np.testing.assert_allclose(operands[other].grad, leaves[other].grad, rtol=1e-14)
+
+
+def test_the_catalogue_covers_every_method_and_operator() -> None:
+    """A new method without a catalogue entry fails here."""
+    names = " ".join(op.name for op in OPS)
+    for method in ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sum", "mean"):
+        assert method in names
+    for needle in ("reshape", "transpose", " T", "+", "-", "*", "/", "**", "@", "[", "repeats"):
+        assert needle in f" {names}"
+
+
+# ---------------------------------------------------------------------------
+# Exact derivatives where a closed form exists.
+# ---------------------------------------------------------------------------
+
+X = np.array([-3.0, -0.7, -0.01, 0.2, 1.3, 4.0])
+POS = np.array([0.01, 0.3, 1.0, 2.5, 40.0])
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+CLOSED_FORMS = [
+    ("tanh", X, lambda v: v.tanh(), lambda x: 1.0 - np.tanh(x) * np.tanh(x)),
+    ("sigmoid", X, lambda v: v.sigmoid(), lambda x: sigmoid(x) * (1.0 - sigmoid(x))),
+    ("softplus", X, lambda v: v.softplus(), sigmoid),
+    ("exp", X, lambda v: v.exp(), np.exp),
+    ("log", POS, lambda v: v.log(), lambda x: 1.0 / x),
+    ("relu", X, lambda v: v.relu(), lambda x: (x > 0).astype(float)),
+    ("x ** 3", X, lambda v: v**3, lambda x: 3.0 * x**2),
+    ("x ** -1.5", POS, lambda v: v**-1.5, lambda x: -1.5 * x**-2.5),
+    ("2 ** x", X, lambda v: 2.0**v, lambda x: 2.0**x * math.log(2.0)),
+    ("1 / x", POS, lambda v: 1.0 / v, lambda x: -1.0 / (x * x)),
+]
+
+
+@pytest.mark.parametrize(
+    ("x", "f", "derivative"), [pytest.param(*c[1:], id=c[0]) for c in CLOSED_FORMS]
+)
+@pytest.mark.parametrize("scalar", [True, False], ids=["scalars", "array"])
+def test_derivatives_equal_their_closed_form(x: Any, f: Any, derivative: Any, scalar: bool) -> None:
+    expected = derivative(x)
+    if scalar:
+        got = []
+        for xi in x:
+            v = Value(float(xi))
+            f(v).backward()
+            got.append(v.grad)
+    else:
+        v = Value(x)
+        f(v).backward(np.ones(x.shape))
+        got = v.grad
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
+
+
+def test_power_with_a_value_exponent_has_both_closed_forms() -> None:
+    a, b = Value(np.array([0.5, 1.5, 3.0])), Value(np.array([-1.0, 0.5, 2.0]))
+    (a**b).backward(np.ones(3))
+    np.testing.assert_allclose(a.grad, b.data * a.data ** (b.data - 1), rtol=1e-14)
+    np.testing.assert_allclose(b.grad, a.data**b.data * np.log(a.data), rtol=1e-14)
+
+
+def test_matmul_gradients_are_g_bt_and_at_g() -> None:
+    rng = np.random.default_rng(1)
+    a, b = Value(rng.standard_normal((3, 4))), Value(rng.standard_normal((4, 2)))
+    g = rng.standard_normal((3, 2))
+    (a @ b).backward(g)
+    np.testing.assert_allclose(a.grad, g @ b.data.T, rtol=1e-14)
+    np.testing.assert_allclose(b.grad, a.data.T @ g, rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# sigmoid and softplus for any float.
+# ---------------------------------------------------------------------------
+
+EXTREMES = [1000.0, -1000.0, 1e4, -1e4, 1e300, -1e300]
+
+
+def _extreme_inputs() -> list[Any]:
+    return [
+        *EXTREMES,
+        np.array(EXTREMES),
+        np.array([1000.0, -1000.0, 1e4, -1e4, 3e38, -3e38], dtype=np.float32),
+        np.float32(1000.0),
+        np.float32(-1000.0),
+    ]
+
+
+@pytest.mark.parametrize("x", _extreme_inputs(), ids=repr)
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_sigmoid_and_softplus_are_finite_without_warnings_at_extremes(x: Any, name: str) -> None:
+    xs = np.asarray(x, dtype=np.float64)
+    expected_value = (xs > 0).astype(float) if name == "sigmoid" else np.maximum(xs, 0.0)
+    expected_grad = np.zeros_like(xs) if name == "sigmoid" else (xs > 0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = Value(x)
+        out = getattr(v, name)()
+        out.backward(np.ones(out.shape, out.dtype) if out.shape else None)
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(v.grad))
+    np.testing.assert_allclose(np.asarray(out.data, dtype=float), expected_value, rtol=1e-7)
+    np.testing.assert_allclose(np.asarray(v.grad, dtype=float), expected_grad)
+    assert out.dtype == v.dtype
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+@pytest.mark.parametrize("x", [1000.0, -1000.0, np.array([1e4, -1e4])], ids=repr)
+def test_higher_derivatives_of_sigmoid_and_softplus_are_finite_at_extremes(
+    name: str, x: Any
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = Value(x)
+        (g,) = gradients(getattr(v, name)().sum(), [v], create_graph=True)
+        (h,) = gradients(g.sum(), [v])
+    assert np.all(np.isfinite(g.data)) and np.all(np.isfinite(h))
+
+
+TAILS = [-745.0, -700.0, -300.0, -40.0, -20.0, -1.0, 0.0, 1.0, 20.0, 40.0]
+
+
+def exact_sigmoid(x: float) -> float:
+    return math.exp(x) / (1.0 + math.exp(x)) if x < 0 else 1.0 / (1.0 + math.exp(-x))
+
+
+def exact_softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["scalars", "array"])
+def test_sigmoid_and_softplus_tails_are_accurate(as_array: bool) -> None:
+    """σ(−40) ≈ 4.2e-18 to full relative precision, not 0 or 1 − (1 − …)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if as_array:
+            v = Value(np.array(TAILS))
+            sig, soft = v.sigmoid().data, v.softplus().data
+            s = v.sigmoid()
+            s.backward(np.ones(len(TAILS)))
+            dsig = v.grad
+        else:
+            sig, soft, dsig = [], [], []
+            for t in TAILS:
+                w = Value(t)
+                sig.append(w.sigmoid().data)
+                soft.append(w.softplus().data)
+                w.sigmoid().backward()
+                dsig.append(w.grad)
+    tails = np.array(TAILS)
+    want_sig = np.array([exact_sigmoid(t) for t in TAILS])
+    want_dsig = np.array([exact_sigmoid(t) * exact_sigmoid(-t) for t in TAILS])
+    # Below −708 e^−x overflows, σ is subnormal and has fewer significant digits.
+    normal = tails > -708
+    np.testing.assert_allclose(np.array(sig)[normal], want_sig[normal], rtol=1e-15)
+    np.testing.assert_allclose(np.array(sig)[~normal], want_sig[~normal], atol=1e-320)
+    np.testing.assert_allclose(soft, [exact_softplus(t) for t in TAILS], rtol=1e-15)
+    # σ' = σ(1 − σ) is accurate where σ ≤ 1/2; for x ≫ 0, 1 − σ(x) cancels (as in torch).
+    left = normal & (tails <= 0)
+    np.testing.assert_allclose(np.array(dsig)[left], want_dsig[left], rtol=1e-14)
+    np.testing.assert_allclose(np.array(dsig)[~left], want_dsig[~left], rtol=0, atol=1e-16)
+
+
+# ---------------------------------------------------------------------------
+# matmul, indexing and transposes in particular.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sa", "sb", "out"),
+    [
+        ((3,), (3,), ()),
+        ((2, 3), (3,), (2,)),
+        ((3,), (3, 4), (4,)),
+        ((5, 2, 3), (3, 4), (5, 2, 4)),
+        ((5, 2, 3), (5, 3, 4), (5, 2, 4)),
+        ((3,), (5, 3, 4), (5, 4)),
+        ((5, 2, 3), (3,), (5, 2)),
+    ],
+)
+def test_matmul_follows_numpy_with_1d_operands(sa: tuple, sb: tuple, out: tuple) -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    result = Value(a) @ Value(b)
+    assert result.shape == out
+    np.testing.assert_allclose(result.data, np.matmul(a, b), rtol=1e-14)
+    if out == ():
+        assert type(result.data) is float
+
+
+@pytest.mark.parametrize("scalar_left", [True, False])
+def test_matmul_with_a_scalar_raises_value_error(scalar_left: bool) -> None:
+    s, v = Value(2.0), Value(np.ones(3))
+    with pytest.raises(ValueError, match=r"\(\)") as info:
+        _ = s @ v if scalar_left else v @ s
+    assert "(3,)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("sa", "sb"), [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3), (2, 3)), ((5, 2, 3), (4, 3, 2))]
+)
+def test_matmul_with_mismatched_inner_dimensions_names_both_shapes(sa: tuple, sb: tuple) -> None:
+    a, b = Value(np.ones(sa)), Value(np.ones(sb))
+    for left, right in ((a, b), (a, np.ones(sb)), (np.ones(sa), b), (a.data.tolist(), b)):
+        with pytest.raises(ValueError) as info:
+            _ = left @ right
+        assert str(sa) in str(info.value) and str(sb) in str(info.value)
+
+
+BINARY_OPERATORS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+}
+
+
+@pytest.mark.parametrize("symbol", BINARY_OPERATORS)
+@pytest.mark.parametrize(("sa", "sb"), [((2, 3), (4,)), ((3,), (2,)), ((2, 3), (3, 2, 2))])
+def test_shapes_that_cannot_broadcast_raise_value_error_naming_both(
+    symbol: str, sa: tuple, sb: tuple
+) -> None:
+    a, b = Value(np.full(sa, 2.0)), Value(np.full(sb, 2.0))
+    combine = BINARY_OPERATORS[symbol]
+    for left, right in ((a, b), (a, np.full(sb, 2.0)), (np.full(sa, 2.0), b), (a, b.data.tolist())):
+        with pytest.raises(ValueError) as info:
+            combine(left, right)
+        message = str(info.value).replace(" ", "")
+        assert str(sa).replace(" ", "") in message and str(sb).replace(" ", "") in message, message
+
+
+def test_repeated_indices_add_up() -> None:
+    a = Value(np.array([1.0, 2.0, 3.0]))
+    a[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(a.grad, [3.0, 0.0, 1.0])
+    m = Value(np.arange(6.0).reshape(2, 3))
+    m[[1, 1], [2, 2]].sum().backward()
+    np.testing.assert_array_equal(m.grad, [[0, 0, 0], [0, 0, 2]])
+    m.zero_grad()
+    (m[:, [0, 0]] * 2.0).sum().backward()
+    np.testing.assert_array_equal(m.grad, [[4, 0, 0], [4, 0, 0]])
+
+
+def test_indexing_a_scalar_is_refused() -> None:
+    with pytest.raises(IndexError, match="scalar"):
+        Value(1.0)[0]
+
+
+def test_indexing_with_a_value_raises_type_error_naming_value() -> None:
+    a = Value(np.arange(3.0))
+    with pytest.raises(TypeError, match="Value"):
+        a[Value(1.0)]
+    with pytest.raises(TypeError, match="Value"):
+        a[0:2, Value(1.0)]
+
+
+@pytest.mark.parametrize("axes", [(-1, 0, 1), (0, -1, -2), (2, 0, 1), (1, 0, 2)])
+def test_transpose_gradient_is_the_inverse_permutation(axes: tuple) -> None:
+    rng = np.random.default_rng(5)
+    a = Value(rng.standard_normal((2, 3, 4)))
+    out = a.transpose(axes)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    inverse = np.argsort([ax % 3 for ax in axes])
+    np.testing.assert_array_equal(a.grad, np.transpose(g, inverse))
+
+
+# ---------------------------------------------------------------------------
+# The functions in autograd (exp, log, …) are the methods.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "relu", "softplus"])
+def test_module_functions_match_methods_on_values_and_raw_data(name: str) -> None:
+    x = np.array([0.3, 1.7, 2.2])
+    function = getattr(autograd, name)
+    v = Value(x)
+    out = function(v)
+    assert isinstance(out, Value)
+    np.testing.assert_array_equal(out.data, getattr(Value(x), name)().data)
+    np.testing.assert_array_equal(function(x), out.data)
+    assert function(0.5) == getattr(Value(0.5), name)().data
