@@ -180,6 +180,12 @@ class Value:
         d = self.data
         return Value(d if type(d) is float else d.copy(), self.name, None, ())
 
+    def draw(self, **kwargs: Any) -> Any:
+        """This Value's graph as a graphviz drawing (see `autograd.draw.draw`); Jupyter shows it."""
+        from autograd.draw import draw
+
+        return draw(self, **kwargs)
+
     def __float__(self) -> float:
         return self.item()
 
