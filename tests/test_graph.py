@@ -1,0 +1,389 @@
+"""The backward pass of autograd/graph.py: order, accumulation, seeds, no_grad, higher derivatives.
+
+The known answers come first; random expression graphs (hypothesis) close the file.
+"""
+
+import gc
+import math
+
+import numpy as np
+import pytest
+from catalogue import Graph, ValueBackend, graphs
+from hypothesis import example, given
+
+from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
+
+# ---------------------------------------------------------------------------
+# The backward order.
+# ---------------------------------------------------------------------------
+
+
+def test_topological_order_lists_each_node_once_inputs_first() -> None:
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    d = c + a
+    e = (d * c).tanh() + b
+    order = topological_order(e)
+    assert order[-1] is e
+    assert len(order) == len({id(n) for n in order})
+    assert {id(n) for n in order} >= {id(a), id(b), id(c), id(d), id(e)}
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for p in node.inputs:
+            if isinstance(p, Value):
+                assert position[id(p)] < position[id(node)]
+
+
+def test_a_leaf_is_its_own_order() -> None:
+    a = Value(1.0)
+    assert topological_order(a) == [a]
+    a.backward()
+    assert a.grad == 1.0
+
+
+# ---------------------------------------------------------------------------
+# Known answers.
+# ---------------------------------------------------------------------------
+
+
+def test_fan_out_adds_up() -> None:
+    a = Value(1.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+    assert b.grad == 2.0
+
+
+def test_a_shared_subexpression_is_visited_once() -> None:
+    x = Value(np.array([0.5, -1.0]))
+    h = x * x  # used twice below
+    y = (h * 3.0 + h.exp()).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data * (3.0 + np.exp(x.data**2)), rtol=1e-15)
+
+
+def test_backward_twice_accumulates_in_leaves_and_not_in_intermediate_nodes() -> None:
+    x, w = Value(0.5), Value(np.array([1.0, -2.0]))
+    h = (x * w).tanh()
+    y = (h * h).sum()
+    y.backward()
+    first_x, first_w, first_h = x.grad, w.grad.copy(), h.grad.copy()
+    y.backward()
+    assert x.grad == pytest.approx(2 * first_x, rel=1e-15)
+    np.testing.assert_allclose(w.grad, 2 * first_w, rtol=1e-15)
+    np.testing.assert_array_equal(h.grad, first_h)  # fresh, not doubled
+    assert y.grad == 1.0
+
+
+def test_a_result_computed_from_intermediate_grads_is_not_corrupted() -> None:
+    """micrograd's bug: without zeroing, intermediate grads double on a second backward."""
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c.tanh() + c
+    d.backward()
+    saved = c.grad
+    scale = 1.0 - math.tanh(-6.0) ** 2 + 1.0
+    assert saved == pytest.approx(scale, rel=1e-15)
+    d.backward()
+    assert c.grad == saved
+    m = Value(np.ones((2, 2)))
+    n = m @ m
+    n.backward(np.ones((2, 2)))
+    kept = n.grad
+    snapshot = kept.copy()
+    n.backward(np.ones((2, 2)))
+    np.testing.assert_array_equal(kept, snapshot)
+
+
+def test_zero_grad_restarts_accumulation() -> None:
+    x = Value(3.0)
+    (x * x).backward()
+    x.zero_grad()
+    (x * x).backward()
+    assert x.grad == 6.0
+
+
+def test_leaf_grads_are_not_shared() -> None:
+    """Changing one leaf's grad in place (clipping, scaling) must not change another's."""
+    x, y = Value(np.ones(3)), Value(np.ones(3))
+    (x + y).sum().backward()
+    x.grad *= 10.0
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0, 1.0])
+
+
+def test_seed_array_is_not_kept() -> None:
+    seed = np.ones(3)
+    w = Value(np.ones(3))
+    (w + 0.0).backward(seed)
+    seed[0] = 99.0
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0, 1.0])
+
+
+def test_a_value_the_output_does_not_use_gets_no_grad() -> None:
+    a, unused = Value(1.0), Value(2.0)
+    (a * 2.0).backward()
+    assert not unused.grad_computed
+    assert unused.grad == 0.0
+
+
+# ---------------------------------------------------------------------------
+# Seeds and their errors.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (1,), (0,)])
+def test_backward_on_a_non_scalar_without_gradient_names_the_shape(shape: tuple) -> None:
+    v = Value(np.ones(shape)) * 2.0
+    with pytest.raises(ValueError, match=str(shape).replace("(", r"\(").replace(")", r"\)")):
+        v.backward()
+
+
+@pytest.mark.parametrize(
+    ("out_shape", "seed_shape"), [((3,), (4,)), ((2, 3), (3, 2)), ((), (1,)), ((2, 1), (2,))]
+)
+def test_a_gradient_of_the_wrong_shape_is_refused(out_shape: tuple, seed_shape: tuple) -> None:
+    out = Value(np.ones(out_shape)) * 2.0 if out_shape else Value(1.0) * 2.0
+    with pytest.raises(ValueError) as info:
+        out.backward(np.ones(seed_shape))
+    assert str(out_shape) in str(info.value) and str(seed_shape) in str(info.value)
+
+
+def test_the_seed_may_be_a_list_an_array_a_value_or_a_number() -> None:
+    x = Value(np.array([1.0, 2.0]))
+    for seed in ([3.0, -1.0], np.array([3.0, -1.0]), Value([3.0, -1.0])):
+        x.zero_grad()
+        (x * x).backward(seed)
+        np.testing.assert_array_equal(x.grad, [6.0, -4.0])
+    s = Value(2.0)
+    (s * s).backward(0.5)
+    assert s.grad == 2.0
+
+
+def test_a_float64_seed_on_a_float32_output_gives_float32_grads() -> None:
+    x = Value(np.array([1.0, 2.0], dtype=np.float32))
+    (x * 3.0).backward(np.array([1.0, 1.0]))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+# ---------------------------------------------------------------------------
+# A million operations.
+# ---------------------------------------------------------------------------
+
+
+def test_a_chain_of_a_million_operations_backpropagates_and_is_freed() -> None:
+    x = Value(1.0)
+    y = x
+    gc.disable()  # only for speed: the cyclic collector would rescan the growing chain
+    try:
+        for _ in range(500_000):
+            y = y * 1.000001
+            y = y + 0.5
+    finally:
+        gc.enable()
+    assert len(topological_order(y)) == 1_000_001
+    y.backward()  # micrograd's recursive sort dies here with RecursionError
+    assert x.grad == pytest.approx(1.000001**500_000, rel=1e-9)
+    del y  # freeing a million nested nodes must not overflow the C stack either
+    gc.collect()
+    assert x.grad_computed
+
+
+def test_a_deep_tensor_chain_and_its_second_derivative() -> None:
+    x = Value(np.array([0.5, -0.25]))
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0
+    (g,) = gradients((y * y * y).sum(), [x], create_graph=True)
+    (h,) = gradients(g.sum(), [x])
+    np.testing.assert_allclose(h, 6 * x.data, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# no_grad.
+# ---------------------------------------------------------------------------
+
+
+def test_no_grad_records_no_graph() -> None:
+    a = Value(np.array([1.0, 2.0]))
+    assert is_grad_enabled()
+    with no_grad():
+        assert not is_grad_enabled()
+        results = [a * 3.0, a.exp(), a @ a, a[0], a.sum(), (a + 1.0).sigmoid(), 2.0**a]
+    assert is_grad_enabled()
+    for r in results:
+        assert r.is_leaf and r.inputs == () and r.op is None
+    results[0].backward(np.ones(2))
+    assert not a.grad_computed
+    np.testing.assert_array_equal(results[0].data, [3.0, 6.0])
+
+
+def test_no_grad_is_restored_after_an_exception_and_when_nested() -> None:
+    with pytest.raises(RuntimeError), no_grad():
+        raise RuntimeError("inside")
+    assert is_grad_enabled()
+    with no_grad():
+        with no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert not (Value(1.0) * 2.0).is_leaf
+
+
+# ---------------------------------------------------------------------------
+# Second and higher derivatives.
+# ---------------------------------------------------------------------------
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@pytest.mark.parametrize("x0", [-2.0, 0.3, 3.0])
+def test_second_derivative_of_a_cube_through_backward_create_graph(x0: float) -> None:
+    x = Value(x0)
+    (x**3).backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value)
+    assert g.data == pytest.approx(3 * x0**2, rel=1e-15)
+    x.zero_grad()  # as in torch: otherwise the second pass adds to the first derivative
+    g.backward()
+    assert x.grad == pytest.approx(6 * x0, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("f", "second"),
+    [
+        (lambda v: v.sigmoid(), lambda x: sigmoid(x) * (1 - sigmoid(x)) * (1 - 2 * sigmoid(x))),
+        (lambda v: v.tanh(), lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2)),
+        (lambda v: v.softplus(), lambda x: sigmoid(x) * (1 - sigmoid(x))),
+        (lambda v: v.exp(), math.exp),
+        (lambda v: v.log(), lambda x: -1 / x**2),
+        (lambda v: 1 / v, lambda x: 2 / x**3),
+        (lambda v: v**2.5, lambda x: 2.5 * 1.5 * x**0.5),
+        (lambda v: 2.0**v, lambda x: 2.0**x * math.log(2.0) ** 2),
+    ],
+    ids=["sigmoid", "tanh", "softplus", "exp", "log", "1/x", "x**2.5", "2**x"],
+)
+@pytest.mark.parametrize("x0", [0.4, 1.7])
+def test_second_derivatives_have_their_closed_forms(f: object, second: object, x0: float) -> None:
+    x = Value(x0)
+    (g,) = gradients(f(x), [x], create_graph=True)  # type: ignore[operator]
+    (h,) = gradients(g, [x])
+    assert h == pytest.approx(second(x0), rel=1e-13)  # type: ignore[operator]
+
+
+def test_third_derivative_of_x4() -> None:
+    x = Value(1.5)
+    (g1,) = gradients(x**4, [x], create_graph=True)
+    (g2,) = gradients(g1, [x], create_graph=True)
+    (g3,) = gradients(g2, [x])
+    assert (g1.data, g2.data, g3) == pytest.approx((4 * 1.5**3, 12 * 1.5**2, 24 * 1.5))
+
+
+def test_mixed_partials() -> None:
+    x, y = Value(0.7), Value(-1.2)
+    f = x * y.exp() + (x * y).sigmoid()
+    (fx,) = gradients(f, [x], create_graph=True)
+    (fxy,) = gradients(fx, [y])
+    s = sigmoid(0.7 * -1.2)
+    ds, dds = s * (1 - s), s * (1 - s) * (1 - 2 * s)
+    # f_x = e^y + y·σ'(xy), so f_xy = e^y + σ'(xy) + xy·σ''(xy).
+    assert fxy == pytest.approx(math.exp(-1.2) + ds + 0.7 * -1.2 * dds, rel=1e-14)
+
+
+def test_hessian_vector_product_of_a_matmul_quadratic() -> None:
+    """f(x) = ½‖Ax‖²: ∇f = AᵀAx and d/dx ⟨∇f, v⟩ = AᵀA v."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 3))
+    v = rng.standard_normal(3)
+    x = Value(rng.standard_normal(3))
+    f = ((Value(a) @ x) ** 2).sum() * 0.5
+    (g,) = gradients(f, [x], create_graph=True)
+    np.testing.assert_allclose(g.data, a.T @ a @ x.data, rtol=1e-13)
+    (hv,) = gradients((g * v).sum(), [x])
+    np.testing.assert_allclose(hv, a.T @ a @ v, rtol=1e-13)
+
+
+def test_second_derivative_through_batched_matmul_and_both_operands() -> None:
+    """f(A, B) = Σ (A @ B)² with A batched: the Hessian along (V, W) has a closed form."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+    va, vb = rng.standard_normal(a.shape), rng.standard_normal(b.shape)
+    A, B = Value(a), Value(b)
+    f = ((A @ B) ** 2).sum()
+    ga, gb = gradients(f, [A, B], create_graph=True)
+    ha, hb = gradients((ga * va).sum() + (gb * vb).sum(), [A, B])
+    # ∇_A f = 2(AB)Bᵀ, ∇_B f = Σ_batch 2Aᵀ(AB); their derivatives along (va, vb):
+    dab = va @ b + a @ vb
+    ha_want = 2 * (dab @ b.T + (a @ b) @ vb.T)
+    hb_want = (2 * (np.swapaxes(va, 1, 2) @ (a @ b) + np.swapaxes(a, 1, 2) @ dab)).sum(0)
+    # gradients() gives ∂/∂(A, B) of ⟨∇f, v⟩ = H v, and H is symmetric:
+    np.testing.assert_allclose(ha, ha_want, rtol=1e-12)
+    np.testing.assert_allclose(hb, hb_want, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# gradients() and scopes.
+# ---------------------------------------------------------------------------
+
+
+def test_gradients_leaves_grad_untouched_and_gives_zeros_for_unused_inputs() -> None:
+    x, y, unused = Value(2.0), Value(np.array([1.0, 3.0])), Value(np.ones((2, 2)))
+    x.grad = 5.0
+    gx, gy, gu = gradients((x * y).sum(), [x, y, unused])
+    assert gx == 4.0
+    np.testing.assert_array_equal(gy, [2.0, 2.0])
+    np.testing.assert_array_equal(gu, np.zeros((2, 2)))
+    assert x.grad == 5.0 and not y.grad_computed
+
+
+def test_scope_labels_the_nodes_made_inside_it_and_is_restored() -> None:
+    a = Value(1.0)
+    with scope("outer", color="red") as outer:
+        b = a * 2.0
+        with scope("inner") as inner:
+            c = b + 1.0
+    d = c * 3.0
+    assert b._scope is outer and c._scope is inner
+    assert inner.parent is outer and [s.label for s in inner.path()] == ["outer", "inner"]
+    assert outer.attrs == {"color": "red"}
+    assert d._scope is None and a._scope is None
+    with pytest.raises(KeyError), scope("failing"):
+        raise KeyError
+    assert (a * 1.0)._scope is None
+
+
+# ---------------------------------------------------------------------------
+# Random expression graphs: autograd equals central differences.
+# ---------------------------------------------------------------------------
+
+
+def check_graph(graph: Graph) -> None:
+    report = gradcheck(lambda *xs: graph(ValueBackend, *xs), *graph.leaves, atol=1e-6, rtol=1e-5)
+    assert report, f"{graph}\n{report}"
+    leaves = [Value(x) for x in graph.leaves]
+    graph(ValueBackend, *leaves).backward()
+    for leaf in leaves:
+        assert np.shape(leaf.grad) == np.shape(leaf.data)
+
+
+@given(graphs())
+@example(Graph((1.0,), (("add", (0, 0)), ("add", (1, 1))), (0.0,), "scalar"))  # fan-out
+@example(Graph((0.5, -1.0), (("mul", (0, 1)), ("tanh", (2,)), ("mul", (3, 2))), (1, 1), "scalar"))
+def test_scalar_graphs_match_central_differences(graph: Graph) -> None:
+    check_graph(graph)
+
+
+@given(graphs(tensors=True))
+@example(
+    Graph(
+        (np.ones((2, 1)), np.array([0.5, -1.0, 2.0])),
+        (("mul", (0, 1)), ("sum0", (2,)), ("sub", (3, 1))),
+        (1.0, -1.0),
+        "tensor",
+    )
+)
+def test_tensor_graphs_with_broadcasting_match_central_differences(graph: Graph) -> None:
+    check_graph(graph)
