@@ -105,12 +105,14 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if lead >= 0 and stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    if lead < 0 or g.shape != shape:
+        raise ValueError(f"a gradient of shape {gshape} cannot be reduced to shape {shape}")
+    return g
 
 
 def _seed(root: Value, gradient: Any) -> Any:
@@ -124,6 +126,8 @@ def _seed(root: Value, gradient: Any) -> Any:
         d = root.data
         return 1.0 if type(d) is float else d.dtype.type(1.0)
     seed = gradient.data if isinstance(gradient, Value) else as_data(gradient)
+    if type(seed) is np.ndarray:
+        seed = seed.copy()  # the caller may change its array later
     if shape_of(seed) != shape:
         raise ValueError(
             f"backward(): gradient has shape {shape_of(seed)} but the output has shape {shape}"
@@ -161,7 +165,12 @@ def _accumulate(p: Value, g: Any) -> None:
     elif g.dtype != d.dtype:
         g = g.astype(d.dtype)
     old = p._grad
-    p._grad = g if old is None else old + g
+    if old is not None:
+        p._grad = old + g
+    elif p._op is None and type(g) is np.ndarray:
+        p._grad = g.copy()  # a leaf owns its gradient: g may be shared with other nodes
+    else:
+        p._grad = g
 
 
 def _backprop(order: list[Value]) -> None:

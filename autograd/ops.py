@@ -311,15 +311,16 @@ class Reshape(Primitive):
     grads = (lambda g, out, a, shape: reshape(g, _shape(a)),)
 
 
-def _inverse(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    return None if axes is None else tuple(int(i) for i in np.argsort(axes))
+def _inverse(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
+    """The permutation that undoes `axes` (negative axes count from the end)."""
+    return None if axes is None else tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
 
 
 class Transpose(Primitive):
     """a with axes permuted; g is permuted back."""
 
     forward = staticmethod(lambda a, axes: np.transpose(a, axes))
-    grads = (lambda g, out, a, axes: transpose(g, _inverse(axes)),)
+    grads = (lambda g, out, a, axes: transpose(g, _inverse(axes, len(_shape(a)))),)
 
 
 def _check_index(index: Any) -> None:

@@ -378,7 +378,8 @@ class Primitive:
             raise TypeError(f"{cls.__name__} takes {n} inputs, got {len(args)}")
         operands = tuple(a if type(a) is Value else as_data(a) for a in args[:n])
         operands += args[n:]
-        datas = [a.data if type(a) is Value else a for a in operands]
+        datas = [a.data if type(a) is Value else a for a in operands[:n]]
+        datas += args[n:]
         out = _forward(cls, datas)
         if _state.enabled:
             return Value(out, None, cls, operands)
@@ -389,7 +390,8 @@ def _forward(op: Any, datas: Sequence[Any]) -> Any:
     try:
         out = op.forward(*datas)
     except ValueError as e:
-        shapes = [shape_of(d) for d in datas[: len(op.grads)]]
+        numeric = (float, np.ndarray, np.floating)
+        shapes = [shape_of(d) for d in datas if isinstance(d, numeric)]
         if len(shapes) == 1:
             raise ValueError(f"{op.__name__} of shape {shapes[0]}: {e}") from None
         listed = " and ".join(str(s) for s in shapes)
