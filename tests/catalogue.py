@@ -45,6 +45,7 @@ class ValueBackend:
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     transpose = staticmethod(lambda x, axes: x.transpose(axes))
     T = staticmethod(lambda x: x.T)
+    const = staticmethod(lambda x: x)  # a constant array operand, kept raw
 
 
 class NumpyBackend:
@@ -61,6 +62,7 @@ class NumpyBackend:
     reshape = staticmethod(np.reshape)
     transpose = staticmethod(np.transpose)
     T = staticmethod(np.transpose)
+    const = staticmethod(lambda x: x)
 
 
 # ---------------------------------------------------------------------------
@@ -320,7 +322,7 @@ class Graph:
         made = nodes[len(leaves) :]
         last = made[-1]
         if self.ops == "tensor":
-            last = o.sum(last * seed_for(GRAPH_OUT, "graph"))
+            last = o.sum(last * o.const(seed_for(GRAPH_OUT, "graph")))
         total = last
         for w, node in zip(self.weights, made[:-1], strict=True):
             total = total + w * o.sum(node)

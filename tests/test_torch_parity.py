@@ -1,0 +1,200 @@
+"""Parity with PyTorch in float64: the catalogue, random graphs and micrograd-style expressions.
+
+Each expression is written once and run on both engines; values and gradients must agree to
+about 1e-10 relative. Skipped when torch is not installed.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from catalogue import Graph, Op, ValueBackend, cases, graphs, seed_for
+from hypothesis import example, given
+
+from autograd import Value
+
+torch = pytest.importorskip("torch")
+
+RTOL, ATOL = 1e-10, 1e-12
+
+
+class TorchBackend:
+    """torch, in the catalogue's terms."""
+
+    exp = staticmethod(lambda x: torch.exp(x))
+    log = staticmethod(lambda x: torch.log(x))
+    tanh = staticmethod(lambda x: torch.tanh(x))
+    sigmoid = staticmethod(lambda x: torch.sigmoid(x))
+    relu = staticmethod(lambda x: torch.relu(x))
+    softplus = staticmethod(lambda x: torch.logaddexp(x, torch.zeros_like(x)))
+    sum = staticmethod(lambda x, axis=None, keepdims=False: x.sum(dim=axis, keepdim=keepdims))
+    mean = staticmethod(lambda x, axis=None, keepdims=False: x.mean(dim=axis, keepdim=keepdims))
+    reshape = staticmethod(lambda x, shape: x.reshape(shape))
+    transpose = staticmethod(lambda x, axes: x.permute(*axes))
+    T = staticmethod(lambda x: x.permute(*reversed(range(x.ndim))) if x.ndim else x)
+    const = staticmethod(lambda x: torch.as_tensor(x, dtype=torch.float64))
+
+
+# Entries torch spells differently: its slices have no negative steps.
+TORCH_SPELLING: dict[str, Callable[..., Any]] = {"a[:, ::-2]": lambda o, a: a.flip(1)[:, ::2]}
+
+
+def leaf(x: Any) -> Any:
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def on_torch(fn: Callable[..., Any], inputs: list[Any], seed: Any) -> tuple[Any, list[Any]]:
+    """Value and input gradients of fn on torch leaves, seeded with ∂L/∂out = seed."""
+    leaves = [leaf(x) for x in inputs]
+    out = fn(*leaves)
+    out.backward(torch.as_tensor(seed, dtype=torch.float64))
+    grads = [t.grad.numpy() if t.grad is not None else np.zeros(t.shape) for t in leaves]
+    return out.detach().numpy(), grads
+
+
+def on_engine(fn: Callable[..., Any], inputs: list[Any], seed: Any) -> tuple[Any, list[Any]]:
+    leaves = [Value(x) for x in inputs]
+    out = fn(*leaves)
+    out.backward(seed)
+    return out.data, [v.grad for v in leaves]
+
+
+def assert_same(engine: tuple[Any, list[Any]], reference: tuple[Any, list[Any]]) -> None:
+    (value, grads), (want, want_grads) = engine, reference
+    np.testing.assert_allclose(value, want, rtol=RTOL, atol=ATOL)
+    assert np.shape(value) == np.shape(want)
+    for g, w in zip(grads, want_grads, strict=True):
+        assert np.shape(g) == np.shape(w)
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL * max(1.0, float(np.max(np.abs(w)))))
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases())
+def test_catalogue_matches_torch(op: Op, shapes: tuple) -> None:
+    inputs = op.inputs(shapes)
+    out_shape = op.fn(ValueBackend, *(Value(x) for x in inputs)).shape
+    seed = seed_for(out_shape, op.name)
+    engine = on_engine(lambda *v: op.fn(ValueBackend, *v), inputs, seed)
+    fn = TORCH_SPELLING.get(op.name, op.fn)
+    assert_same(engine, on_torch(lambda *t: fn(TorchBackend, *t), inputs, seed))
+
+
+def check_graph(graph: Graph) -> None:
+    engine = on_engine(lambda *v: graph(ValueBackend, *v), list(graph.leaves), 1.0)
+    reference = on_torch(lambda *t: graph(TorchBackend, *t), list(graph.leaves), 1.0)
+    try:
+        assert_same(engine, reference)
+    except AssertionError as e:
+        raise AssertionError(f"{graph}\n{e}") from None
+
+
+@given(graphs())
+@example(Graph((0.0,), (("relu", (0,)), ("mul", (1, 0))), (1.0,), "scalar"))  # relu'(0) = 0
+@example(Graph((1.0,), (("add", (0, 0)), ("add", (1, 1))), (0.0,), "scalar"))
+def test_scalar_graphs_match_torch(graph: Graph) -> None:
+    check_graph(graph)
+
+
+@given(graphs(tensors=True))
+def test_tensor_graphs_match_torch(graph: Graph) -> None:
+    check_graph(graph)
+
+
+# ---------------------------------------------------------------------------
+# micrograd compatibility: code written for micrograd's Value, run as it is on both engines.
+# Each expression takes the Value constructor V and returns (leaves, output).
+# ---------------------------------------------------------------------------
+
+
+def numbers_on_both_sides(V: Callable[[float], Any]) -> tuple[list[Any], Any]:
+    x, y = V(1.5), V(-0.75)
+    u = 3 - x * y + 2 / (x + 4)
+    w = (u**2 - 1.5 * y).tanh() + (x - y).relu() * 0.5
+    z = w / (1 + u.exp()) - y**3 + (y * -2).relu() + (x * -1).relu()
+    return [x, y], z
+
+
+def a_neuron_and_its_loss(V: Callable[[float], Any]) -> tuple[list[Any], Any]:
+    xs = [2.0, -1.0, 0.5]
+    ws = [V(0.3), V(-0.8), V(1.1)]
+    b = V(0.2)
+    act = sum((wi * xi for wi, xi in zip(ws, xs, strict=True)), b)
+    out = act.tanh()
+    loss = (out - 1.0) ** 2 + 1e-2 * sum(w * w for w in ws)
+    return [*ws, b], loss
+
+
+def reuse_and_division(V: Callable[[float], Any]) -> tuple[list[Any], Any]:
+    a = V(0.3)
+    b = a * a
+    c = b * a + a
+    d = c.tanh() * b + a.exp() / c - 1 / (1 + (-a).exp())
+    e = d**-1 + c**0.5 - b / 4
+    return [a], e
+
+
+def a_two_layer_mlp(V: Callable[[float], Any]) -> tuple[list[Any], Any]:
+    rng = np.random.default_rng(11)
+    w1 = [[V(float(rng.normal())) for _ in range(2)] for _ in range(3)]
+    b1 = [V(0.0) for _ in range(3)]
+    w2 = [V(float(rng.normal())) for _ in range(3)]
+    b2 = V(0.1)
+    points = [((1.0, -2.0), 1.0), ((-0.5, 0.25), -1.0), ((2.0, 1.5), 1.0)]
+    total = 0
+    for x, y in points:
+        hidden = [
+            sum((wi * xi for wi, xi in zip(row, x, strict=True)), b).relu()
+            for row, b in zip(w1, b1, strict=True)
+        ]
+        score = sum((wi * h for wi, h in zip(w2, hidden, strict=True)), b2)
+        total = total + (1 + -y * score).relu()  # max-margin loss, as in micrograd's demo
+    loss = total * (1.0 / len(points)) + 1e-4 * sum(p * p for p in w2)
+    return [*(p for row in w1 for p in row), *b1, *w2, b2], loss
+
+
+MICROGRAD_EXPRESSIONS = [numbers_on_both_sides, a_neuron_and_its_loss, reuse_and_division]
+MICROGRAD_EXPRESSIONS += [a_two_layer_mlp]
+
+
+@pytest.mark.parametrize("expression", MICROGRAD_EXPRESSIONS, ids=lambda f: f.__name__)
+def test_micrograd_style_expressions_match_torch(expression: Any) -> None:
+    leaves, out = expression(Value)
+    out.backward()
+    t_leaves, t_out = expression(leaf)
+    t_out.backward()
+    assert type(out.data) is float
+    assert out.data == pytest.approx(float(t_out.data), rel=RTOL)
+    for v, t in zip(leaves, t_leaves, strict=True):
+        assert type(v.grad) is float
+        assert v.grad == pytest.approx(float(t.grad), rel=RTOL, abs=ATOL)
+
+
+def test_a_micrograd_training_loop_matches_torch() -> None:
+    """The demo's loop: zero grads, forward, backward, p.data += -lr · p.grad; three steps."""
+
+    def train(V: Callable[[float], Any], zero: Callable[[Any], None]) -> list[float]:
+        params, _ = a_two_layer_mlp(V)
+        losses = []
+        for _ in range(3):
+            for p in params:
+                zero(p)
+            _, loss = a_two_layer_mlp_with(params)
+            loss.backward()
+            for p in params:
+                p.data += -0.1 * p.grad
+            losses.append(float(loss.data))
+        return losses
+
+    def zero_value(p: Any) -> None:
+        p.grad = 0
+
+    def zero_tensor(p: Any) -> None:
+        p.grad = None
+
+    np.testing.assert_allclose(train(Value, zero_value), train(leaf, zero_tensor), rtol=RTOL)
+
+
+def a_two_layer_mlp_with(params: list[Any]) -> tuple[list[Any], Any]:
+    """a_two_layer_mlp on given parameters: V hands them out in order."""
+    supply = iter(params)
+    return a_two_layer_mlp(lambda _x: next(supply))
