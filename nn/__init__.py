@@ -1,0 +1,29 @@
+"""valuegrad's neural nets: the lesson's perceptrons and network, losses, optimizers, training."""
+
+from nn.layers import MLP, Dense, Perceptron, Sequential
+from nn.losses import hinge, log_loss, log_loss_with_logits, mse
+from nn.module import Module
+from nn.network import TwoLayerNetwork, analytic_gradients
+from nn.optim import SGD, Adam, Optimizer
+from nn.train import History, accuracy, fit, predict
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Dense",
+    "History",
+    "Module",
+    "Optimizer",
+    "Perceptron",
+    "Sequential",
+    "TwoLayerNetwork",
+    "accuracy",
+    "analytic_gradients",
+    "fit",
+    "hinge",
+    "log_loss",
+    "log_loss_with_logits",
+    "mse",
+    "predict",
+]

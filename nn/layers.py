@@ -1,0 +1,271 @@
+"""Building blocks: activations, the lesson's `Perceptron`, `Dense`, `Sequential` and `MLP`.
+
+Every model takes one sample (a list or 1-D array of features) and returns a
+scalar Value, or a batch (a 2-D array, one sample per row) and returns a Value
+with one entry per row. Dense is a layer: it returns `n_out` numbers per sample.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import autograd
+from autograd import Value
+from autograd.value import as_data
+from nn.module import Module
+
+Activation = Callable[[Any], Any]
+Seed = int | np.random.Generator | None
+
+
+def identity(x: Any) -> Any:
+    """identity(x) = x."""
+    return x
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": autograd.sigmoid,
+    "tanh": autograd.tanh,
+    "relu": autograd.relu,
+    "identity": identity,
+}
+
+
+def activation_by_name(activation: str | Activation) -> tuple[str, Activation]:
+    """(name, function) for an activation: "sigmoid", "tanh", "relu", "identity", or a callable."""
+    if isinstance(activation, str):
+        try:
+            return activation, ACTIVATIONS[activation]
+        except KeyError:
+            known = ", ".join(repr(k) for k in ACTIVATIONS)
+            raise ValueError(
+                f"unknown activation {activation!r}; use one of {known} or a callable"
+            ) from None
+    if callable(activation):
+        return getattr(activation, "__name__", repr(activation)), activation
+    raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+
+
+def make_rng(seed: Seed) -> np.random.Generator:
+    """A generator from a seed (an int, None for fresh entropy, or a Generator, used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def check_input(x: Any, n_features: int, who: str) -> Any:
+    """x as one sample (1-D) or a batch (2-D, one sample per row) of n_features, else ValueError."""
+    data = x if isinstance(x, Value) else _as_array(x, who)
+    shape = data.shape
+    if len(shape) not in (1, 2):
+        raise ValueError(
+            f"{who} expects one sample (1-D, {n_features} features) or a batch "
+            f"(2-D, {n_features} columns), got shape {shape}"
+        )
+    if shape[-1] != n_features:
+        what = "per sample" if len(shape) == 1 else "columns in the batch"
+        raise ValueError(f"{who} expects {n_features} features, got {shape[-1]} {what}")
+    return data
+
+
+def _as_array(x: Any, who: str) -> Any:
+    try:
+        data = as_data(x)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{who}: {e}") from None
+    if type(data) is float or not isinstance(data, np.ndarray):
+        raise ValueError(f"{who} expects one sample or a batch of samples, got the number {x!r}")
+    return data
+
+
+def columns(x: Any, n_features: int, who: str) -> list[Any]:
+    """The features of x one by one: floats for a sample, columns for a batch.
+
+    A list that holds Values is taken as the features themselves (each a scalar,
+    or one column of a batch), which is how one perceptron feeds on others.
+    """
+    if isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x):
+        if len(x) != n_features:
+            raise ValueError(f"{who} expects {n_features} features, got {len(x)}")
+        return list(x)
+    data = check_input(x, n_features, who)
+    if isinstance(data, np.ndarray) and data.ndim == 1:
+        return data.tolist()  # Python floats keep one sample on the fast scalar path
+    return [data[..., i] for i in range(n_features)]
+
+
+class Perceptron(Module):
+    """The lesson's unit: z = w1·x1 + … + wn·xn + b, ŷ = activation(z) (σ by default).
+
+    Its parameters are scalar Values named w1 … wn and b, unless existing Values
+    are passed as `weights` and `bias` (then it shares them and uses their names).
+    `names` are given to the nodes for z and ŷ, so drawings and explanations show them.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        activation: str | Activation = "sigmoid",
+        seed: Seed = None,
+        *,
+        weights: Sequence[Value] | None = None,
+        bias: Value | None = None,
+        color: str | None = None,
+        names: tuple[str, str] = ("z", "y_hat"),
+    ) -> None:
+        super().__init__()
+        if not isinstance(n_inputs, int) or n_inputs < 1:
+            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        self.n_inputs = n_inputs
+        self.activation_name, self.activation = activation_by_name(activation)
+        self.color = color
+        self.names = names
+        if weights is None:
+            # Scaled by 1/√n so that z starts with unit variance for unit-variance inputs.
+            draws = make_rng(seed).normal(size=n_inputs) / np.sqrt(n_inputs)
+            weights = [Value(float(v), name=f"w{i + 1}") for i, v in enumerate(draws)]
+        if bias is None:
+            bias = Value(0.0, name="b")
+        if len(weights) != n_inputs:
+            raise ValueError(f"expected {n_inputs} weights, got {len(weights)}")
+        for p in (*weights, bias):
+            if not isinstance(p, Value) or p.shape != ():
+                raise TypeError(f"a perceptron's weights and bias are scalar Values, got {p!r}")
+        self.weight_names = tuple(str(w.name) for w in weights)
+        self.bias_name = str(bias.name)
+        taken = set(vars(self)) | set(dir(type(self)))
+        given = [*self.weight_names, self.bias_name]
+        for name in given:
+            bad = not name.isidentifier() or keyword.iskeyword(name) or name in taken
+            if bad or given.count(name) > 1:
+                raise ValueError(
+                    f"each weight and the bias need a distinct name usable as an attribute, "
+                    f"got {name!r}"
+                )
+        for p in (*weights, bias):
+            setattr(self, str(p.name), p)
+
+    @property
+    def weights(self) -> tuple[Value, ...]:
+        """w1 … wn, in input order."""
+        return tuple(getattr(self, n) for n in self.weight_names)
+
+    @property
+    def bias(self) -> Value:
+        """b."""
+        return getattr(self, self.bias_name)
+
+    def forward(self, x: Any) -> Value:
+        """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""
+        xs = columns(x, self.n_inputs, type(self).__name__)
+        ws = self.weights
+        z = ws[0] * xs[0]
+        for w, xi in zip(ws[1:], xs[1:], strict=True):
+            z = z + w * xi
+        z = z + self.bias
+        z.name = self.names[0]
+        y_hat = self.activation(z)
+        y_hat.name = self.names[1]
+        return y_hat
+
+    def extra_repr(self) -> str:
+        params = ", ".join(f"{p.name}={p.data:.4g}" for p in (*self.weights, self.bias))
+        color = "" if self.color is None else f", color={self.color!r}"
+        return f"{params}, {self.activation_name}{color}"
+
+
+class Dense(Module):
+    """A layer of n_out units: activation(x @ W + b), one matrix product for a whole batch.
+
+    W has shape (n_in, n_out) and b has shape (n_out,). A sample gives n_out numbers,
+    a batch gives a (rows, n_out) array.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "identity",
+        seed: Seed = None,
+    ) -> None:
+        super().__init__()
+        for label, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f"{label} must be a positive int, got {n!r}")
+        self.n_in = n_in
+        self.n_out = n_out
+        self.activation_name, self.activation = activation_by_name(activation)
+        scale = np.sqrt(2.0 / n_in) if self.activation_name == "relu" else np.sqrt(1.0 / n_in)
+        self.W = Value(make_rng(seed).normal(size=(n_in, n_out)) * scale)
+        self.b = Value(np.zeros(n_out))
+
+    def forward(self, x: Any) -> Value:
+        """activation(x @ W + b)."""
+        x = check_input(x, self.n_in, type(self).__name__)
+        return self.activation(x @ self.W + self.b)
+
+    def extra_repr(self) -> str:
+        return f"{self.n_in} → {self.n_out}, {self.activation_name}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; a single output per sample comes out as one number."""
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        for layer in layers:
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+        self.layers = layers
+
+    def forward(self, x: Any) -> Value:
+        """layer_k(… layer_1(x)), with a trailing axis of length 1 dropped."""
+        out = x
+        for layer in self.layers:
+            out = layer(out)
+        if isinstance(out, Value) and out.shape[-1:] == (1,):
+            out = out.reshape(out.shape[:-1])
+        return out
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+
+class MLP(Sequential):
+    """A multilayer perceptron, called like micrograd's: MLP(n_in, [sizes of each layer]).
+
+    Hidden layers use `activation` (relu by default); the last uses
+    `output_activation` (sigmoid by default, so a single output is a probability
+    that suits `log_loss`; use "identity" with `hinge` or `log_loss_with_logits`).
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        sizes: Sequence[int],
+        activation: str | Activation = "relu",
+        output_activation: str | Activation = "sigmoid",
+        seed: Seed = None,
+    ) -> None:
+        if not sizes:
+            raise ValueError("MLP needs at least one layer size")
+        rng = make_rng(seed)
+        dims = [n_in, *sizes]
+        last = len(sizes) - 1
+        super().__init__(
+            *(
+                Dense(dims[i], dims[i + 1], output_activation if i == last else activation, rng)
+                for i in range(len(sizes))
+            )
+        )
+        self.n_in = n_in
+        self.sizes = tuple(sizes)

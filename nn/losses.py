@@ -1,0 +1,160 @@
+"""Losses: the log loss (fused, with its gradient by hand), its stable form on logits, mse, hinge.
+
+Each takes predictions (a Value: a scalar for one sample, a vector for a batch)
+and labels of the same shape, and returns the mean over the samples as a scalar
+Value. Labels are checked first: NaN, a shape that differs from the
+predictions', and (except for mse) labels outside [0, 1] raise ValueError.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd import Primitive, Value, log, relu, softplus
+from autograd.value import Data, as_data, shape_of
+
+# ŷ is clipped to [tiny, 1 − epsneg] of its dtype: the widest range in which
+# ln ŷ, ln(1 − ŷ) and 1/(ŷ(1 − ŷ)) are all finite. Only ŷ = 1 exactly and ŷ below
+# the smallest normal number (0, or subnormals) are moved.
+_BOUNDS: dict[Any, tuple[Any, Any]] = {
+    np.dtype(np.float64): (
+        float(np.finfo(np.float64).tiny),
+        1.0 - float(np.finfo(np.float64).epsneg),
+    ),
+    np.dtype(np.float32): (np.finfo(np.float32).tiny, np.float32(1) - np.finfo(np.float32).epsneg),
+}
+
+
+def clip_bounds(dtype: Any) -> tuple[Any, Any]:
+    """(lo, hi) = (tiny, 1 − epsneg) of the dtype: the interval log_loss clips ŷ to."""
+    return _BOUNDS[np.dtype(dtype)]
+
+
+def _clip(y_hat: Any) -> Any:
+    """ŷ clipped to [tiny, 1 − epsneg] of its dtype; a Value as lo + relu(ŷ − lo) − relu(ŷ − hi)."""
+    if isinstance(y_hat, Value):
+        lo, hi = _BOUNDS[y_hat.dtype]
+        return lo + relu(y_hat - lo) - relu(y_hat - hi)
+    if type(y_hat) is float:
+        lo, hi = _BOUNDS[np.dtype(np.float64)]
+        return lo if y_hat < lo else hi if y_hat > hi else y_hat
+    lo, hi = _BOUNDS[y_hat.dtype]
+    return np.clip(y_hat, lo, hi)
+
+
+def _count(x: Any) -> int:
+    """The number of samples: 1 for a scalar."""
+    shape = x.shape if isinstance(x, Value) else shape_of(x)
+    return math.prod(shape)
+
+
+def _log_loss(y_hat: Data, y: Data) -> Data:
+    c = _clip(y_hat)
+    if type(c) is float:
+        return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
+    # −mean(y·ln c + (1−y)·ln(1−c)), written as −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n
+    log_not = np.log1p(-c)
+    total = np.sum(log_not) + np.vdot(y, np.log(c) - log_not)
+    return -total / c.size
+
+
+def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
+    c = _clip(y_hat)
+    return (c - y) / (c * (1.0 - c)) * (g / _count(y_hat))
+
+
+def _log_loss_grad_y(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
+    c = _clip(y_hat)
+    return (log(1.0 - c) - log(c)) * (g / _count(y_hat))
+
+
+class LogLoss(Primitive):
+    """L = mean(−y·ln ŷc − (1−y)·ln(1−ŷc)), ŷc = ŷ clipped to [tiny, 1 − epsneg].
+
+    ∂L/∂ŷ = (ŷc − y) / (ŷc(1 − ŷc)) / n   (the exact derivative, taken at ŷc)
+    ∂L/∂y = (ln(1 − ŷc) − ln ŷc) / n
+    Where ŷ was clipped the gradient is that of the unclipped loss at the clip
+    point, not zero: a confident wrong answer still pushes ŷ the right way.
+    """
+
+    forward = staticmethod(_log_loss)
+    grads = (_log_loss_grad_y_hat, _log_loss_grad_y)
+
+
+def check_labels(
+    y: Any, shape: tuple[int, ...], who: str, *, unit_interval: bool = True, binary: bool = False
+) -> Data:
+    """y as raw data of `shape`; ValueError for NaN, ±inf, outside [0, 1], or not 0/1 if binary."""
+    try:
+        data = as_data(y.data if isinstance(y, Value) else y)
+    except TypeError as e:
+        raise ValueError(f"{who}: labels: {e}") from None
+    got = shape_of(data)
+    if got != shape:
+        raise ValueError(
+            f"{who}: labels have shape {got} but the predictions have shape {shape}; "
+            "give one label per prediction"
+        )
+    if 0 in got:
+        raise ValueError(f"{who}: no samples (shape {got})")
+    arr = np.asarray(data)
+    lo, hi = float(arr.min()), float(arr.max())  # NaN propagates into both
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{who}: labels contain NaN")
+    if unit_interval and (lo < 0.0 or hi > 1.0):
+        bad = lo if lo < 0.0 else hi
+        raise ValueError(f"{who}: labels must lie in [0, 1], got {bad!r}")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{who}: labels must be finite, got {lo if math.isinf(lo) else hi!r}")
+    if binary and not np.all((arr == 0.0) | (arr == 1.0)):
+        bad = arr[(arr != 0.0) & (arr != 1.0)].flat[0]
+        raise ValueError(f"{who}: labels must be 0 or 1, got {float(bad)!r}")
+    return data
+
+
+def _prepare(y_hat: Any, y: Any, who: str, **checks: bool) -> tuple[Value, Data]:
+    """The predictions as a Value and the checked labels in the predictions' dtype."""
+    if not isinstance(y_hat, Value):
+        y_hat = Value(y_hat)
+    labels = check_labels(y, y_hat.shape, who, **checks)
+    if type(labels) is not float and labels.dtype != y_hat.dtype:
+        labels = labels.astype(y_hat.dtype)
+    return y_hat, labels
+
+
+def _mean(v: Value) -> Value:
+    return v if v.shape == () else v.mean()
+
+
+def log_loss(y_hat: Any, y: Any) -> Value:
+    """L = mean(−y·ln ŷ − (1−y)·ln(1−ŷ)), ŷ clipped to [tiny, 1 − epsneg] of its dtype.
+
+    A fused primitive: one node whose gradient is (ŷ − y)/(ŷ(1 − ŷ))/n. ŷ = 0 or 1
+    gives a finite loss and gradient.
+    """
+    y_hat, labels = _prepare(y_hat, y, "log_loss")
+    return LogLoss.apply(y_hat, labels)
+
+
+def log_loss_with_logits(z: Any, y: Any) -> Value:
+    """L = mean(max(z, 0) − z·y + ln(1 + e^−|z|)) = mean(softplus(z) − z·y), for ŷ = σ(z).
+
+    Finite, with the exact gradient (σ(z) − y)/n, for any finite z.
+    """
+    z, labels = _prepare(z, y, "log_loss_with_logits")
+    return _mean(softplus(z) - z * labels)
+
+
+def mse(y_hat: Any, y: Any) -> Value:
+    """L = mean((ŷ − y)²). Targets may be any finite numbers (it is a regression loss)."""
+    y_hat, labels = _prepare(y_hat, y, "mse", unit_interval=False)
+    return _mean((y_hat - labels) ** 2)
+
+
+def hinge(y_hat: Any, y: Any) -> Value:
+    """L = mean(max(0, 1 − t·ŷ)) with t = 2y − 1 ∈ {−1, +1}; ŷ is a score, labels are 0 or 1."""
+    y_hat, labels = _prepare(y_hat, y, "hinge", binary=True)
+    return _mean(relu(1.0 - (2.0 * labels - 1.0) * y_hat))

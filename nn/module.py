@@ -1,0 +1,305 @@
+"""`Module`: the base of every model. Parameters and sub-modules are registered by assignment.
+
+Assigning a leaf `Value` to a module's attribute makes it a parameter; assigning a
+`Module` (or a list of them) makes it a sub-module. Both go into one registry,
+`_children`, in assignment order, and everything else (`parameters()`,
+`state_dict()`, `save()`, the `repr`) reads that registry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from autograd import Value, scope
+
+M = TypeVar("M", bound="Module")
+PathLike = str | os.PathLike[str]
+
+
+class Module:
+    """A model: parameters and sub-modules registered on assignment, `__call__` runs `forward`.
+
+    Subclasses call `super().__init__()` first, assign their parameters (leaf Values)
+    and sub-modules as attributes, and define `forward`. A module with a `color`
+    passes it to the scope its forward runs in, so drawings can colour its nodes.
+    """
+
+    color: str | None = None
+    forward: Callable[..., Any]
+    _children: dict[str, Any]  # key → Value or Module, in assignment order
+    _label: str | None  # the name the parent registered this module under
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_children", {})
+        object.__setattr__(self, "_label", None)
+
+    # ---- registration: the one place parameters and sub-modules are found ------
+    def __setattr__(self, name: str, value: Any) -> None:
+        children = self.__dict__.get("_children")
+        if children is None:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning {name!r}"
+            )
+        entries = _entries(name, value)
+        _replace(children, name, entries)
+        for key, item in entries:
+            if isinstance(item, Module):
+                object.__setattr__(item, "_label", key)
+            elif item.name is None:
+                item.name = key
+        if entries and isinstance(value, list):
+            value = tuple(value)  # a list could change behind the registry's back
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        _replace(self.__dict__["_children"], name, [])
+        object.__delattr__(self, name)
+
+    # ---- parameters ---------------------------------------------------------------
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) for every parameter, each listed once under its first name."""
+        seen: set[int] = set()
+        yield from self._walk("", seen)
+
+    def _walk(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
+        for key, item in self._children.items():
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Module):
+                yield from item._walk(f"{prefix}{key}.", seen)
+            else:
+                yield prefix + key, item
+
+    def modules(self) -> list[Module]:
+        """This module and every module inside it, each once, parents before children."""
+        found: list[Module] = []
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            found.append(m)
+            inner = [c for c in m._children.values() if isinstance(c, Module)]
+            stack.extend(reversed(inner))
+        return found
+
+    def parameters(self) -> list[Value]:
+        """Every parameter once, in registration order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    # ---- running ------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run `forward` inside a scope labelled with this module's name (and colour)."""
+        label = self._label or type(self).__name__
+        attrs = {} if self.color is None else {"color": self.color}
+        with scope(label, owner=self, **attrs):
+            return self.forward(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def using(self, parameters: Sequence[Value]) -> Iterator[None]:
+        """Inside this block the model computes with `parameters` (in `parameters()` order).
+
+        This makes the model a function of its parameters, as `autograd.gradcheck` needs:
+        `gradcheck(lambda *ps: run(ps), *model.parameters())`. The originals come back after.
+        """
+        own = self.parameters()
+        parameters = list(parameters)
+        if len(parameters) != len(own):
+            raise ValueError(f"expected {len(own)} parameters, got {len(parameters)}")
+        for (name, p), q in zip(self.named_parameters(), parameters, strict=True):
+            if not isinstance(q, Value) or q.shape != p.shape:
+                raise ValueError(f"{name}: expected a Value of shape {p.shape}, got {q!r}")
+        swap = {id(p): q for p, q in zip(own, parameters, strict=True)}
+        undo: list[tuple[Module, str, Any]] = []
+        for m in self.modules():
+            attrs = {k.split(".")[0] for k, item in m._children.items() if id(item) in swap}
+            for attr in attrs:
+                old = m.__dict__[attr]
+                if isinstance(old, tuple):
+                    new: Any = tuple(swap.get(id(item), item) for item in old)
+                else:
+                    new = swap[id(old)]
+                undo.append((m, attr, old))
+                m.__dict__[attr] = new
+                _replace(m._children, attr, _entries(attr, new))
+        try:
+            yield
+        finally:
+            for m, attr, old in reversed(undo):
+                m.__dict__[attr] = old
+                _replace(m._children, attr, _entries(attr, old))
+
+    # ---- state ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's data as an array (0-d for a scalar), keyed by name."""
+        return {name: np.array(p.data) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from `state`; on any mismatch raise ValueError and change nothing."""
+        params = dict(self.named_parameters())
+        missing = [n for n in params if n not in state]
+        unexpected = [n for n in state if n not in params]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {', '.join(map(str, unexpected))}")
+            raise ValueError(
+                f"state does not match {type(self).__name__}: {'; '.join(parts)} "
+                f"(expected {', '.join(params) or 'no parameters'})"
+            )
+        new: dict[str, Any] = {}
+        for name, p in params.items():
+            arr = np.asarray(state[name])
+            if arr.dtype.kind not in "fiu":
+                raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+            if arr.shape != p.shape:
+                raise ValueError(f"{name}: expected shape {p.shape}, got {arr.shape}")
+            if type(p.data) is float:
+                new[name] = float(arr)
+            elif arr.ndim == 0:
+                new[name] = p.dtype.type(arr)
+            else:
+                new[name] = arr.astype(p.dtype, copy=True)
+        # Everything checked: only now is anything written.
+        for name, p in params.items():
+            p.data = new[name]
+
+    def save(self, path: PathLike) -> None:
+        """Write the parameters to an .npz file, atomically: a crash never leaves a half file."""
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".valuegrad-", suffix=".npz.tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                _write_npz(f, self.state_dict())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def load(self: M, path: PathLike) -> M:
+        """Read parameters written by `save`, pickle disabled; a bad file gives a ValueError."""
+        path = os.fspath(path)
+        # Whatever goes wrong while parsing the file (zipfile and numpy raise many kinds
+        # of errors for damaged input) means the file is bad, except not finding it.
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except Exception as e:
+            raise ValueError(f"{path}: not a weights file saved by Module.save ({e})") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"{path}: not a weights file saved by Module.save (not an .npz archive)"
+            )
+        try:
+            with archive:
+                state = {name: archive[name] for name in archive.files}
+        except Exception as e:
+            raise ValueError(f"{path}: corrupt weights file ({type(e).__name__}: {e})") from None
+        try:
+            self.load_state_dict(state)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        return self
+
+    # ---- display ----------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """What goes between the parentheses of the repr: by default the module's own parameters."""
+        parts = []
+        for key, item in self._children.items():
+            if isinstance(item, Value):
+                parts.append(_describe(key, item))
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        modules = [(k, m) for k, m in self._children.items() if isinstance(m, Module)]
+        if not modules:
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}({extra}{',' if extra else ''}"]
+        for key, m in modules:
+            text = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({key}): {text}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _replace(children: dict[str, Any], name: str, entries: list[tuple[str, Any]]) -> None:
+    """Put `entries` where attribute `name`'s entries were (or at the end), keeping the order."""
+    kept: dict[str, Any] = {}
+    placed = False
+    for key, item in children.items():
+        if key == name or key.startswith(name + "."):
+            if not placed:
+                kept.update(entries)
+                placed = True
+        else:
+            kept[key] = item
+    if not placed:
+        kept.update(entries)
+    children.clear()
+    children.update(kept)
+
+
+def _entries(name: str, value: Any) -> list[tuple[str, Any]]:
+    """The registry entries an assignment makes: (key, Value or Module) pairs, maybe none."""
+    if isinstance(value, Module):
+        return [(name, value)]
+    if isinstance(value, Value):
+        _check_leaf(name, value)
+        return [(name, value)]
+    if isinstance(value, (list, tuple)) and value:
+        kinds = {isinstance(v, (Module, Value)) for v in value}
+        if kinds == {True}:
+            for i, v in enumerate(value):
+                if isinstance(v, Value):
+                    _check_leaf(f"{name}.{i}", v)
+            return [(f"{name}.{i}", v) for i, v in enumerate(value)]
+        if True in kinds:
+            raise TypeError(
+                f"{name}: a list of parameters or modules must hold only Values and Modules"
+            )
+    return []
+
+
+def _check_leaf(name: str, value: Value) -> None:
+    if not value.is_leaf:
+        raise TypeError(
+            f"{name}: a parameter must be a leaf Value, not the result of an operation; "
+            "use .detach() to make one"
+        )
+
+
+def _describe(name: str, p: Value) -> str:
+    if type(p.data) is float:
+        return f"{name}={p.data:.4g}"
+    return f"{name}: {'×'.join(map(str, p.shape)) or 'scalar'}"
+
+
+def _write_npz(f: Any, state: Mapping[str, np.ndarray]) -> None:
+    """An .npz archive (a zip of .npy files) written member by member, never pickling."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
+        for name, arr in state.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, arr, allow_pickle=False)

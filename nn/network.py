@@ -1,0 +1,96 @@
+"""The lesson's network: red and green perceptrons feed purple, and its derivatives by hand.
+
+red:    z1 = w11·x1 + w21·x2 + b1,   a1 = σ(z1)
+green:  z2 = w12·x1 + w22·x2 + b2,   a2 = σ(z2)
+purple: z  = w1·a1  + w2·a2  + b,    ŷ  = σ(z)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, sigmoid
+from nn.layers import Perceptron, Seed, check_input, make_rng
+from nn.losses import check_labels
+from nn.module import Module
+
+NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+
+
+class TwoLayerNetwork(Module):
+    """The lesson's 2-2-1 network of sigmoid perceptrons, with its nine scalar parameters.
+
+    The network itself holds w11, w21, b1, w12, w22, b2, w1, w2 and b, so
+    `named_parameters()` yields exactly those names. The perceptrons `red`, `green`
+    and `purple` share them (a parameter is listed once, under its first name).
+    """
+
+    def __init__(self, seed: Seed = None) -> None:
+        super().__init__()
+        w11, w21, w12, w22, w1, w2 = make_rng(seed).normal(size=6)
+        self.w11, self.w21, self.b1 = Value(w11, "w11"), Value(w21, "w21"), Value(0.0, "b1")
+        self.w12, self.w22, self.b2 = Value(w12, "w12"), Value(w22, "w22"), Value(0.0, "b2")
+        self.w1, self.w2, self.b = Value(w1, "w1"), Value(w2, "w2"), Value(0.0, "b")
+        self.red = Perceptron(
+            2, weights=(self.w11, self.w21), bias=self.b1, color="red", names=("z1", "a1")
+        )
+        self.green = Perceptron(
+            2, weights=(self.w12, self.w22), bias=self.b2, color="green", names=("z2", "a2")
+        )
+        self.purple = Perceptron(
+            2, weights=(self.w1, self.w2), bias=self.b, color="purple", names=("z", "y_hat")
+        )
+
+    def forward(self, x: Any) -> Value:
+        """ŷ for one sample (x1, x2) or a batch of them (one row each)."""
+        a1 = self.red(x)  # z1 = w11·x1 + w21·x2 + b1, a1 = σ(z1)
+        a2 = self.green(x)  # z2 = w12·x1 + w22·x2 + b2, a2 = σ(z2)
+        y_hat: Value = self.purple([a1, a2])  # z = w1·a1 + w2·a2 + b, ŷ = σ(z)
+        return y_hat
+
+    def extra_repr(self) -> str:
+        return "2 → 2 → 1"
+
+
+def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]:
+    """The nine derivatives of the log loss L = −y·ln ŷ − (1−y)·ln(1−ŷ) by hand; a batch's mean.
+
+        ∂L/∂w1  = (ŷ−y)·a1
+        ∂L/∂w2  = (ŷ−y)·a2
+        ∂L/∂b   = ŷ−y
+        ∂L/∂w11 = (ŷ−y)·w1·a1(1−a1)·x1
+        ∂L/∂w21 = (ŷ−y)·w1·a1(1−a1)·x2
+        ∂L/∂b1  = (ŷ−y)·w1·a1(1−a1)
+        ∂L/∂w12 = (ŷ−y)·w2·a2(1−a2)·x1
+        ∂L/∂w22 = (ŷ−y)·w2·a2(1−a2)·x2
+        ∂L/∂b2  = (ŷ−y)·w2·a2(1−a2)
+
+    They follow from σ'(z) = σ(z)(1 − σ(z)) and ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y. The values
+    are floats keyed by the parameters' names.
+    """
+    data = check_input(x, 2, "analytic_gradients")
+    if isinstance(data, Value):
+        data = data.data
+    x1, x2 = data[..., 0], data[..., 1]
+    y = check_labels(y, np.shape(x1), "analytic_gradients")
+    p = {name: getattr(net, name).data for name in NAMES}
+    a1 = sigmoid(p["w11"] * x1 + p["w21"] * x2 + p["b1"])
+    a2 = sigmoid(p["w12"] * x1 + p["w22"] * x2 + p["b2"])
+    y_hat = sigmoid(p["w1"] * a1 + p["w2"] * a2 + p["b"])
+    d = y_hat - y  # ∂L/∂z
+    d1 = d * p["w1"] * a1 * (1 - a1)  # ∂L/∂z1
+    d2 = d * p["w2"] * a2 * (1 - a2)  # ∂L/∂z2
+    grads = {
+        "w11": d1 * x1,
+        "w21": d1 * x2,
+        "b1": d1,
+        "w12": d2 * x1,
+        "w22": d2 * x2,
+        "b2": d2,
+        "w1": d * a1,
+        "w2": d * a2,
+        "b": d,
+    }
+    return {name: float(np.mean(g)) for name, g in grads.items()}

@@ -1,0 +1,343 @@
+"""nn.Module: registration, names, scopes, repr, state dicts and .npz files."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import nn
+import nn.module
+from autograd import Value
+
+
+class Affine(nn.Module):
+    """w·x + b with a vector w: a tensor parameter and a scalar one."""
+
+    def __init__(self, n: int = 3, color: str | None = None) -> None:
+        super().__init__()
+        self.w = Value(np.arange(1.0, n + 1))
+        self.b = Value(0.5)
+        self.color = color
+
+    def forward(self, x: Any) -> Value:
+        return x @ self.w + self.b
+
+
+class Stack(nn.Module):
+    """Two named children and a list of them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = Affine(3, color="red")
+        self.scale = Value(2.0)
+        self.rest = [Affine(1), Affine(1)]
+
+    def forward(self, x: Any) -> Value:
+        h = self.first(x) * self.scale
+        for m in self.rest:
+            h = m(h.reshape((1,)))
+        return h
+
+
+def test_parameters_and_modules_are_registered_in_assignment_order() -> None:
+    model = Stack()
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["first.w", "first.b", "scale", "rest.0.w", "rest.0.b", "rest.1.w", "rest.1.b"]
+    assert model.parameters() == [p for _, p in model.named_parameters()]
+    assert [type(m).__name__ for m in model.modules()] == ["Stack", "Affine", "Affine", "Affine"]
+
+
+def test_a_list_of_modules_is_kept_as_a_tuple_so_it_cannot_drift_from_the_registry() -> None:
+    model = Stack()
+    assert isinstance(model.rest, tuple)
+    with pytest.raises(AttributeError):
+        model.rest.append(Affine(1))  # type: ignore[attr-defined]
+
+
+def test_a_parameter_gets_its_attribute_name_unless_it_has_one() -> None:
+    model = Affine()
+    assert model.w.name == "w" and model.b.name == "b"
+    named = Value(1.0, name="kept")
+    model.c = named
+    assert named.name == "kept"
+    assert [n for n, _ in model.named_parameters()] == ["w", "b", "c"]
+
+
+def test_reassigning_keeps_the_place_and_drops_what_was_there() -> None:
+    model = Stack()
+    model.first = Value(1.0)
+    assert [n for n, _ in model.named_parameters()][:2] == ["first", "scale"]
+    model.rest = [Affine(2)]
+    assert [n for n, _ in model.named_parameters()][-2:] == ["rest.0.w", "rest.0.b"]
+    model.rest = None
+    del model.scale
+    assert [n for n, _ in model.named_parameters()] == ["first"]
+
+
+def test_plain_attributes_are_not_parameters() -> None:
+    model = Affine()
+    model.note = "text"
+    model.numbers = [1.0, 2.0]
+    model.empty = []
+    assert [n for n, _ in model.named_parameters()] == ["w", "b"]
+
+
+def test_a_shared_parameter_is_listed_once_under_its_first_name() -> None:
+    model = Stack()
+    model.alias = model.first.w
+    model.again = model.first
+    names = [n for n, _ in model.named_parameters()]
+    assert names.count("first.w") == 1 and "alias" not in names and "again.w" not in names
+    assert len(model.parameters()) == len({id(p) for p in model.parameters()})
+
+
+def test_a_non_leaf_value_or_a_mixed_list_is_refused() -> None:
+    model = Affine()
+    with pytest.raises(TypeError, match="leaf"):
+        model.c = model.b * 2.0
+    with pytest.raises(TypeError, match="only Values and Modules"):
+        model.parts = [Affine(), 3.0]
+
+
+def test_forgetting_super_init_is_explained() -> None:
+    class Broken(nn.Module):
+        def __init__(self) -> None:
+            self.w = Value(1.0)
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__"):
+        Broken()
+
+
+def test_an_unknown_attribute_raises_naming_it_and_the_class() -> None:
+    model = Affine()
+    with pytest.raises(AttributeError, match=r"Affine.*wrong_name"):
+        _ = model.wrong_name
+
+
+def test_zero_grad_clears_every_gradient() -> None:
+    model = Stack()
+    model(np.ones(3)).backward()
+    assert all(p.grad_computed for p in model.parameters())
+    model.zero_grad()
+    assert not any(p.grad_computed for p in model.parameters())
+
+
+def test_forward_runs_in_a_scope_named_after_the_module_with_its_colour() -> None:
+    model = Stack()
+    out = model(np.ones(3))
+    scopes = {}
+    from autograd import topological_order
+
+    for node in topological_order(out):
+        if node._scope is not None:
+            scopes[node._scope.label] = node._scope
+    assert set(scopes) == {"Stack", "first", "rest.0", "rest.1"}
+    first = scopes["first"]
+    assert first.owner is model.first and first.attrs == {"color": "red"}
+    assert first.parent is not None and first.parent.label == "Stack"
+    assert first.parent.owner is model and first.parent.parent is None
+    assert scopes["rest.0"].attrs == {}
+
+
+def test_repr_shows_the_structure_and_the_values() -> None:
+    text = repr(Stack())
+    assert text.startswith("Stack(scale=2,\n")
+    assert "(first): Affine(w: 3, b=0.5)" in text
+    assert "(rest.1): Affine(w: 1, b=0.5)" in text
+    assert repr(Affine()) == "Affine(w: 3, b=0.5)"
+
+
+def test_using_swaps_the_parameters_in_and_back_out() -> None:
+    model = Stack()
+    before = model.named_parameters()
+    before = list(before)
+    others = [Value(np.zeros(p.shape) if p.shape else 0.0) for p in model.parameters()]
+    with model.using(others):
+        assert model.parameters() == others
+        out = model(np.ones(3))
+    out.backward()
+    assert all(q.grad_computed for q in others)
+    assert list(model.named_parameters()) == before
+    assert not any(p.grad_computed for p in model.parameters())
+    with pytest.raises(ValueError, match="expected 7 parameters"), model.using(others[:2]):
+        pass
+
+
+# ---- state dicts ---------------------------------------------------------------------
+
+
+def _snapshot(model: nn.Module) -> dict[str, bytes]:
+    return {n: np.array(p.data).tobytes() for n, p in model.named_parameters()}
+
+
+def test_state_dict_is_a_copy() -> None:
+    model = Affine()
+    state = model.state_dict()
+    assert list(state) == ["w", "b"] and state["b"].shape == ()
+    state["w"][0] = 100.0
+    assert model.w.data[0] == 1.0
+
+
+def test_load_state_dict_sets_every_parameter_keeping_its_kind() -> None:
+    model, other = Stack(), Stack()
+    for p in other.parameters():
+        p.data = p.data * 3.0 - 1.0
+    model.load_state_dict(other.state_dict())
+    assert _snapshot(model) == _snapshot(other)
+    assert type(model.scale.data) is float and type(model.first.b.data) is float
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.pop("rest.1.b"), "missing rest.1.b"),
+        (lambda s: s.update(extra=np.zeros(1)), "unexpected extra"),
+        (lambda s: s.update({"rest.1.b": np.zeros(2)}), r"rest.1.b: expected shape \(\)"),
+        (lambda s: s.update({"rest.1.w": np.zeros((1, 1))}), r"rest.1.w: expected shape \(1,\)"),
+        (lambda s: s.update({"rest.1.b": np.array("x")}), "real numbers"),
+    ],
+)
+def test_a_mismatched_state_raises_and_changes_nothing(change: Any, message: str) -> None:
+    model = Stack()
+    before = _snapshot(model)
+    state = {name: arr * 7.0 for name, arr in model.state_dict().items()}
+    change(state)  # the bad entry comes last, after entries a careless loader would already write
+    with pytest.raises(ValueError, match=message):
+        model.load_state_dict(state)
+    assert _snapshot(model) == before
+
+
+# ---- files -----------------------------------------------------------------------------
+
+finite_or_not = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True, width=64)
+
+
+@given(
+    w=hnp.arrays(np.float64, (3,), elements=finite_or_not),
+    b=finite_or_not,
+)
+def test_save_then_load_is_bit_exact(tmp_path_factory: Any, w: np.ndarray, b: float) -> None:
+    path = tmp_path_factory.mktemp("w") / "weights.npz"
+    model = Affine()
+    model.w.data[...] = w
+    model.b.data = b
+    model.save(path)
+    other = Affine()
+    assert other.load(path) is other
+    assert other.w.data.tobytes() == w.tobytes()
+    assert np.float64(other.b.data).tobytes() == np.float64(b).tobytes()
+
+
+def test_save_is_atomic_a_failure_keeps_the_old_file(tmp_path: Path, monkeypatch: Any) -> None:
+    path = tmp_path / "weights.npz"
+    Affine().save(path)
+    old = path.read_bytes()
+
+    def half_write(f: Any, state: Any) -> None:
+        f.write(b"PK\x03\x04 half an archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nn.module, "_write_npz", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        Affine(3, color="x").save(path)
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["weights.npz"]  # no temporary file left behind
+
+
+def _bad_files(good: bytes) -> dict[str, bytes]:
+    buf = io.BytesIO()
+    np.savez(buf, w=np.array([object()], dtype=object), b=np.zeros(()))
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(3))
+    other = io.BytesIO()
+    np.savez(other, weights=np.zeros(3))
+    return {
+        "empty": b"",
+        "text": b"hello, not weights\n",
+        "truncated": good[: len(good) // 2],
+        "pickled objects": buf.getvalue(),
+        "a .npy file": npy.getvalue(),
+        "someone else's npz": other.getvalue(),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_bad_files(b"x" * 10)))
+def test_a_bad_file_raises_a_value_error_naming_it_and_changes_nothing(
+    tmp_path: Path, kind: str
+) -> None:
+    good = tmp_path / "good.npz"
+    Affine().save(good)
+    path = tmp_path / "bad.npz"
+    path.write_bytes(_bad_files(good.read_bytes())[kind])
+    model = Affine()
+    model.b.data = 9.0
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=r"bad\.npz"):
+        model.load(path)
+    assert _snapshot(model) == before
+
+
+def test_loading_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        Affine().load(tmp_path / "nowhere.npz")
+
+
+@given(data=st.data())
+def test_any_damaged_file_is_refused_or_loads_the_very_same_weights(
+    tmp_path_factory: Any, data: Any
+) -> None:
+    path = tmp_path_factory.mktemp("w") / "weights.npz"
+    saved = Stack()
+    saved.save(path)
+    raw = bytearray(path.read_bytes())
+    cut = data.draw(st.integers(0, len(raw)), label="keep bytes")
+    flips = data.draw(st.lists(st.integers(0, len(raw) - 1), max_size=3), label="flip at")
+    for i in flips:
+        raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw[:cut]))
+    model = Stack()
+    model.scale.data = -1.0
+    before = _snapshot(model)
+    try:
+        model.load(path)
+    except ValueError as e:
+        assert "weights.npz" in str(e)
+        assert _snapshot(model) == before
+    else:
+        assert _snapshot(model) == _snapshot(saved)
+
+
+def test_the_file_is_a_plain_npz_without_pickles(tmp_path: Path) -> None:
+    path = tmp_path / "weights.npz"
+    Stack().save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.namelist() == [f"{n}.npy" for n, _ in Stack().named_parameters()]
+    with np.load(path, allow_pickle=False) as f:
+        assert f["first.w"].tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"),
+    [(10, 99), (8, 1), (6, 72)],  # compression method 99, the "encrypted" flag, zip version 7.2
+    ids=["unknown compression", "encrypted", "newer zip version"],
+)
+def test_zip_features_numpy_cannot_read_mean_a_bad_file(
+    tmp_path: Path, offset: int, value: int
+) -> None:
+    path = tmp_path / "weights.npz"
+    Affine().save(path)
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")  # the first entry of the zip's central directory
+    raw[central + offset : central + offset + 2] = value.to_bytes(2, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"weights\.npz"):
+        Affine().load(path)

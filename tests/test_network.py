@@ -1,0 +1,158 @@
+"""nn.network: the lesson's red/green/purple network and its nine closed-form derivatives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import nn
+from autograd import Value, gradcheck, topological_order
+from nn.losses import clip_bounds
+from nn.network import NAMES
+
+LO, HI = clip_bounds(np.float64)
+
+
+def test_the_nine_parameters_have_the_lessons_names() -> None:
+    net = nn.TwoLayerNetwork(seed=0)
+    assert [n for n, _ in net.named_parameters()] == list(NAMES)
+    assert NAMES == ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+    for name, p in net.named_parameters():
+        assert p.name == name and type(p.data) is float and p is getattr(net, name)
+
+
+def test_red_green_and_purple_are_perceptrons_sharing_those_values() -> None:
+    net = nn.TwoLayerNetwork(seed=0)
+    assert all(isinstance(m, nn.Perceptron) for m in (net.red, net.green, net.purple))
+    assert (net.red.color, net.green.color, net.purple.color) == ("red", "green", "purple")
+    assert net.red.parameters() == [net.w11, net.w21, net.b1]
+    assert net.green.parameters() == [net.w12, net.w22, net.b2]
+    assert net.purple.parameters() == [net.w1, net.w2, net.b]
+    net.red.w11.data = 5.0
+    assert net.w11.data == 5.0
+
+
+def test_the_forward_is_the_lessons_formulas_with_the_lessons_node_names() -> None:
+    net = nn.TwoLayerNetwork(seed=0)
+    p = {n: v.data for n, v in net.named_parameters()}
+    x1, x2 = 0.7, -1.3
+
+    def s(z: float) -> float:
+        return 1.0 / (1.0 + np.exp(-z))
+
+    a1 = s(p["w11"] * x1 + p["w21"] * x2 + p["b1"])
+    a2 = s(p["w12"] * x1 + p["w22"] * x2 + p["b2"])
+    y_hat = net([x1, x2])
+    assert y_hat.item() == pytest.approx(s(p["w1"] * a1 + p["w2"] * a2 + p["b"]), rel=1e-14)
+    named = {node.name: node for node in topological_order(y_hat) if node.name}
+    assert set(named) == {*NAMES, "z1", "a1", "z2", "a2", "z", "y_hat"}
+    assert named["a1"].data == pytest.approx(a1, rel=1e-14)
+    colours = {named[n]._scope.attrs.get("color") for n in ("z1", "a1")}
+    assert colours == {"red"}
+    assert named["y_hat"]._scope.owner is net.purple
+    assert named["y_hat"]._scope.parent.owner is net
+
+
+def test_a_batch_is_the_tensor_path_with_scalar_parameters_broadcast() -> None:
+    net = nn.TwoLayerNetwork(seed=0)
+    X = np.random.default_rng(0).normal(size=(7, 2))
+    y_hat = net(X)
+    assert y_hat.shape == (7,)
+    nodes = topological_order(y_hat)
+    # Each node is a whole-batch operation: the graph does not grow with the batch.
+    assert len(nodes) == len(topological_order(net(X[:2])))
+    assert all(n.shape in ((), (7,)) for n in nodes)
+
+
+def test_repr_names_the_three_perceptrons() -> None:
+    text = repr(nn.TwoLayerNetwork(seed=0))
+    assert text.startswith("TwoLayerNetwork(2 → 2 → 1,")
+    for colour in ("red", "green", "purple"):
+        assert f"({colour}): Perceptron(" in text and f"color='{colour}'" in text
+
+
+# ---- the closed forms ----------------------------------------------------------------
+
+weights = st.floats(-30, 30)
+inputs = st.floats(-10, 10)
+labels = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1))
+
+
+def _set(net: nn.TwoLayerNetwork, values: list[float]) -> None:
+    for name, v in zip(NAMES, values, strict=True):
+        getattr(net, name).data = v
+
+
+@given(
+    params=st.lists(weights, min_size=9, max_size=9),
+    data=st.data(),
+    batched=st.booleans(),
+)
+@example(params=[25.0, -25.0, 0.0, -25.0, 25.0, 0.0, 9.0, -9.0, 1.0], data=None, batched=False)
+@example(params=[30.0, 30.0, 5.0, -30.0, -30.0, 5.0, -30.0, 30.0, -20.0], data=None, batched=True)
+def test_autograd_gives_the_nine_closed_forms_and_gradcheck_agrees(
+    params: list[float], data: Any, batched: bool
+) -> None:
+    """The closed forms of `analytic_gradients` == backprop (rel 1e-7), and both == differences."""
+    if data is None:  # saturated examples: every sigmoid near 0 or 1
+        X = np.array([[3.0, -2.0], [1.0, 1.0], [-4.0, 0.5]])
+        y = np.array([1.0, 0.0, 1.0])
+        x: Any = X if batched else X[0]
+        t: Any = y if batched else y[0]
+    elif batched:
+        rows = data.draw(st.integers(1, 8), label="rows")
+        x = data.draw(hnp.arrays(np.float64, (rows, 2), elements=inputs), label="X")
+        t = data.draw(hnp.arrays(np.float64, (rows,), elements=labels), label="y")
+    else:
+        x = data.draw(st.tuples(inputs, inputs), label="x")
+        t = data.draw(labels, label="y")
+    net = nn.TwoLayerNetwork()
+    _set(net, params)
+    y_hat = net(x)
+    assume(np.all((y_hat.data >= LO) & (y_hat.data <= HI)))  # inside log_loss's clip
+    nn.log_loss(y_hat, t).backward()
+
+    closed = nn.analytic_gradients(net, x, t)
+    assert list(closed) == list(NAMES)
+    assert all(type(g) is float for g in closed.values())
+    got = {name: p.grad for name, p in net.named_parameters()}
+    for name in NAMES:
+        assert got[name] == pytest.approx(closed[name], rel=1e-7, abs=1e-12), name
+
+    # Far up the output sigmoid ln(1 − ŷ) has lost its digits, so finite differences are noise.
+    if np.all((y_hat.data < 1 - 1e-7) | (np.asarray(t) == 1.0)):
+
+        def loss(*ps: Value) -> Value:
+            with net.using(ps):
+                return nn.log_loss(net(x), t)
+
+        report = gradcheck(loss, *net.parameters())
+        assert report, str(report)
+        for check, name in zip(report.inputs, NAMES, strict=True):
+            numerical = check.numerical
+            assert abs(closed[name] - numerical) <= report.atol + report.rtol * abs(numerical)
+
+
+def test_analytic_gradients_of_a_batch_is_the_mean_of_the_samples() -> None:
+    net = nn.TwoLayerNetwork(seed=3)
+    X = np.random.default_rng(3).normal(size=(6, 2))
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    batch = nn.analytic_gradients(net, X, y)
+    each = [nn.analytic_gradients(net, X[i], y[i]) for i in range(6)]
+    for name in NAMES:
+        assert batch[name] == pytest.approx(np.mean([g[name] for g in each]), rel=1e-12)
+
+
+def test_analytic_gradients_checks_its_input() -> None:
+    net = nn.TwoLayerNetwork(seed=0)
+    with pytest.raises(ValueError, match="expects 2 features"):
+        nn.analytic_gradients(net, [1.0, 2.0, 3.0], 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        nn.analytic_gradients(net, np.zeros((3, 2)), [1.0, 0.0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        nn.analytic_gradients(net, [1.0, 2.0], 2.0)
