@@ -1,0 +1,752 @@
+"""The `valuegrad` command: the lesson end to end (`demo`), and `train`, `check` and `draw`.
+
+Every subcommand turns bad input (arguments, files, data, weights) into one line
+on stderr, `valuegrad: error: ...`, and exit code 2; a failed gradient check
+exits 1. `python -m nn` runs the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import graphviz
+import numpy as np
+
+from autograd import Value, gradcheck
+from autograd.draw import DotNotFoundError, Drawing, dot_available, draw, render
+from nn import datasets
+from nn.layers import MLP, Perceptron
+from nn.losses import log_loss
+from nn.module import Module
+from nn.network import NAMES, TwoLayerNetwork, analytic_gradients
+from nn.train import History, accuracy, fit
+
+PROG = "valuegrad"
+MODELS = ("perceptron", "network", "mlp")
+DATASETS = ("alien", "xor", "moons", "circles", "blobs")
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+
+# The closed forms of the nine derivatives, as `analytic_gradients` computes them.
+FORMULAS = {
+    "w11": "(ŷ−y)·w1·a1(1−a1)·x1",
+    "w21": "(ŷ−y)·w1·a1(1−a1)·x2",
+    "b1": "(ŷ−y)·w1·a1(1−a1)",
+    "w12": "(ŷ−y)·w2·a2(1−a2)·x1",
+    "w22": "(ŷ−y)·w2·a2(1−a2)·x2",
+    "b2": "(ŷ−y)·w2·a2(1−a2)",
+    "w1": "(ŷ−y)·a1",
+    "w2": "(ŷ−y)·a2",
+    "b": "ŷ−y",
+}
+
+
+class UsageError(ValueError):
+    """Input the command cannot work with; reported in one line with exit code 2."""
+
+
+# ---------------------------------------------------------------------------
+# Argument types: each rejects bad text with a message argparse prints.
+# ---------------------------------------------------------------------------
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if n < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {low}, got {n}")
+        return n
+
+    parse.__name__ = "int"
+    return parse
+
+
+def _finite_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return x
+
+
+def _positive_float(text: str) -> float:
+    x = _finite_float(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return x
+
+
+def _label(text: str) -> float:
+    x = _finite_float(text)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a label in [0, 1], got {text!r}")
+    return x
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes separated by commas, like 8,8; got {text!r}"
+        ) from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+# ---------------------------------------------------------------------------
+# Shared pieces: data, models, the lesson's graph.
+# ---------------------------------------------------------------------------
+
+
+def load_data(spec: str, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) for a bundled data set's short name, or from a CSV file's path."""
+    if spec in datasets.DATASETS:
+        return datasets.load(spec, seed=seed)
+    path = Path(spec)
+    if not path.exists():
+        if path.suffix.lower() != ".csv":
+            raise UsageError(
+                f"unknown data {spec!r}: use one of {', '.join(DATASETS)} "
+                "or the path of a .csv file"
+            )
+        raise UsageError(f"{spec}: no such file")
+    if path.is_dir():
+        raise UsageError(f"{spec}: is a directory, not a .csv file")
+    return datasets.load_csv(path)
+
+
+def make_model(kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int) -> Module:
+    """A fresh model of the named kind for rows of `n_features` features."""
+    if hidden is not None and kind != "mlp":
+        raise UsageError(f"--hidden applies to --model mlp only, not to --model {kind}")
+    if kind == "perceptron":
+        return Perceptron(n_features, seed=seed)
+    if kind == "network":
+        if n_features != 2:
+            raise UsageError(f"the lesson's network takes 2 features; the data has {n_features}")
+        return TwoLayerNetwork(seed=seed)
+    return MLP(n_features, [*(hidden or (8, 8)), 1], seed=seed)
+
+
+def describe(model: Module) -> str:
+    """A model's name as one builds it: Perceptron(2), TwoLayerNetwork(), MLP(2, [8, 8, 1])."""
+    if isinstance(model, MLP):
+        return f"MLP({model.n_in}, {list(model.sizes)})"
+    if isinstance(model, Perceptron):
+        return f"Perceptron({model.n_inputs})"
+    return f"{type(model).__name__}()"
+
+
+def count_parameters(model: Module) -> int:
+    """The number of trainable numbers in the model."""
+    return sum(math.prod(p.shape) for p in model.parameters())
+
+
+def lesson_graph(net: TwoLayerNetwork, x1: float, x2: float, y: float) -> tuple[Value, Drawing]:
+    """The log loss of the network on one sample, after its backward pass, and its drawing."""
+    net.zero_grad()
+    inputs = [Value(float(x1), name="x1"), Value(float(x2), name="x2")]
+    loss = log_loss(net(inputs), float(y))
+    loss.name = "L"
+    loss.backward()
+    return loss, draw(loss)
+
+
+def write_graph(drawing: Drawing, path: Path, fmt: str) -> Path:
+    """Render the drawing to `path` in `fmt` (svg, png, pdf need graphviz's dot; dot never does)."""
+    return render(drawing, path, format=fmt)
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class GradientRow:
+    """One parameter's ∂L/∂p for one sample: by its closed form, by autograd and numerically."""
+
+    name: str
+    formula: str
+    closed_form: float
+    autograd: float
+    numerical: float
+
+    @property
+    def largest_difference(self) -> float:
+        """The largest |difference| between any two of the three values."""
+        values = (self.closed_form, self.autograd, self.numerical)
+        return max(values) - min(values)
+
+
+def gradient_rows(net: TwoLayerNetwork, x: Sequence[float], y: float) -> list[GradientRow]:
+    """The nine derivatives of the log loss at one sample: closed form, autograd, numerical."""
+    closed = analytic_gradients(net, list(x), y)
+    net.zero_grad()
+    log_loss(net(list(x)), y).backward()
+    by_autograd = {name: float(getattr(net, name).grad) for name in NAMES}
+
+    def loss_of(*params: Value) -> Value:
+        with net.using(params):
+            return log_loss(net(list(x)), y)
+
+    report = gradcheck(loss_of, *net.parameters())
+    numerical = {
+        name: c.numerical
+        for (name, _), c in zip(net.named_parameters(), report.inputs, strict=True)
+    }
+    return [
+        GradientRow(name, FORMULAS[name], closed[name], by_autograd[name], numerical[name])
+        for name in NAMES
+    ]
+
+
+def _number(v: float) -> str:
+    """Ten decimals, or scientific notation for a value so small that decimals would hide it."""
+    return f"{v:+.10f}" if v == 0 or abs(v) >= 1e-4 else f"{v:+.4e}"
+
+
+def format_gradient_table(rows: Sequence[GradientRow]) -> str:
+    """The rows as an aligned text table."""
+    header = ("param", "formula", "closed form", "autograd", "numerical", "max |diff|")
+    cells = [header] + [
+        (
+            r.name,
+            r.formula,
+            _number(r.closed_form),
+            _number(r.autograd),
+            _number(r.numerical),
+            f"{r.largest_difference:.1e}",
+        )
+        for r in rows
+    ]
+    widths = [max(len(c[k]) for c in cells) for k in range(len(header))]
+    lines = []
+    for c in cells:
+        parts = [c[0].ljust(widths[0]), c[1].ljust(widths[1])]
+        parts += [v.rjust(w) for v, w in zip(c[2:], widths[2:], strict=True)]
+        lines.append("  " + "  ".join(parts))
+    return "\n".join(lines)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Train the perceptron and the network, compare gradients three ways, write the pictures."""
+    start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    X, y = datasets.alien_sentiment(seed=args.seed)
+    print(
+        f"valuegrad demo: the perceptron lesson on the alien sentiment data "
+        f"({len(y)} sentences, seed {args.seed})"
+    )
+    print('Each sentence is made of the words "aack" and "beep"; x1 and x2 count them,')
+    print("and y is 1 for a happy sentence, 0 for a sad one.")
+    for line in _example_sentences(args.seed):
+        print(f"  {line}")
+    print()
+
+    perceptron = Perceptron(2, seed=args.seed)
+    network = TwoLayerNetwork(seed=args.seed)
+    histories: dict[str, History] = {}
+    for label, model in (("perceptron", perceptron), ("network", network)):
+        print(f"training the {label} for {args.epochs} epochs ...", flush=True)
+        histories[label] = fit(model, X, y, epochs=args.epochs, seed=args.seed)
+    acc_p, acc_n = accuracy(perceptron, X, y), accuracy(network, X, y)
+    print()
+    print("accuracy on the training data")
+    print(f"  one perceptron (a straight line)          {acc_p:7.1%}")
+    print(f"  the red/green/purple network (a curve)    {acc_n:7.1%}")
+    print()
+
+    # At the initial weights every gradient has a readable size; after training most are tiny.
+    x1, x2, label_0 = float(X[0, 0]), float(X[0, 1]), float(y[0])
+    start_net = TwoLayerNetwork(seed=args.seed)
+    rows = gradient_rows(start_net, (x1, x2), label_0)
+    worst = max(r.largest_difference for r in rows)
+    print(
+        f"∂L/∂p for sample 0 (x1 = {x1:g}, x2 = {x2:g}, y = {label_0:g}) at the network's initial "
+        "weights,"
+    )
+    print("by the closed form, by autograd and by central differences:")
+    print(format_gradient_table(rows))
+    print(f"  all nine agree to within {worst:.1e}")
+    print()
+
+    written: list[tuple[Path, str]] = []
+    _, drawing = lesson_graph(start_net, x1, x2, label_0)
+    if dot_available():
+        graph_path = write_graph(drawing, out / "network-graph.svg", "svg")
+    else:
+        graph_path = write_graph(drawing, out / "network-graph.dot", "dot")
+        print(
+            "note: graphviz's `dot` is not installed, so the graph is written as DOT source "
+            "(install graphviz to get SVG)"
+        )
+    written.append((graph_path, "the network's graph for that sample, with values and gradients"))
+    written += _demo_plots(out, perceptron, network, histories, X, y)
+
+    print("wrote")
+    width = max(len(str(p)) for p, _ in written)
+    for path, what in written:
+        print(f"  {str(path).ljust(width)}  {what}")
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _example_sentences(seed: int) -> list[str]:
+    examples = getattr(datasets, "example_sentences", None)
+    if examples is None:
+        return []
+    return [str(s) for s in examples(3, seed=seed)]
+
+
+def _demo_plots(
+    out: Path,
+    perceptron: Module,
+    network: Module,
+    histories: dict[str, History],
+    X: np.ndarray,
+    y: np.ndarray,
+) -> list[tuple[Path, str]]:
+    from nn import plots
+
+    if not plots.available():
+        print(f"note: {plots.INSTALL_HINT}, so the decision boundaries and loss curves are skipped")
+        return []
+    models = {"perceptron": perceptron, "network": network}
+    fig = plots.decision_boundaries(
+        models, X, y, title="alien sentiment: where each model predicts happy"
+    )
+    boundaries = plots.save(fig, out / "decision-boundaries.png")
+    curves = plots.save(
+        plots.loss_curves(histories, title="training on the alien sentiment data"),
+        out / "loss-curves.png",
+    )
+    return [
+        (boundaries, "decision boundaries of both models, with the data"),
+        (curves, "loss and accuracy per epoch"),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# train and check
+# ---------------------------------------------------------------------------
+
+
+def _model_and_data(args: argparse.Namespace) -> tuple[Module, np.ndarray, np.ndarray, str]:
+    X, y = load_data(args.data, args.seed)
+    model = make_model(args.model, args.hidden, X.shape[1], args.seed)
+    if args.load is not None:
+        model.load(args.load)
+    return model, X, y, describe(model)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train a model on a data set, printing the loss and accuracy as it goes."""
+    model, X, y, name = _model_and_data(args)
+    if args.save is not None:
+        _check_writable(Path(args.save))
+    print(f"{name}, {count_parameters(model)} parameters, on {args.data}: {len(y)} samples")
+    history = History()
+    if args.epochs:
+        bar = sys.stderr.isatty()
+        every = args.print_every or max(1, args.epochs // 10)
+        digits = len(str(args.epochs))
+
+        def report(epoch: int, h: History) -> None:
+            if not bar and (epoch % every == 0 or epoch == 1 or epoch == args.epochs):
+                print(
+                    f"epoch {epoch:>{digits}}/{args.epochs}  loss {h.loss[-1]:.4f}  "
+                    f"accuracy {h.accuracy[-1]:.1%}",
+                    flush=True,
+                )
+
+        history = fit(
+            model,
+            X,
+            y,
+            optimizer=args.optimizer,
+            epochs=args.epochs,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            progress=bar,
+            callback=report,
+        )
+    final_loss = log_loss(_predictions(model, X), y).item()
+    print(
+        f"final: loss {final_loss:.4f}, accuracy {accuracy(model, X, y):.1%} "
+        f"after {history.epochs} epoch{'s' if history.epochs != 1 else ''}"
+    )
+    if history.interrupted:
+        print("interrupted: the model keeps what it learned so far")
+    if args.save is not None:
+        model.save(args.save)
+        print(f"saved the weights to {args.save}")
+    return 130 if history.interrupted else 0
+
+
+def _predictions(model: Module, X: np.ndarray) -> Value:
+    from autograd import no_grad
+
+    with no_grad():
+        out: Value = model(X)
+    return out
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before training, not after, when the weights could not be saved."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"--save {path}: is a directory")
+    if not directory.is_dir():
+        raise UsageError(f"--save {path}: the directory {directory} does not exist")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Gradcheck the model's log loss on the data; exit 1 when any gradient is wrong."""
+    model, X, y, name = _model_and_data(args)
+    named = list(model.named_parameters())
+
+    def loss_of(*params: Value) -> Value:
+        with model.using(params):
+            return log_loss(model(X), y)
+
+    report = gradcheck(loss_of, *(p for _, p in named), directions=args.directions)
+    print(f"gradient check of the log loss of {name} on {args.data} ({len(y)} samples)")
+    if args.directions is not None:
+        print(report)
+    else:
+        print(format_check(report, [n for n, _ in named]))
+    wrong = [c for c in report.inputs if not c.ok]
+    what = "directions" if args.directions is not None else "parameters' gradients"
+    if wrong:
+        print(f"{len(wrong)} of {len(report.inputs)} {what} are WRONG")
+        return 1
+    print(f"all {len(report.inputs)} {what} are right ({count_parameters(model)} numbers)")
+    return 0
+
+
+def format_check(report: Any, names: Sequence[str]) -> str:
+    """The gradcheck report with one row per named parameter."""
+    head = str(report).split("\n")
+    lines = [line for line in head[:2]] + [line for line in head if line.startswith("  note:")]
+    header = ("parameter", "shape", "worst at", "analytic", "numerical", "abs err", "")
+    rows = [header]
+    for name, c in zip(names, report.inputs, strict=True):
+        verdict = "ok" if c.ok else f"WRONG ({c.failures} of {max(1, math.prod(c.shape))})"
+        if c.kinks:
+            verdict += f", {len(c.kinks)} kink(s)"
+        shape = "×".join(map(str, c.shape)) or "scalar"
+        where = ", ".join(map(str, c.index)) or "-"
+        rows.append(
+            (
+                name,
+                shape,
+                where,
+                f"{c.analytic:.8g}",
+                f"{c.numerical:.8g}",
+                f"{c.abs_error:.2g}",
+                verdict,
+            )
+        )
+    widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
+    for r in rows:
+        lines.append("  " + "  ".join(s.ljust(w) for s, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# draw
+# ---------------------------------------------------------------------------
+
+
+def run_draw(args: argparse.Namespace) -> int:
+    """Write the lesson network's graph for one sample, forward and backward."""
+    out = Path(args.out)
+    fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
+    if fmt not in GRAPH_FORMATS:
+        raise UsageError(
+            f"cannot tell the format of {out}: give --format {', '.join(GRAPH_FORMATS)} "
+            "or a file ending in one of them"
+        )
+    if not out.suffix:
+        out = out.with_suffix("." + fmt)
+    net = TwoLayerNetwork(seed=args.seed)
+    if args.load is not None:
+        net.load(args.load)
+    loss, drawing = lesson_graph(net, args.x1, args.x2, args.y)
+    path = write_graph(drawing, out, fmt)
+    print(
+        f"wrote {path}: L = {loss.item():.4f} "
+        f"for x1 = {args.x1:g}, x2 = {args.x2:g}, y = {args.y:g}"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# The parser and main.
+# ---------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (with where to find help) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples kept as written; each option's default shown after its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            action.default in (None, argparse.SUPPRESS)
+            or "default" in text
+            or not action.option_strings
+        ):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        default="network",
+        help="perceptron: one sigmoid unit; network: the lesson's red/green/purple 2-2-1 network; "
+        "mlp: a multilayer perceptron with ReLU hidden layers (see --hidden)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=_sizes,
+        default=None,
+        metavar="N,N",
+        help="hidden layer sizes of the mlp, separated by commas (default for mlp: 8,8)",
+    )
+    p.add_argument(
+        "--data",
+        default="alien",
+        metavar="NAME|PATH.csv",
+        help=f"a bundled data set ({', '.join(DATASETS)}) or a CSV file with a header, "
+        "numeric feature columns (two for the network) and a 0/1 label column",
+    )
+    p.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="seed for the data and the initial weights",
+    )
+    p.add_argument("--load", metavar="FILE.npz", help="start from weights saved by --save")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `valuegrad` argument parser with its four subcommands."""
+    parser = _Parser(
+        prog=PROG,
+        formatter_class=_HelpFormatter,
+        description="valuegrad: the perceptron lesson end to end, on a small autograd engine.\n"
+        "Without a subcommand, runs the demo.",
+        epilog="examples:\n"
+        "  valuegrad                      the demo, writing into ./valuegrad-out\n"
+        "  valuegrad train --model mlp --hidden 16,16 --data moons --save mlp.npz\n"
+        "  valuegrad check --model mlp --hidden 16,16 --data moons --load mlp.npz\n"
+        "  valuegrad draw --x1 2 --x2 1 --y 1 --out graph.svg\n\n"
+        "Run `valuegrad COMMAND --help` for each command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    demo = sub.add_parser(
+        "demo",
+        formatter_class=_HelpFormatter,
+        help="the lesson end to end (the default)",
+        description="Train one perceptron and the red/green/purple network on the alien sentiment "
+        "data,\nprint their accuracies and, for one sample, the nine derivatives of the log loss "
+        "by\nthe closed form, by autograd and numerically; then write the network's graph (SVG)\n"
+        "and the decision boundaries and loss curves (PNG, when matplotlib is installed).",
+    )
+    demo.add_argument(
+        "--out", default="valuegrad-out", metavar="DIR", help="directory for the pictures"
+    )
+    demo.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="seed for the data and the initial weights",
+    )
+    demo.add_argument(
+        "--epochs",
+        type=_int_at_least(1),
+        default=300,
+        metavar="N",
+        help="training epochs for each model",
+    )
+    demo.set_defaults(run=run_demo)
+
+    train = sub.add_parser(
+        "train",
+        formatter_class=_HelpFormatter,
+        help="train a model on a data set",
+        description="Train a model by gradient descent on the log loss and print the loss and "
+        "accuracy\nas it goes: a progress bar on a terminal, else a line every --print-every "
+        "epochs.",
+    )
+    _add_model_options(train)
+    train.add_argument(
+        "--epochs",
+        type=_int_at_least(0),
+        default=300,
+        metavar="N",
+        help="passes over the data (0: only evaluate)",
+    )
+    train.add_argument(
+        "--lr",
+        type=_positive_float,
+        default=None,
+        metavar="RATE",
+        help="learning rate (default: 0.05 for adam, 0.5 for sgd)",
+    )
+    train.add_argument(
+        "--optimizer", choices=("adam", "sgd"), default="adam", help="the update rule"
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_int_at_least(1),
+        default=None,
+        metavar="N",
+        help="rows per step (default: all of them)",
+    )
+    train.add_argument(
+        "--print-every",
+        type=_int_at_least(1),
+        default=None,
+        metavar="N",
+        help="without a terminal, print every N-th epoch (default: a tenth of the epochs)",
+    )
+    train.add_argument("--save", metavar="FILE.npz", help="write the trained weights here")
+    train.set_defaults(run=run_train)
+
+    check = sub.add_parser(
+        "check",
+        formatter_class=_HelpFormatter,
+        help="check a model's gradients numerically",
+        description="Compare the autograd gradients of the model's log loss on the data with "
+        "central\ndifferences in float64, one row per parameter. Exit code 1 if any is wrong.",
+    )
+    _add_model_options(check)
+    check.add_argument(
+        "--directions",
+        type=_int_at_least(1),
+        default=None,
+        metavar="K",
+        help="check K random directions instead of every entry (faster for big models)",
+    )
+    check.set_defaults(run=run_check)
+
+    drawp = sub.add_parser(
+        "draw",
+        formatter_class=_HelpFormatter,
+        help="draw the lesson network's graph for one sample",
+        description="Draw the red/green/purple network's graph for one sample after the backward "
+        "pass\nof its log loss, so every node shows its value and its gradient. svg, png and pdf "
+        "need\ngraphviz's `dot` program; dot (the DOT source) never does.",
+    )
+    drawp.add_argument(
+        "--out", default="network.svg", metavar="FILE", help="where to write the drawing"
+    )
+    drawp.add_argument(
+        "--format",
+        choices=GRAPH_FORMATS,
+        default=None,
+        help="output format (default: from --out's suffix)",
+    )
+    drawp.add_argument(
+        "--x1",
+        type=_finite_float,
+        default=2.0,
+        metavar="NUMBER",
+        help="first feature (count of 'aack')",
+    )
+    drawp.add_argument(
+        "--x2",
+        type=_finite_float,
+        default=1.0,
+        metavar="NUMBER",
+        help="second feature (count of 'beep')",
+    )
+    drawp.add_argument(
+        "--y", type=_label, default=1.0, metavar="LABEL", help="the label, 1 happy or 0 sad"
+    )
+    drawp.add_argument(
+        "--seed", type=_int_at_least(0), default=0, metavar="N", help="seed for the initial weights"
+    )
+    drawp.add_argument(
+        "--load",
+        metavar="FILE.npz",
+        help="weights of a network saved by `train --model network --save`",
+    )
+    drawp.set_defaults(run=run_draw)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("valuegrad")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _one_line(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.filename is not None and e.strerror:
+        return f"{e.filename}: {e.strerror}"
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `valuegrad` command; returns the exit code (0 ok, 1 wrong gradients, 2 bad input)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (
+        args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
+    ):
+        args_list.insert(0, "demo")
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`valuegrad demo | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (ValueError, OSError, DotNotFoundError, graphviz.ExecutableNotFound) as e:
+        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,190 @@
+"""Pictures of training: decision boundaries over the data, and loss and accuracy curves.
+
+matplotlib is optional (the `notebooks` and `dev` extras install it). It is imported
+only when a picture is made; without it these functions raise `PlotsUnavailable`,
+whose message says how to install it. Figures are built with matplotlib's
+object API (no pyplot), so nothing here touches a global figure or a GUI backend;
+in Jupyter a returned Figure shows inline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograd import no_grad
+from nn.module import Module
+from nn.train import History
+
+INSTALL_HINT = "matplotlib is not installed; `pip install 'valuegrad[notebooks]'` adds it"
+
+# Label 0 and label 1: the points, and the two sides of a boundary (lighter).
+POINT_COLOURS = ("#2563eb", "#ea580c")
+REGION_COLOURS = ("#dbeafe", "#ffedd5")
+
+
+class PlotsUnavailable(ImportError):
+    """Raised when a picture is asked for and matplotlib is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(INSTALL_HINT)
+
+
+def available() -> bool:
+    """True when matplotlib can be imported."""
+    try:
+        _figure_class()
+    except PlotsUnavailable:
+        return False
+    return True
+
+
+def _figure_class() -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlotsUnavailable() from None
+    return Figure
+
+
+def _colormap(colours: tuple[str, str]) -> Any:
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(list(colours))
+
+
+def grid(X: Any, resolution: int = 200, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate arrays (resolution²) over X's two columns, padded by `margin` of their range."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"a decision boundary needs two feature columns, got shape {X.shape}")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = margin * np.where(hi > lo, hi - lo, 1.0)
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    return np.meshgrid(xs, ys)
+
+
+def probabilities(model: Module, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """The model's output at every point of the grid (xx, yy), shaped like xx; no graph recorded."""
+    points = np.column_stack([xx.ravel(), yy.ravel()])
+    with no_grad():
+        out = model(points)
+    return np.asarray(out.data, dtype=np.float64).reshape(xx.shape)
+
+
+def decision_boundaries(
+    models: Mapping[str, Module],
+    X: Any,
+    y: Any,
+    *,
+    threshold: float = 0.5,
+    resolution: int = 200,
+    title: str | None = None,
+) -> Any:
+    """One panel per model: where it predicts 1 (output ≥ threshold), its boundary, and the data.
+
+    `models` maps a panel title to a model taking rows of two features. Returns a
+    matplotlib Figure.
+    """
+    Figure = _figure_class()
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if not models:
+        raise ValueError("decision_boundaries needs at least one model")
+    xx, yy = grid(X, resolution)
+    fig = Figure(figsize=(4.6 * len(models), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(models), squeeze=False)[0]
+    regions = _colormap(REGION_COLOURS)
+    for ax, (name, model) in zip(axes, models.items(), strict=True):
+        p = probabilities(model, xx, yy)
+        ax.pcolormesh(
+            xx, yy, (p >= threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto"
+        )
+        if p.min() < threshold < p.max():
+            ax.contour(xx, yy, p, levels=[threshold], colors="#111827", linewidths=1.5)
+        _scatter(ax, X, y)
+        with no_grad():
+            predicted = np.asarray(model(X).data) >= threshold
+        ax.set_title(f"{name}: {np.mean(predicted == y):.0%} right")
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+    axes[0].legend(loc="best", fontsize=8, framealpha=0.9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _scatter(ax: Any, X: np.ndarray, y: np.ndarray) -> None:
+    for label, colour, marker in ((0, POINT_COLOURS[0], "o"), (1, POINT_COLOURS[1], "^")):
+        rows = y == label
+        ax.scatter(
+            X[rows, 0],
+            X[rows, 1],
+            c=colour,
+            marker=marker,
+            s=36,
+            edgecolors="white",
+            linewidths=0.6,
+            label=f"y = {label}",
+            zorder=3,
+        )
+
+
+def data(X: Any, y: Any, *, title: str | None = None) -> Any:
+    """A scatter plot of rows of two features, coloured by their 0/1 label. Returns a Figure."""
+    Figure = _figure_class()
+    X = np.asarray(X, dtype=np.float64)
+    fig = Figure(figsize=(4.6, 4.2), layout="constrained")
+    ax = fig.subplots()
+    _scatter(ax, X, np.asarray(y, dtype=np.float64))
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def loss_curves(histories: Mapping[str, History], *, title: str | None = None) -> Any:
+    """The training loss (left) and accuracy (right) per epoch, a line per model, as a Figure."""
+    Figure = _figure_class()
+    if not histories:
+        raise ValueError("loss_curves needs at least one History")
+    fig = Figure(figsize=(9.2, 3.8), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for name, h in histories.items():
+        epochs = np.arange(1, h.epochs + 1)
+        loss_ax.plot(epochs, h.loss, label=name, linewidth=1.8)
+        acc_ax.plot(epochs, np.asarray(h.accuracy) * 100, label=name, linewidth=1.8)
+    loss_ax.set_ylim(bottom=0)
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("log loss")
+    loss_ax.set_title("loss")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("accuracy (%)")
+    acc_ax.set_ylim(0, 105)
+    acc_ax.set_title("accuracy on the training data")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def save(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Write a Figure to `path` (format from its suffix), without a date or a version stamp."""
+    path = Path(path)
+    # Without the date and the version stamp, regenerating an unchanged picture leaves git clean.
+    metadata: dict[str, Any] = {"Software": None}
+    if path.suffix.lower() == ".svg":
+        metadata = {"Date": None, "Creator": None}
+    elif path.suffix.lower() == ".pdf":
+        metadata = {"CreationDate": None, "Producer": None, "Creator": None}
+    fig.savefig(path, dpi=dpi, metadata=metadata)
+    return path
