@@ -736,8 +736,6 @@ def render(
             f"cannot tell the format of {path.name!r}: use a .svg, .png, .pdf or .dot file "
             "or pass format="
         )
-    if not dot_available():
-        raise DotNotFoundError()
     try:
         data = drawing.pipe(format=fmt_)
     except graphviz.ExecutableNotFound as e:
