@@ -1,5 +1,7 @@
 """valuegrad's engine: a `Value` graph for scalars and numpy tensors, with reverse-mode backprop."""
 
+from autograd.draw import draw, render
+from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_test
 from autograd.graph import Scope, gradients, is_grad_enabled, no_grad, scope, topological_order
@@ -12,7 +14,10 @@ __all__ = [
     "Scope",
     "TaylorReport",
     "Value",
+    "draw",
     "exp",
+    "explain",
+    "find_wrong_gradients",
     "grad",
     "gradcheck",
     "gradients",
@@ -22,6 +27,7 @@ __all__ = [
     "log",
     "no_grad",
     "relu",
+    "render",
     "scope",
     "sigmoid",
     "softplus",
