@@ -120,7 +120,9 @@ class Explanation:
         if not self.paths:
             paths = _count(self.n_paths)
             return f"{lhs} = {fmt(self.total)}, the sum over {paths} paths (none listed)"
-        if self.n_paths == 1:
+        if self.n_paths == 1 and len(self.paths[0].steps) == 1:
+            lines.append(f"{lhs} = {fmt(self.total)}")  # one link: nothing to multiply
+        elif self.n_paths == 1:
             top, numbers = _columns(self.paths[0].steps, shown)
             pad = " " * _width(lhs)
             lines += [f"{lhs} = {top}", f"{pad} = {numbers}", f"{pad} = {fmt(self.total)}"]

@@ -68,6 +68,13 @@ def test_the_numbers_sit_under_their_symbols() -> None:
     assert [p.strip() for p in numbers.split(" = ")[1].split(" · ")] == expected
 
 
+def test_a_direct_dependence_is_one_link() -> None:
+    a, b = Value(2.0, name="a"), Value(3.0, name="b")
+    prod = a * b
+    prod.name = "p"
+    assert str(explain(prod, a)) == "dp/da = 3"
+
+
 def test_factors_know_their_nodes_ops_and_values() -> None:
     v = lesson_like()
     (path,) = explain(v["L"], v["b"]).paths
