@@ -176,6 +176,14 @@ def _broadcast(x: Data, shape: tuple[int, ...]) -> Data:
     return np.array(np.broadcast_to(x, shape))  # a writable copy, never a view
 
 
+def _scaled(g: Any, slope: Any) -> Any:
+    """g · slope, reusing `slope`'s fresh array: on this path a new array costs more than a pass."""
+    if type(slope) is np.ndarray and type(g) is np.ndarray and slope.shape == g.shape:
+        slope *= g
+        return slope
+    return g * slope
+
+
 # ---------------------------------------------------------------------------
 # Elementwise primitives.
 # ---------------------------------------------------------------------------
@@ -191,13 +199,21 @@ class Add(Primitive):
     )
 
 
+def _times(g: Any, other: Any, this: Any) -> Any:
+    """g · other, the gradient for `this`; a scalar `this` spread over an array gets Σ g·other."""
+    arrays = type(g) is np.ndarray and type(other) is np.ndarray
+    if type(this) is float and arrays and g.shape == other.shape:
+        return float(np.vdot(g, other))  # one pass, no temporary array
+    return g * other
+
+
 class Mul(Primitive):
     """a · b; ∂/∂a = b, ∂/∂b = a."""
 
     forward = staticmethod(lambda a, b: a * b)
     grads = (
-        lambda g, out, a, b: g * b,
-        lambda g, out, a, b: g * a,
+        lambda g, out, a, b: _times(g, b, a),
+        lambda g, out, a, b: _times(g, a, b),
     )
 
 
@@ -243,14 +259,14 @@ class Tanh(Primitive):
     """tanh a; ∂/∂a = 1 − tanh² a."""
 
     forward = staticmethod(_tanh)
-    grads = (lambda g, out, a: g * (1.0 - out * out),)
+    grads = (lambda g, out, a: _scaled(g, 1.0 - out * out),)
 
 
 class Sigmoid(Primitive):
     """σ(a) = 1 / (1 + e^-a); ∂/∂a = σ(a)(1 − σ(a))."""
 
     forward = staticmethod(_sigmoid)
-    grads = (lambda g, out, a: g * (out * (1.0 - out)),)
+    grads = (lambda g, out, a: _scaled(g, out * (1.0 - out)),)
 
 
 class ReLU(Primitive):
