@@ -477,7 +477,7 @@ def format_check(report: Any, names: Sequence[str]) -> str:
 
 def run_draw(args: argparse.Namespace) -> int:
     """Write the lesson network's graph for one sample, forward and backward."""
-    out = Path(args.out)
+    out = Path(args.out or "network." + (args.format or "svg"))
     fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
     if fmt not in GRAPH_FORMATS:
         raise UsageError(
@@ -670,7 +670,9 @@ def build_parser() -> argparse.ArgumentParser:
         "need\ngraphviz's `dot` program; dot (the DOT source) never does.",
     )
     drawp.add_argument(
-        "--out", default="network.svg", metavar="FILE", help="where to write the drawing"
+        "--out",
+        metavar="FILE",
+        help="where to write the drawing (default: network.svg, or network.FORMAT with --format)",
     )
     drawp.add_argument(
         "--format",

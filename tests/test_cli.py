@@ -1,0 +1,481 @@
+"""The `valuegrad` command, run as a user runs it: the console script in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nn import Perceptron, TwoLayerNetwork
+
+BIN = Path(sys.executable).parent
+VALUEGRAD = BIN / ("valuegrad.exe" if os.name == "nt" else "valuegrad")
+HAS_DOT = shutil.which("dot") is not None
+PNG = b"\x89PNG\r\n\x1a\n"
+NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script with `args` in `cwd`, capturing text output."""
+    assert VALUEGRAD.exists(), f"the console script is missing; run pip install -e . ({VALUEGRAD})"
+    return subprocess.run(
+        [str(VALUEGRAD), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
+def bad(*args: str, cwd: Path) -> str:
+    """Run a command that must fail on its input: exit 2, one line on stderr, no traceback."""
+    r = run(*args, cwd=cwd)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("valuegrad"), lines[0]
+    assert "error:" in lines[0]
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+
+
+def gradient_table(stdout: str) -> dict[str, list[float]]:
+    """The demo's table: parameter → [closed form, autograd, numerical, largest difference]."""
+    rows = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in NAMES and len(parts) == 6:
+            rows[parts[0]] = [float(v) for v in parts[2:]]
+    return rows
+
+
+def test_demo_with_no_arguments_trains_prints_the_table_and_writes_the_pictures(tmp_path):
+    r = run(cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no terminal: no progress bar, and no warnings
+    out = r.stdout
+
+    accuracies = re.findall(r"(\d+\.\d)%", out)
+    assert len(accuracies) == 2, out
+    perceptron, network = (float(a) for a in accuracies)
+    assert perceptron < 80.0 < 97.0 <= network
+
+    header = next(line for line in out.splitlines() if line.startswith("  param"))
+    assert header.split() == [
+        "param",
+        "formula",
+        "closed",
+        "form",
+        "autograd",
+        "numerical",
+        "max",
+        "|diff|",
+    ]
+    table = gradient_table(out)
+    assert list(table) == list(NAMES)
+    for name, (closed, by_autograd, numerical, largest) in table.items():
+        assert abs(closed - by_autograd) < 1e-9, name
+        assert abs(closed - numerical) < 1e-6, name
+        assert largest < 1e-6, name
+        assert closed != 0.0, name  # the sample is one where every derivative shows
+    assert "(ŷ−y)·w1·a1(1−a1)·x1" in out
+
+    folder = tmp_path / "valuegrad-out"
+    graph = folder / ("network-graph.svg" if HAS_DOT else "network-graph.dot")
+    pictures = [graph, folder / "decision-boundaries.png", folder / "loss-curves.png"]
+    for path in pictures:
+        assert path.is_file() and path.stat().st_size > 1000, path
+        assert f"valuegrad-out{os.sep}{path.name}" in out  # the demo says where it wrote it
+    for png in pictures[1:]:
+        assert png.read_bytes().startswith(PNG)
+    if HAS_DOT:
+        svg = ET.parse(graph).getroot()
+        text = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+        for word in ("red", "green", "purple", "w11", "y_hat", "grad"):
+            assert word in text, word
+        strokes = {e.get("stroke") for e in svg.iter()}
+        assert {"red", "green", "purple"} <= strokes
+
+
+def test_python_dash_m_nn_runs_the_demo_with_its_options(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "nn", "--epochs", "3", "--seed", "1", "--out", "pics"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "training the network for 3 epochs" in r.stdout
+    assert "seed 1" in r.stdout
+    assert (tmp_path / "pics" / "loss-curves.png").is_file()
+
+
+def test_demo_without_matplotlib_says_so_in_one_line_and_does_the_rest(tmp_path):
+    # A `matplotlib` that cannot be imported, found before the real one.
+    fake = tmp_path / "fake" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake")}
+    r = run("demo", "--epochs", "2", "--out", "out", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stdout.splitlines() if "matplotlib" in line]
+    assert len(notes) == 1 and "pip install" in notes[0], notes
+    assert gradient_table(r.stdout)
+    assert not list((tmp_path / "out").glob("*.png"))
+    assert list((tmp_path / "out").glob("network-graph.*"))
+
+
+def test_demo_without_dot_writes_the_dot_source_with_a_notice(tmp_path):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty)}
+    r = run("demo", "--epochs", "2", "--out", "out", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stdout.splitlines() if line.startswith("note:") and "dot" in line]
+    assert len(notes) == 1, r.stdout
+    source = (tmp_path / "out" / "network-graph.dot").read_text(encoding="utf-8")
+    assert source.startswith("digraph") and "cluster" in source
+    assert not (tmp_path / "out" / "network-graph.svg").exists()
+
+
+# ---------------------------------------------------------------------------
+# train, save, load, check
+# ---------------------------------------------------------------------------
+
+
+def test_train_prints_progress_lines_saves_and_loads(tmp_path):
+    r = run(
+        "train",
+        "--model",
+        "perceptron",
+        "--data",
+        "blobs",
+        "--epochs",
+        "20",
+        "--save",
+        "p.npz",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    epochs = re.findall(r"^epoch\s+(\d+)/20\s+loss (\d\.\d+)\s+accuracy ([\d.]+)%$", r.stdout, re.M)
+    assert [int(e) for e, _, _ in epochs] == [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+    final = re.search(r"final: loss (\d\.\d+), accuracy ([\d.]+)% after 20 epochs", r.stdout)
+    assert final is not None, r.stdout
+    assert final.groups() == epochs[-1][1:]
+    assert "saved the weights to p.npz" in r.stdout
+
+    model = Perceptron(2).load(tmp_path / "p.npz")
+    assert model.w1.data != Perceptron(2, seed=0).w1.data  # trained, not the initial weights
+
+    again = run(
+        "train",
+        "--model",
+        "perceptron",
+        "--data",
+        "blobs",
+        "--epochs",
+        "0",
+        "--load",
+        "p.npz",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"final: loss {final.group(1)}, accuracy {final.group(2)}% after 0 epochs" in again.stdout
+    )
+
+
+def test_train_an_mlp_with_options_then_check_it(tmp_path):
+    common = ("--model", "mlp", "--hidden", "4,3", "--data", "xor", "--seed", "2")
+    r = run(
+        "train",
+        *common,
+        "--epochs",
+        "6",
+        "--lr",
+        "0.1",
+        "--optimizer",
+        "sgd",
+        "--batch-size",
+        "16",
+        "--print-every",
+        "3",
+        "--save",
+        "m.npz",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("MLP(2, [4, 3, 1]), 31 parameters, on xor: 200 samples")
+    assert re.findall(r"^epoch (\d)/6", r.stdout, re.M) == ["1", "3", "6"]
+
+    state = np.load(tmp_path / "m.npz")
+    assert sorted(state.files) == sorted(f"layers.{i}.{p}" for i in range(3) for p in "Wb")
+
+    c = run("check", *common, "--load", "m.npz", cwd=tmp_path)
+    assert c.returncode == 0, c.stdout + c.stderr
+    assert "gradcheck passed" in c.stdout
+    rows = [line.split()[0] for line in c.stdout.splitlines() if line.strip().startswith("layers.")]
+    assert rows == [f"layers.{i}.{p}" for i in range(3) for p in "Wb"]
+    assert c.stdout.rstrip().endswith("all 6 parameters' gradients are right (31 numbers)")
+
+    d = run("check", *common, "--load", "m.npz", "--directions", "3", cwd=tmp_path)
+    assert d.returncode == 0, d.stderr
+    assert "all 3 directions are right" in d.stdout
+
+
+def test_check_the_lesson_network_lists_its_nine_parameters(tmp_path):
+    r = run("check", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ")]
+    assert rows[-9:] == list(NAMES)
+    assert "TwoLayerNetwork() on alien (400 samples)" in r.stdout
+
+
+def test_check_exits_1_and_names_the_wrong_gradient(tmp_path):
+    # σ's backward made wrong on purpose (σ instead of σ(1 − σ)), then the command's own main().
+    code = (
+        "import sys, autograd.ops as ops\n"
+        "ops.Sigmoid.grads = (lambda g, out, a: g * out,)\n"
+        "from nn.cli import main\n"
+        "sys.exit(main(['check', '--model', 'perceptron', '--data', 'blobs']))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, encoding="utf-8"
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "gradcheck FAILED" in r.stdout
+    wrong = [line.split()[0] for line in r.stdout.splitlines() if "WRONG (" in line]
+    assert wrong == ["w1", "w2", "b"]
+    assert r.stdout.rstrip().endswith("3 of 3 parameters' gradients are WRONG")
+
+
+def test_train_on_a_csv_file(tmp_path):
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 5)
+    y = (X[:, 0] + X[:, 1] >= 1).astype(int)
+    lines = ["first,second,label"] + [f"{a},{b},{c}" for (a, b), c in zip(X, y, strict=True)]
+    (tmp_path / "or.csv").write_text("\n".join(lines) + "\n")
+    r = run("train", "--model", "perceptron", "--data", "or.csv", "--epochs", "200", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "on or.csv: 20 samples" in r.stdout
+    assert "accuracy 100.0% after 200 epochs" in r.stdout
+
+
+def test_train_on_a_terminal_shows_a_progress_bar_instead_of_lines(tmp_path):
+    parent, child = pty.openpty()
+    try:
+        r = subprocess.run(
+            [str(VALUEGRAD), "train", "--model", "perceptron", "--epochs", "5"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=child,
+            text=True,
+            encoding="utf-8",
+            timeout=300,
+        )
+        os.close(child)
+        child = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:  # Linux reports the closed terminal as EIO
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if child != -1:
+            os.close(child)
+        os.close(parent)
+    assert r.returncode == 0
+    assert b"\repoch 5/5 [" in seen
+    assert not re.search(r"^epoch", r.stdout, re.M)
+    assert "final: loss" in r.stdout
+
+
+# ---------------------------------------------------------------------------
+# draw
+# ---------------------------------------------------------------------------
+
+
+def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
+    r = run(
+        "draw",
+        "--format",
+        "dot",
+        "--x1",
+        "3",
+        "--x2",
+        "-1.5",
+        "--y",
+        "0",
+        "--seed",
+        "4",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "for x1 = 3, x2 = -1.5, y = 0" in r.stdout
+    source = (tmp_path / "network.dot").read_text(encoding="utf-8")
+    for name in (*NAMES, "x1", "x2", "z1", "a2", "y_hat", "L"):
+        assert f"<b>{name}</b>" in source, name
+    assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
+    assert "color=red" in source and "color=green" in source and "color=purple" in source
+    net = TwoLayerNetwork(seed=4)
+    assert f"data</font> {net.w11.data:.4g}<" in source
+
+
+@pytest.mark.skipif(not HAS_DOT and not os.environ.get("CI"), reason="graphviz's dot is missing")
+def test_draw_renders_svg_and_png_with_dot(tmp_path):
+    r = run("draw", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ET.parse(tmp_path / "network.svg")
+    assert "pics" in bad("draw", "--out", "pics/g", "--format", "png", cwd=tmp_path)
+    (tmp_path / "pics").mkdir()
+    p = run("draw", "--out", "pics/g", "--format", "png", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "pics" / "g.png").read_bytes().startswith(PNG)
+
+
+def test_draw_a_trained_network(tmp_path):
+    net = TwoLayerNetwork(seed=9)
+    net.w22.data = 7.25
+    net.save(tmp_path / "net.npz")
+    r = run("draw", "--load", "net.npz", "--out", "g.dot", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "data</font> 7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Bad input: exit 2, one line on stderr, never a traceback.
+# ---------------------------------------------------------------------------
+
+CSV_FILES = {
+    "one-feature.csv": "x1,label\n1,0\n2,1\n",
+    "text-cell.csv": "x1,x2,label\n1,2,0\n3,four,1\n",
+    "label-2.csv": "x1,x2,label\n1,2,0\n3,4,2\n",
+    "ragged.csv": "x1,x2,label\n1,2,0\n3,4\n",
+    "empty.csv": "",
+    "header-only.csv": "x1,x2,label\n",
+    "three-features.csv": "a,b,c,label\n1,2,3,0\n4,5,6,1\n",
+}
+
+BAD_INPUT = {
+    "unknown command": (["fly"], "invalid choice"),
+    "unknown option": (["train", "--colour", "red"], "unrecognized arguments"),
+    "negative epochs": (["train", "--epochs", "-1"], "--epochs"),
+    "epochs not a number": (["train", "--epochs", "many"], "--epochs"),
+    "zero learning rate": (["train", "--lr", "0"], "--lr"),
+    "NaN learning rate": (["train", "--lr", "nan"], "--lr"),
+    "zero batch size": (["train", "--batch-size", "0"], "--batch-size"),
+    "unknown model": (["train", "--model", "svm"], "--model"),
+    "bad hidden sizes": (["train", "--model", "mlp", "--hidden", "8,x"], "--hidden"),
+    "zero hidden size": (["train", "--model", "mlp", "--hidden", "8,0"], "--hidden"),
+    "hidden without mlp": (["train", "--hidden", "8"], "--hidden applies to --model mlp"),
+    "unknown data set": (["train", "--data", "iris"], "unknown data 'iris'"),
+    "missing CSV": (["train", "--data", "nowhere.csv"], "nowhere.csv: no such file"),
+    "CSV is a folder": (["train", "--data", "folder.csv"], "is a directory"),
+    "CSV with one feature": (["train", "--data", "one-feature.csv"], "at least 3 columns"),
+    "CSV with text": (["train", "--data", "text-cell.csv"], "'four' is not a number"),
+    "CSV label 2": (["train", "--data", "label-2.csv"], "is not 0 or 1"),
+    "CSV ragged row": (["check", "--data", "ragged.csv"], "row 3"),
+    "CSV empty": (["train", "--data", "empty.csv"], "empty"),
+    "CSV without rows": (["train", "--data", "header-only.csv"], "no data rows"),
+    "network on 3 features": (["train", "--data", "three-features.csv"], "takes 2 features"),
+    "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz"),
+    "garbage weights": (["check", "--load", "garbage.npz"], "garbage.npz"),
+    "truncated weights": (["train", "--load", "truncated.npz"], "truncated.npz"),
+    "weights of another model": (["check", "--load", "perceptron.npz"], "does not match"),
+    "weights of another mlp": (
+        ["train", "--model", "mlp", "--hidden", "5", "--load", "mlp.npz"],
+        "shape",
+    ),
+    "save into a missing folder": (
+        ["train", "--epochs", "1", "--save", "no/such/m.npz"],
+        "no/such",
+    ),
+    "draw an unknown format": (["draw", "--out", "graph.jpg"], "cannot tell the format"),
+    "draw a label of 2": (["draw", "--y", "2"], "--y"),
+    "draw an infinite input": (["draw", "--x1", "inf"], "--x1"),
+    "draw a perceptron's weights": (["draw", "--load", "perceptron.npz"], "does not match"),
+    "demo into a file": (["demo", "--out", "garbage.npz", "--epochs", "1"], "garbage.npz"),
+    "demo with no epochs": (["demo", "--epochs", "0"], "--epochs"),
+    "check zero directions": (["check", "--directions", "0"], "--directions"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory) -> Path:
+    """A folder holding every bad file the cases above name."""
+    folder = tmp_path_factory.mktemp("bad-input")
+    for name, text in CSV_FILES.items():
+        (folder / name).write_text(text)
+    (folder / "folder.csv").mkdir()
+    (folder / "garbage.npz").write_bytes(b"this is not a zip archive\n" * 4)
+    Perceptron(2, seed=0).save(folder / "perceptron.npz")
+    whole = (folder / "perceptron.npz").read_bytes()
+    (folder / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    from nn import MLP
+
+    MLP(2, [8, 1], seed=0).save(folder / "mlp.npz")
+    return folder
+
+
+@pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))
+def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
+    args, expected = BAD_INPUT[case]
+    line = bad(*args, cwd=bad_files)
+    assert expected in line, line
+
+
+def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
+    top = run("--help", cwd=tmp_path)
+    assert top.returncode == 0
+    for command in ("demo", "train", "check", "draw"):
+        assert command in top.stdout
+    expected = {
+        "demo": ["--out", "(default: valuegrad-out)", "--epochs", "(default: 300)"],
+        "train": [
+            "--model",
+            "(default: network)",
+            "--hidden",
+            "--data",
+            "(default: alien)",
+            "--epochs",
+            "--lr",
+            "--batch-size",
+            "--seed",
+            "--save",
+            "--load",
+        ],
+        "check": ["--model", "--data", "--load", "--directions", "Exit code 1"],
+        "draw": ["--out", "(default: network.svg", "--format", "--x1", "--x2", "--y", "--seed"],
+    }
+    for command, words in expected.items():
+        r = run(command, "--help", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(f"usage: valuegrad {command}")
+        text = " ".join(r.stdout.split())  # as wide as the terminal, so wrapped anywhere
+        for word in words:
+            assert word in text, (command, word)
+        assert "(default: None)" not in r.stdout
+    version = run("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("valuegrad ")

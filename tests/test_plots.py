@@ -1,0 +1,143 @@
+"""Tests for nn/plots.py: decision boundaries, loss curves, saving, and life without matplotlib."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from nn import History, Perceptron, TwoLayerNetwork, plots
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def line_data() -> tuple[np.ndarray, np.ndarray]:
+    """Points labelled 1 above the line x2 = x1, as rows of two features."""
+    X = np.random.default_rng(0).uniform(-2, 2, size=(60, 2))
+    return X, (X[:, 1] > X[:, 0]).astype(np.float64)
+
+
+def a_perceptron_on_the_diagonal() -> Perceptron:
+    """σ(4·(x2 − x1)): 1 above the diagonal x2 = x1, 0 below."""
+    p = Perceptron(2, seed=0)
+    p.w1.data, p.w2.data, p.b.data = -4.0, 4.0, 0.0
+    return p
+
+
+def test_grid_covers_the_data_with_a_margin():
+    X = np.array([[0.0, 10.0], [2.0, 20.0]])
+    xx, yy = plots.grid(X, resolution=11, margin=0.5)
+    assert xx.shape == yy.shape == (11, 11)
+    assert xx.min() == pytest.approx(-1.0) and xx.max() == pytest.approx(3.0)
+    assert yy.min() == pytest.approx(5.0) and yy.max() == pytest.approx(25.0)
+
+
+def test_grid_of_a_single_point_still_has_an_extent():
+    xx, yy = plots.grid(np.array([[1.0, 1.0]]), resolution=3)
+    assert xx.max() > xx.min() and yy.max() > yy.min()
+
+
+def test_grid_needs_two_feature_columns():
+    with pytest.raises(ValueError, match="two feature columns"):
+        plots.grid(np.zeros((4, 3)))
+
+
+def test_probabilities_are_the_model_outputs_at_the_grid_points():
+    p = a_perceptron_on_the_diagonal()
+    xx, yy = plots.grid(np.array([[-1.0, -1.0], [1.0, 1.0]]), resolution=5)
+    probs = plots.probabilities(p, xx, yy)
+    assert probs.shape == xx.shape
+    expected = 1 / (1 + np.exp(-4 * (yy - xx)))
+    np.testing.assert_allclose(probs, expected, rtol=1e-12)
+    assert all(not q.grad_computed for q in p.parameters())
+
+
+def test_decision_boundaries_draw_one_panel_per_model_with_its_accuracy():
+    pytest.importorskip("matplotlib")
+    X, y = line_data()
+    models = {"perceptron": a_perceptron_on_the_diagonal(), "network": TwoLayerNetwork(seed=0)}
+    fig = plots.decision_boundaries(models, X, y, title="a line")
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    assert axes[0].get_title() == "perceptron: 100% right"
+    assert axes[1].get_title().startswith("network: ")
+    assert fig._suptitle.get_text() == "a line"
+    # The data points, both labels, are on each panel.
+    for ax in axes:
+        points = np.concatenate(
+            [c.get_offsets() for c in ax.collections if c.get_label() in ("y = 0", "y = 1")]
+        )
+        assert sorted(map(tuple, points)) == sorted(map(tuple, X))
+    # The perceptron's boundary is drawn: a contour at 0.5 along the diagonal.
+    contour_paths = [
+        path
+        for c in axes[0].collections
+        if hasattr(c, "get_paths") and type(c).__name__ in ("QuadContourSet", "ContourSet")
+        for path in c.get_paths()
+    ]
+    vertices = np.concatenate([path.vertices for path in contour_paths])
+    np.testing.assert_allclose(vertices[:, 0], vertices[:, 1], atol=0.05)
+
+
+def test_decision_boundaries_need_a_model():
+    pytest.importorskip("matplotlib")
+    X, y = line_data()
+    with pytest.raises(ValueError, match="at least one model"):
+        plots.decision_boundaries({}, X, y)
+
+
+def test_loss_curves_plot_each_history():
+    pytest.importorskip("matplotlib")
+    a = History(loss=[0.7, 0.5, 0.4], accuracy=[0.5, 0.75, 1.0])
+    b = History(loss=[0.69, 0.68, 0.69], accuracy=[0.5, 0.5, 0.5])
+    fig = plots.loss_curves({"network": a, "perceptron": b})
+    loss_ax, acc_ax = fig.get_axes()
+    lines = {line.get_label(): line for line in loss_ax.get_lines()}
+    np.testing.assert_array_equal(lines["network"].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(lines["network"].get_ydata(), a.loss)
+    np.testing.assert_array_equal(lines["perceptron"].get_ydata(), b.loss)
+    acc = {line.get_label(): line for line in acc_ax.get_lines()}
+    np.testing.assert_allclose(acc["network"].get_ydata(), [50, 75, 100])
+    with pytest.raises(ValueError, match="at least one History"):
+        plots.loss_curves({})
+
+
+def test_data_scatter_shows_both_labels():
+    pytest.importorskip("matplotlib")
+    X, y = line_data()
+    fig = plots.data(X, y, title="points")
+    labels = [c.get_label() for c in fig.get_axes()[0].collections]
+    assert labels == ["y = 0", "y = 1"]
+
+
+def test_save_writes_the_same_png_twice(tmp_path):
+    pytest.importorskip("matplotlib")
+    X, y = line_data()
+    fig = plots.decision_boundaries({"p": a_perceptron_on_the_diagonal()}, X, y)
+    first = plots.save(fig, tmp_path / "a.png")
+    second = plots.save(fig, tmp_path / "b.png")
+    assert first == tmp_path / "a.png"
+    assert first.read_bytes().startswith(PNG)
+    assert first.read_bytes() == second.read_bytes()  # no timestamp: regenerating keeps git clean
+
+
+def test_svg_and_pdf_are_written_without_a_date(tmp_path):
+    pytest.importorskip("matplotlib")
+    fig = plots.loss_curves({"a": History(loss=[1.0, 0.5], accuracy=[0.5, 1.0])})
+    svg = plots.save(fig, tmp_path / "c.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg
+    pdf = plots.save(fig, tmp_path / "c.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"/CreationDate" not in pdf
+
+
+def test_without_matplotlib_a_picture_says_how_to_install_it(monkeypatch):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    assert not plots.available()
+    X, y = line_data()
+    with pytest.raises(plots.PlotsUnavailable, match=r"pip install 'valuegrad\[notebooks\]'"):
+        plots.decision_boundaries({"p": a_perceptron_on_the_diagonal()}, X, y)
+    with pytest.raises(ImportError):
+        plots.loss_curves({"a": History(loss=[1.0], accuracy=[1.0])})
