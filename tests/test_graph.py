@@ -115,9 +115,11 @@ def test_leaf_grads_are_not_shared() -> None:
 def test_seed_array_is_not_kept() -> None:
     seed = np.ones(3)
     w = Value(np.ones(3))
-    (w + 0.0).backward(seed)
+    out = w + 0.0
+    out.backward(seed)
     seed[0] = 99.0
     np.testing.assert_array_equal(w.grad, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(out.grad, [1.0, 1.0, 1.0])
 
 
 def test_a_value_the_output_does_not_use_gets_no_grad() -> None:
@@ -165,6 +167,18 @@ def test_a_float64_seed_on_a_float32_output_gives_float32_grads() -> None:
     (x * 3.0).backward(np.array([1.0, 1.0]))
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_a_float32_leaf_in_a_float64_graph_still_gets_a_float32_grad() -> None:
+    """A float64 array operand promotes the result (as in numpy); the leaf keeps float32 grads."""
+    x = Value(np.array([1.0, 2.0], dtype=np.float32))
+    s = Value(np.float32(2.0))
+    out = (x * np.array([0.5, 0.25]) * s).sum()
+    assert out.dtype == np.float64
+    out.backward()
+    assert x.grad.dtype == np.float32 and np.asarray(s.grad).dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [1.0, 0.5])
+    assert s.grad == 1.0
 
 
 # ---------------------------------------------------------------------------

@@ -208,6 +208,16 @@ def test_power_with_a_value_exponent_has_both_closed_forms() -> None:
     np.testing.assert_allclose(b.grad, a.data**b.data * np.log(a.data), rtol=1e-14)
 
 
+@pytest.mark.parametrize("zero", [0.0, np.zeros(2)], ids=["scalar", "array"])
+def test_powers_at_zero_have_torchs_gradients(zero: Any) -> None:
+    """d/dx x⁰ = 0 and d/dx x² = 0 at x = 0, not 0·0⁻¹ = nan."""
+    for exponent, slope in ((0.0, 0.0), (2.0, 0.0), (1.0, 1.0), (3, 0.0)):
+        x = Value(zero)
+        out = x**exponent
+        out.backward(np.ones(out.shape) if out.shape else None)
+        np.testing.assert_array_equal(x.grad, np.full(np.shape(zero), slope))
+
+
 def test_matmul_gradients_are_g_bt_and_at_g() -> None:
     rng = np.random.default_rng(1)
     a, b = Value(rng.standard_normal((3, 4))), Value(rng.standard_normal((4, 2)))
