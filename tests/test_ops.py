@@ -218,6 +218,17 @@ def test_powers_at_zero_have_torchs_gradients(zero: Any) -> None:
         np.testing.assert_array_equal(x.grad, np.full(np.shape(zero), slope))
 
 
+def test_a_zero_base_to_a_value_power_has_torchs_gradients() -> None:
+    """∂(0^b)/∂b = lim 0^b·ln a = 0 for b > 0 (torch gives 0 as well), not 0·(−∞) = nan."""
+    a, b = Value(0.0), Value(2.0)
+    (a**b).backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)
+    a, b = Value(np.zeros(2)), Value(np.array([1.0, 3.0]))
+    (a**b).backward(np.ones(2))
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+
+
 def test_matmul_gradients_are_g_bt_and_at_g() -> None:
     rng = np.random.default_rng(1)
     a, b = Value(rng.standard_normal((3, 4))), Value(rng.standard_normal((4, 2)))

@@ -145,6 +145,27 @@ def test_grad_reads_as_zero_again_after_zero_grad() -> None:
     np.testing.assert_array_equal(v.grad, [0.0, 0.0])
 
 
+def test_setting_grad_keeps_the_shape_of_data() -> None:
+    """micrograd zeroes with `p.grad = 0`; a tensor must still read as zeros of its shape."""
+    w = Value(np.ones((2, 3)))
+    (w * 2.0).sum().backward()
+    w.grad = 0
+    assert np.shape(w.grad) == (2, 3)
+    np.testing.assert_array_equal(w.grad, np.zeros((2, 3)))
+    (w * 2.0).sum().backward()
+    np.testing.assert_array_equal(w.grad, np.full((2, 3), 2.0))
+    s = Value(1.0)
+    s.grad = 0
+    assert s.grad == 0.0 and type(s.grad) is float
+
+
+def test_setting_a_grad_of_the_wrong_shape_raises_naming_both_shapes() -> None:
+    w = Value(np.ones(3))
+    with pytest.raises(ValueError) as info:
+        w.grad = np.ones(5)
+    assert "(5,)" in str(info.value) and "(3,)" in str(info.value)
+
+
 def test_leaf_and_node_attributes() -> None:
     a = Value(2.0, name="a")
     b = a * 3.0
@@ -295,6 +316,14 @@ def test_sum_and_mean_take_axis_and_keepdims() -> None:
                 rtol=1e-15,
             )
     assert type(v.sum().data) is float and type(v.mean().data) is float
+
+
+def test_the_mean_of_nothing_is_nan_as_in_numpy() -> None:
+    empty = Value(np.ones((0, 3)))
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(empty.mean().data)
+        assert np.all(np.isnan(empty.mean(axis=0).data)) and empty.mean(axis=0).shape == (3,)
+    assert empty.mean(axis=1).shape == (0,)
 
 
 def test_reshape_and_transpose_take_a_tuple_or_separate_ints() -> None:
