@@ -397,7 +397,7 @@ BAD_INPUT = {
     "CSV with text": (["train", "--data", "text-cell.csv"], "'four' is not a number"),
     "CSV label 2": (["train", "--data", "label-2.csv"], "is not 0 or 1"),
     "CSV ragged row": (["check", "--data", "ragged.csv"], "row 3"),
-    "CSV empty": (["train", "--data", "empty.csv"], "empty"),
+    "CSV empty": (["train", "--data", "empty.csv"], "the file is empty"),
     "CSV without rows": (["train", "--data", "header-only.csv"], "no data rows"),
     "network on 3 features": (["train", "--data", "three-features.csv"], "takes 2 features"),
     "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz"),
