@@ -1,0 +1,47 @@
+"""Small helpers the workloads share: data, peers that may be missing, hand-off files."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.harness import Context
+
+
+def moons(n: int, seed: int, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, n points in all, labels −1 and +1 (micrograd's demo data)."""
+    rng = np.random.default_rng(seed)
+    top = n // 2
+    t = rng.uniform(0.0, np.pi, n)
+    x = np.where(np.arange(n) < top, np.cos(t), 1.0 - np.cos(t))
+    y = np.where(np.arange(n) < top, np.sin(t), 0.5 - np.sin(t))
+    X = np.stack([x, y], axis=1) + noise * rng.standard_normal((n, 2))
+    labels = np.where(np.arange(n) < top, -1.0, 1.0)
+    return X, labels
+
+
+def optional(module: str) -> tuple[Any, str | None]:
+    """(the module, None), or (None, why) when it cannot be imported."""
+    try:
+        return importlib.import_module(module), None
+    except ImportError as e:
+        return None, f"{module} is not installed ({e})"
+
+
+def torch_module(threads: int | None = None) -> tuple[Any, str | None]:
+    """torch with `threads` intra-op threads (unchanged when None), or why it is missing."""
+    torch, why = optional("torch")
+    if torch is not None and threads is not None:
+        torch.set_num_threads(threads)
+    return torch, why
+
+
+def hand_off(ctx: Context, name: str, **arrays: Any) -> Path:
+    """Write arrays to an .npz file in the run's work folder, for a worker to read."""
+    path = Path(ctx.workdir) / f"{name}.npz"
+    contents: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    np.savez(path, **contents)
+    return path

@@ -1,0 +1,99 @@
+"""What the numbers were measured on: date, CPU, cores, numpy and its BLAS, package versions."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import importlib.metadata
+import os
+import platform
+from typing import Any
+
+import numpy as np
+
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as the kernel reports it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas() -> str:
+    """numpy's BLAS: its name and version, and at run time its kernel and threads if visible."""
+    text = "unknown"
+    try:
+        config: Any = np.show_config(mode="dicts")
+        info = config["Build Dependencies"]["blas"]
+        text = f"{info.get('name', '?')} {info.get('version', '')}".strip()
+        extra = info.get("openblas configuration")
+        if extra:
+            text += f" ({' '.join(extra.split())})"
+    except (TypeError, KeyError, AttributeError):
+        pass
+    # threadpoolctl is not a dependency; when it happens to be installed it tells
+    # which kernel OpenBLAS chose for this CPU and how many threads it uses.
+    try:
+        threadpoolctl: Any = importlib.import_module("threadpoolctl")
+        for pool in threadpoolctl.threadpool_info():
+            if pool.get("user_api") == "blas":
+                text += (
+                    f"; at run time: {pool.get('internal_api')} {pool.get('version')}, "
+                    f"kernel {pool.get('architecture')}, {pool.get('num_threads')} threads"
+                )
+    except ImportError:
+        pass
+    return text
+
+
+def version(dist: str) -> str | None:
+    """The installed version of a distribution, or None."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def describe(workers: dict[str, Any]) -> dict[str, str]:
+    """The date, the machine and the versions, as labelled strings."""
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count()),
+        "system": f"{platform.system()} {platform.machine()}",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas(),
+        "blas environment": ", ".join(
+            f"{k}={os.environ[k]}" if k in os.environ else f"{k} unset" for k in BLAS_ENV
+        ),
+    }
+    for dist in ("valuegrad", "micrograd", "torch"):
+        info[dist] = version(dist) or "not installed"
+    try:
+        torch: Any = importlib.import_module("torch")
+        info["torch"] += f" ({torch.get_num_threads()} threads by default)"
+    except ImportError:
+        pass
+    hips = workers.get("hips")
+    info["HIPS autograd"] = (
+        f"{hips.info['autograd']} (own venv: Python {hips.info['python']}, "
+        f"numpy {hips.info['numpy']})"
+        if hips is not None
+        else "not run"
+    )
+    jax = workers.get("jax")
+    info["JAX"] = (
+        f"jax {jax.info['jax']}, jaxlib {jax.info['jaxlib']} (Python {jax.info['python']}, "
+        f"numpy {jax.info['numpy']}, float64, jit)"
+        if jax is not None
+        else "not run"
+    )
+    return info

@@ -1,0 +1,175 @@
+"""W4: a chain of n scalar operations, y ← y·c + d repeated n/2 times.
+
+Time per node is the time to build the chain and back-propagate through it,
+divided by n. Memory per node is measured with tracemalloc in separate runs
+(tracing slows everything down): the bytes the graph holds once it is built,
+and the peak on top of that while backward runs.
+
+micrograd finds its backward order by recursion, one Python frame per node, so
+with Python's default recursion limit (1000) it fails on any chain this long.
+It is timed here with the limit raised to n + 1000; at n = 1e6 it is left out
+(one run takes tens of seconds, most of it in the garbage collector walking
+its cyclic graph).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+from benchmarks.common import optional
+from benchmarks.harness import (
+    Case,
+    Check,
+    Context,
+    Gradients,
+    Local,
+    Metric,
+    Report,
+    run_case,
+)
+
+C, D = 0.99999, 1e-5  # y stays near 1 and ∂y/∂x = C^(n/2) stays far from underflow
+MICROGRAD_MAX = 100_000
+DEFAULT_RECURSION_LIMIT = 1000
+
+
+def build(value: type, n: int) -> tuple[Any, Any]:
+    """The leaf x and the end y of a chain of n nodes (n/2 products, n/2 sums)."""
+    x = value(0.5)
+    y = x
+    for _ in range(n // 2):
+        y = y * C + D
+    return x, y
+
+
+def system(name: str, value: type, n: int) -> Local:
+    """Build and back-propagate a chain of n nodes, timed as one run."""
+
+    def step() -> None:
+        _, y = build(value, n)
+        y.backward()
+
+    def grads() -> Gradients:
+        x, y = build(value, n)
+        y.backward()
+        return {"x": np.array(float(x.grad))}
+
+    return Local(name, step, grads)
+
+
+def memory(value: type, n: int) -> tuple[float, float]:
+    """(bytes held by the built chain, extra peak bytes during backward), each per node."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        x, y = build(value, n)
+        held = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        y.backward()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    del x, y
+    gc.collect()
+    return held / n, peak / n
+
+
+def recursion_failure(value: type, n: int) -> str | None:
+    """The error micrograd's backward raises with the default recursion limit, if any."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
+    try:
+        _, y = build(value, n)
+        y.backward()
+    except RecursionError as e:
+        return f"RecursionError ({e})"
+    finally:
+        sys.setrecursionlimit(limit)
+    return None
+
+
+def run(ctx: Context) -> Report:
+    """Time per node and memory per node for each n, against micrograd where it can run."""
+    report = Report()
+    sizes = [1_000, 10_000] if ctx.quick else [1_000, 10_000, 100_000, 1_000_000]
+    micrograd, why = optional("micrograd.engine")
+    results = {}
+    limit = sys.getrecursionlimit()
+    try:
+        for n in sizes:
+            systems = [system("valuegrad", Value, n)]
+            skipped: dict[str, str] = {}
+            if micrograd is None:
+                skipped["micrograd"] = str(why)
+            elif n > MICROGRAD_MAX:
+                skipped["micrograd"] = f"not run above n = {MICROGRAD_MAX:,} (slow: see above)"
+            else:
+                failure = recursion_failure(micrograd.Value, n)
+                if failure:
+                    report.notes.append(
+                        f"W4 n={n:,}: micrograd with the default recursion limit "
+                        f"({DEFAULT_RECURSION_LIMIT}) fails: {failure}; timed with the limit "
+                        f"raised to {n + 1000:,}"
+                    )
+                sys.setrecursionlimit(max(limit, n + 1000))
+                systems.append(system("micrograd", micrograd.Value, n))
+            repeats = min(ctx.repeats, 3) if n >= 100_000 else ctx.repeats
+            case = Case("W4", f"n={n:,}", "valuegrad", systems, skipped)
+            result = run_case(case, repeats, ctx.min_time, ctx.log)
+            report.results.append(result)
+            results[n] = result
+            for s in systems:
+                if result.seconds(s.name) is None:
+                    continue
+                value_cls = Value if s.name == "valuegrad" else micrograd.Value
+                held, peak = memory(value_cls, n)
+                per_node = result.seconds(s.name) or 0.0
+                report.metrics += [
+                    Metric("W4", f"n={n:,}", s.name, "time per node", per_node / n * 1e9, "ns"),
+                    Metric("W4", f"n={n:,}", s.name, "bytes held per node", held, "B"),
+                    Metric("W4", f"n={n:,}", s.name, "peak bytes per node in backward", peak, "B"),
+                ]
+    finally:
+        sys.setrecursionlimit(limit)
+    report.checks += checks(report, results, sizes)
+    return report
+
+
+def checks(report: Report, results: dict[int, Any], sizes: list[int]) -> list[Check]:
+    """Linearity (time per node, largest n over 1e4), memory against micrograd and absolute."""
+    out = []
+    small, large = sizes[1], sizes[-1]
+    a = results[large].seconds("valuegrad")
+    b = results[small].seconds("valuegrad")
+    value = a / large / (b / small) if a and b else None
+    label = f"W4 time per node, n={large:,} / n={small:,}"
+    out.append(Check("W4", label, value, 1.5, "", _subject(results[large])))
+
+    def held(n: int, name: str) -> float | None:
+        for m in report.metrics:
+            if m.case == f"n={n:,}" and m.system == name and m.metric == "bytes held per node":
+                return m.value
+        return None
+
+    ours = held(small, "valuegrad")
+    theirs = held(small, "micrograd")
+    label = f"W4 bytes per node n={small:,}: valuegrad / micrograd"
+    value = ours / theirs if ours and theirs else None
+    out.append(Check("W4", label, value, 0.5, "" if theirs else "micrograd did not run"))
+    label = f"W4 bytes per node n={large:,}: valuegrad (bytes)"
+    out.append(Check("W4", label, held(large, "valuegrad"), 290.0))
+    return out
+
+
+def _subject(result: Any) -> Callable[[], object] | None:
+    s = result.system("valuegrad")
+    return s.step if isinstance(s, Local) else None

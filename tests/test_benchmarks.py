@@ -1,0 +1,153 @@
+"""Smoke test of the benchmark runner: tiny sizes, one repeat, and the gradient agreement check.
+
+Nothing here looks at a time: only that the runner runs, writes its results,
+and refuses to time a system whose gradients disagree with the reference.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd.ops
+from benchmarks import runner, w2_lesson
+from benchmarks.external import start_workers
+from benchmarks.harness import (
+    FAILED,
+    REFUSED,
+    TIMED,
+    Case,
+    Check,
+    Context,
+    Local,
+    disagreement,
+    run_case,
+)
+
+
+def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[Local, list[int]]:
+    """A system whose step counts its calls and whose gradients are `grads`."""
+    calls = [0]
+
+    def step() -> None:
+        calls[0] += 1
+
+    return Local(name, step, lambda: grads), calls
+
+
+def test_quick_run_writes_results(tmp_path: Path) -> None:
+    code = runner.main(["--quick", "--out", str(tmp_path), "--no-profile"])
+    assert code == 0
+    md = (tmp_path / "results.md").read_text()
+    for workload in runner.WORKLOADS:
+        assert f"| {workload} " in md
+    assert "## Targets" in md and "## Machine and versions" in md
+    with (tmp_path / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    times = [r for r in rows if r["kind"] == "time"]
+    assert {r["workload"] for r in times} == set(runner.WORKLOADS)
+    # Every system that ran computed the same gradients as the reference.
+    assert not [r for r in times if r["status"] in (REFUSED, FAILED)]
+    ours = [r for r in times if r["system"].startswith("valuegrad")]
+    assert ours and all(r["status"] == TIMED and float(r["value"]) > 0 for r in ours)
+    assert {r["status"] for r in rows if r["kind"] == "target"} <= {"PASS", "MISS", "n/a"}
+
+
+def test_refuses_to_time_a_system_whose_gradients_disagree() -> None:
+    right = {"w": np.array([1.0, -2.0]), "b": np.array(0.5)}
+    wrong = {"w": np.array([1.0, -2.0 * (1 + 1e-6)]), "b": np.array(0.5)}
+    ref, ref_calls = counted("reference", right)
+    good, good_calls = counted("good", {k: v.copy() for k, v in right.items()})
+    bad, bad_calls = counted("bad", wrong)
+    lines: list[str] = []
+    result = run_case(Case("T", "case", "reference", [ref, good, bad]), 2, 0.0, lines.append)
+    assert result.outcomes["bad"].status == REFUSED
+    assert bad_calls == [0]  # never timed
+    assert "w[1]" in result.outcomes["bad"].note
+    assert any("refusing to time bad" in line for line in lines)
+    assert result.outcomes["good"].status == TIMED and good_calls[0] >= 2
+    assert result.outcomes["reference"].status == TIMED and ref_calls[0] >= 2
+    assert result.seconds("bad") is None
+
+
+def test_a_system_that_raises_is_reported_not_fatal() -> None:
+    ref, _ = counted("reference", {"x": np.array(1.0)})
+
+    def broken() -> dict[str, np.ndarray]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    result = run_case(
+        Case("T", "case", "reference", [ref, Local("broken", lambda: None, broken)]),
+        1,
+        0.0,
+        lambda _: None,
+    )
+    assert result.outcomes["broken"].status == FAILED
+    assert "RecursionError" in result.outcomes["broken"].note
+    assert result.outcomes["reference"].status == TIMED
+
+
+@pytest.mark.parametrize(
+    ("got", "agrees"),
+    [
+        ({"w": np.array([1.0, 1e3]) * (1 + 1e-13)}, True),  # round-off is accepted
+        ({"w": np.array([1.0 + 1e-9, 1e3])}, True),  # small next to the array's largest entry
+        ({"w": np.array([1.0, 1e3 * (1 + 1e-7)])}, False),
+        ({"w": np.array([1.0, np.nan])}, False),
+        ({"w": np.array([1.0])}, False),  # shape
+        ({"v": np.array([1.0, 1e3])}, False),  # names
+    ],
+)
+def test_disagreement(got: dict[str, np.ndarray], agrees: bool) -> None:
+    why = disagreement({"w": np.array([1.0, 1e3])}, got)
+    assert (why is None) == agrees, why
+
+
+def test_w2_refuses_this_project_when_its_gradient_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # σ' taken as σ instead of σ(1 − σ): the engine's gradients go wrong, numpy's do not.
+    monkeypatch.setattr(autograd.ops.Sigmoid, "grads", (lambda g, out, a: g * out,))
+    ctx = Context(quick=True, repeats=1, min_time=0.0, workdir=str(tmp_path), log=lambda _: None)
+    report = w2_lesson.run(ctx)
+    for result in report.results:
+        outcomes = result.outcomes
+        assert outcomes["numpy"].status == TIMED
+        ours = [o for name, o in outcomes.items() if name.startswith("valuegrad")]
+        assert ours, result.case.title
+        for o in ours:
+            assert o.status == REFUSED, (result.case.title, o.system)
+            assert "gradients disagree" in o.note
+    assert all(c.status == "n/a" for c in report.checks)
+
+
+def test_check_status() -> None:
+    assert Check("W", "x", 0.2, 0.33).status == "PASS"
+    assert Check("W", "x", 0.4, 0.33).status == "MISS"
+    assert Check("W", "x", None, 0.33).status == "n/a"
+
+
+def test_results_never_show_this_machines_paths() -> None:
+    argv = ["--quick", "--out", "/some/dir", "--hips-python=/venv/bin/python", "--only", "W1"]
+    assert runner.shown(argv) == [
+        "--quick",
+        "--out DIR",
+        "--hips-python PYTHON",
+        "--only",
+        "W1",
+    ]
+
+
+def test_worker_tells_this_project_from_hips_autograd() -> None:
+    # In this interpreter `autograd` is this project: the worker must not take it for HIPS's.
+    workers, notes = start_workers(sys.executable, None)
+    try:
+        assert "hips" not in workers
+        assert notes["hips"].startswith("HIPS autograd skipped")
+    finally:
+        for w in set(workers.values()):
+            w.close()
