@@ -313,13 +313,17 @@ class Graph:
     weights: tuple[float, ...]
     ops: str  # "scalar" or "tensor"
 
-    def __call__(self, o: Any, *leaves: Any) -> Any:
-        """Evaluate on leaves of any backend: Σ_k w_k·Σ(node_k), with node_last weighted by W."""
+    def nodes(self, o: Any, *leaves: Any) -> list[Any]:
+        """The leaves, then every step's result, on leaves of any backend."""
         table = TENSOR_GRAPH_OPS if self.ops == "tensor" else GRAPH_OPS
         nodes = list(leaves)
         for name, args in self.steps:
             nodes.append(table[name][1](o, *(nodes[i] for i in args)))
-        made = nodes[len(leaves) :]
+        return nodes
+
+    def __call__(self, o: Any, *leaves: Any) -> Any:
+        """Evaluate on leaves of any backend: Σ_k w_k·Σ(node_k), with node_last weighted by W."""
+        made = self.nodes(o, *leaves)[len(leaves) :]
         last = made[-1]
         if self.ops == "tensor":
             last = o.sum(last * o.const(seed_for(GRAPH_OUT, "graph")))
@@ -328,11 +332,25 @@ class Graph:
             total = total + w * o.sum(node)
         return total
 
+    def distance_to_kinks(self) -> float:
+        """How close any relu's input comes to 0 (inf without relus), evaluated with numpy."""
+        nodes = self.nodes(NumpyBackend, *(np.asarray(x) for x in self.leaves))
+        operands = [nodes[args[0]] for name, args in self.steps if name == "relu"]
+        return min((float(np.min(np.abs(x), initial=np.inf)) for x in operands), default=np.inf)
+
     def __repr__(self) -> str:
-        names = [f"x{i}" for i in range(len(self.leaves))]
-        for name, args in self.steps:
-            names.append(f"{name}({', '.join(names[i] for i in args)})")
-        return f"Graph({names[-1]}; leaves={self.leaves!r}, weights={self.weights})"
+        n = len(self.leaves)
+        lines = [f"x{i} = {x!r}" for i, x in enumerate(self.leaves)]
+        for k, (name, args) in enumerate(self.steps):
+            lines.append(f"x{n + k} = {name}({', '.join(f'x{i}' for i in args)})")
+        terms = [f"{w}·Σx{n + k}" for k, w in enumerate(self.weights)]
+        last = (
+            f"Σ(x{n + len(self.steps) - 1}·W)"
+            if self.ops == "tensor"
+            else f"x{n + len(self.steps) - 1}"
+        )
+        lines.append(f"output = {' + '.join([last, *terms])}")
+        return "\n".join(lines)
 
 
 @st.composite

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from catalogue import Graph, ValueBackend, graphs
-from hypothesis import example, given
+from hypothesis import assume, example, given
 
 from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
 
@@ -375,6 +375,8 @@ def test_scope_labels_the_nodes_made_inside_it_and_is_restored() -> None:
 
 
 def check_graph(graph: Graph) -> None:
+    # At a kink central differences average the two slopes; torch parity covers relu(0) instead.
+    assume(graph.distance_to_kinks() > 1e-3)
     report = gradcheck(lambda *xs: graph(ValueBackend, *xs), *graph.leaves, atol=1e-6, rtol=1e-5)
     assert report, f"{graph}\n{report}"
     leaves = [Value(x) for x in graph.leaves]
