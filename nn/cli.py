@@ -126,7 +126,10 @@ def load_data(spec: str, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
         raise UsageError(f"{spec}: no such file")
     if path.is_dir():
         raise UsageError(f"{spec}: is a directory, not a .csv file")
-    return datasets.load_csv(path)
+    try:
+        return datasets.load_csv(path)
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{spec}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
 
 
 def make_model(kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int) -> Module:
@@ -265,6 +268,8 @@ def run_demo(args: argparse.Namespace) -> int:
     for label, model in (("perceptron", perceptron), ("network", network)):
         print(f"training the {label} for {args.epochs} epochs ...", flush=True)
         histories[label] = fit(model, X, y, epochs=args.epochs, seed=args.seed)
+        if histories[label].interrupted:
+            raise KeyboardInterrupt  # Ctrl-C stops the whole demo, not just this model
     acc_p, acc_n = accuracy(perceptron, X, y), accuracy(network, X, y)
     print()
     print("accuracy on the training data")

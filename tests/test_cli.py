@@ -398,6 +398,7 @@ BAD_INPUT = {
     "CSV label 2": (["train", "--data", "label-2.csv"], "is not 0 or 1"),
     "CSV ragged row": (["check", "--data", "ragged.csv"], "row 3"),
     "CSV empty": (["train", "--data", "empty.csv"], "the file is empty"),
+    "CSV not text": (["train", "--data", "binary.csv"], "binary.csv: not a UTF-8 text file"),
     "CSV without rows": (["train", "--data", "header-only.csv"], "no data rows"),
     "network on 3 features": (["train", "--data", "three-features.csv"], "takes 2 features"),
     "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz"),
@@ -429,6 +430,7 @@ def bad_files(tmp_path_factory) -> Path:
     for name, text in CSV_FILES.items():
         (folder / name).write_text(text)
     (folder / "folder.csv").mkdir()
+    (folder / "binary.csv").write_bytes(bytes(range(256)))
     (folder / "garbage.npz").write_bytes(b"this is not a zip archive\n" * 4)
     Perceptron(2, seed=0).save(folder / "perceptron.npz")
     whole = (folder / "perceptron.npz").read_bytes()
