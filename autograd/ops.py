@@ -231,13 +231,21 @@ class PowerOf(Primitive):
     grads = (lambda g, out, a, c: g * (c * power(a, _lowered(c))),)
 
 
+def _log_base(a: Any) -> Any:
+    """ln a, but 0 where a = 0: there a^b·ln a → 0 (for b > 0), as in torch."""
+    zero = np.equal(_raw(a), 0.0)
+    if not zero.any():
+        return log(a)
+    return log(a + zero.astype(np.result_type(_raw(a))))  # ln 1 = 0 where a = 0
+
+
 class Pow(Primitive):
-    """a^b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b · ln a."""
+    """a^b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b · ln a (taken as 0 where a = 0)."""
 
     forward = staticmethod(_power)
     grads = (
         lambda g, out, a, b: g * (b * power(a, b - 1.0)),
-        lambda g, out, a, b: g * (out * log(a)),
+        lambda g, out, a, b: g * (out * _log_base(a)),
     )
 
 

@@ -104,7 +104,22 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        self._grad = None if value is None else as_data(value)
+        if value is None:
+            self._grad = None
+            return
+        g = as_data(value)
+        d = self.data
+        shape = shape_of(d)
+        if type(d) is not float:
+            if shape_of(g) == ():  # `p.grad = 0`, micrograd's way of zeroing, fills the shape
+                g = np.full(shape, g, dtype=d.dtype)
+            elif g.shape == shape:
+                g = np.array(g, dtype=d.dtype)
+        elif type(g) is not float:
+            g = float(g) if shape_of(g) == () else g
+        if shape_of(g) != shape:
+            raise ValueError(f"a grad of shape {shape_of(g)} does not fit data of shape {shape}")
+        self._grad = g
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (it reads as zero again)."""
@@ -290,7 +305,7 @@ class Value:
         else:
             axes = (axis,) if isinstance(axis, int) else axis
             count = int(np.prod([shape[a] for a in axes]))
-        return self.sum(axis, keepdims) * (1.0 / count)
+        return self.sum(axis, keepdims) * _reciprocal(float(count))
 
     def reshape(self, *shape: Any) -> Value:
         """The same data with a new shape (numpy's rules, including one -1)."""
