@@ -24,6 +24,9 @@ from catalogue import (
     on_values,
     seed_for,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd
 from autograd import Value, gradcheck, gradients
@@ -145,6 +148,37 @@ def test_a_constant_operand_gives_the_same_value_and_gradient(
     mixed.backward(seed_for(out.shape, op.name))
     other = 1 - side
     np.testing.assert_allclose(operands[other].grad, leaves[other].grad, rtol=1e-14)
+
+
+# Beyond the catalogue's fixed patterns: shapes that hypothesis draws, for every binary entry.
+broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)
+matmul_pairs = hnp.mutually_broadcastable_shapes(
+    signature="(m?,n),(n,p?)->(m?,p?)", max_dims=2, max_side=3
+)
+
+
+@settings(max_examples=25)
+@given(shapes=broadcast_pairs, seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("op", BINARY_ELEMENTWISE, ids=lambda op: op.name)
+def test_any_broadcastable_shapes_give_right_gradients(op: Op, shapes: Any, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = [d(rng, s) for d, s in zip(op.domains, shapes.input_shapes, strict=True)]
+    report = gradcheck(on_values(op), *inputs, atol=1e-7, rtol=1e-6)
+    assert report, str(report)
+    out, leaves = run(op, [x if x.shape else float(x) for x in inputs])
+    assert out.shape == shapes.result_shape
+    assert [np.shape(v.grad) for v in leaves] == list(shapes.input_shapes)
+
+
+@settings(max_examples=50)
+@given(shapes=matmul_pairs, seed=st.integers(0, 2**16))
+def test_matmul_of_any_compatible_shapes_gives_right_gradients(shapes: Any, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = (rng.standard_normal(s) for s in shapes.input_shapes)
+    out = Value(a) @ Value(b)
+    assert out.shape == np.matmul(a, b).shape
+    report = gradcheck(lambda x, y: x @ y, a, b, atol=1e-7, rtol=1e-6)
+    assert report, str(report)
 
 
 def test_the_catalogue_covers_every_method_and_operator() -> None:

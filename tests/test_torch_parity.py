@@ -91,6 +91,8 @@ def check_graph(graph: Graph) -> None:
 @given(graphs())
 @example(Graph((0.0,), (("relu", (0,)), ("mul", (1, 0))), (1.0,), "scalar"))  # relu'(0) = 0
 @example(Graph((1.0,), (("add", (0, 0)), ("add", (1, 1))), (0.0,), "scalar"))
+# Found by the numerical check: a kink next to curvature (relu(0) beside exp).
+@example(Graph((0.0,), (("relu", (0,)), ("exp", (0,)), ("exp", (0,))), (-1.0, 2.0), "scalar"))
 def test_scalar_graphs_match_torch(graph: Graph) -> None:
     check_graph(graph)
 
