@@ -115,11 +115,13 @@ def check_labels(
     return data
 
 
-def _prepare(y_hat: Any, y: Any, who: str, **checks: bool) -> tuple[Value, Data]:
+def _prepare(y_hat: Any, y: Any, who: str, **checks: bool) -> tuple[Value, Any]:
     """The predictions as a Value and the checked labels in the predictions' dtype."""
     if not isinstance(y_hat, Value):
         y_hat = Value(y_hat)
     labels = check_labels(y, y_hat.shape, who, **checks)
+    if isinstance(y, Value):
+        return y_hat, y  # labels that are Values stay in the graph
     if type(labels) is not float and labels.dtype != y_hat.dtype:
         labels = labels.astype(y_hat.dtype)
     return y_hat, labels

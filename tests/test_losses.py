@@ -1,0 +1,200 @@
+"""nn.losses: log loss (fused, clipped), its logits form, mse and hinge; label checks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import nn
+from autograd import Value, gradcheck, gradients, sigmoid
+from nn.losses import LogLoss, clip_bounds
+
+LOSSES = [nn.log_loss, nn.log_loss_with_logits, nn.mse, nn.hinge]
+
+
+def by_hand(y_hat: Any, y: Any) -> float:
+    y_hat, y = np.asarray(y_hat, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.mean(-y * np.log(y_hat) - (1 - y) * np.log(1 - y_hat)))
+
+
+# ---- log_loss ------------------------------------------------------------------------
+
+probabilities = st.floats(1e-6, 1 - 1e-6)
+labels = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1))
+
+
+@given(y_hat=probabilities, y=labels)
+def test_log_loss_of_one_sample_and_its_gradient(y_hat: float, y: float) -> None:
+    """L = −y·ln ŷ − (1−y)·ln(1−ŷ); ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ))."""
+    p = Value(y_hat)
+    loss = nn.log_loss(p, y)
+    assert loss.shape == () and type(loss.data) is float
+    assert loss.item() == pytest.approx(by_hand(y_hat, y), rel=1e-12, abs=1e-15)
+    loss.backward()
+    assert p.grad == pytest.approx((y_hat - y) / (y_hat * (1 - y_hat)), rel=1e-12, abs=1e-12)
+
+
+@given(
+    data=st.data(),
+    rows=st.integers(1, 10),
+)
+def test_log_loss_of_a_batch_is_the_mean_and_gradcheck_agrees(data: Any, rows: int) -> None:
+    y_hat = data.draw(hnp.arrays(np.float64, (rows,), elements=st.floats(1e-3, 1 - 1e-3)))
+    y = data.draw(hnp.arrays(np.float64, (rows,), elements=labels))
+    p = Value(y_hat)
+    loss = nn.log_loss(p, y)
+    assert loss.item() == pytest.approx(by_hand(y_hat, y), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(p.grad, (y_hat - y) / (y_hat * (1 - y_hat)) / rows, rtol=1e-12)
+    report = gradcheck(lambda q: nn.log_loss(q, y), y_hat)
+    assert report, str(report)
+
+
+def test_log_loss_is_one_node_in_the_graph() -> None:
+    p = Value(np.array([0.2, 0.9]))
+    loss = nn.log_loss(p, [0.0, 1.0])
+    assert loss.op is LogLoss and loss.inputs[0] is p
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_clip_depends_on_the_dtype(dtype: Any) -> None:
+    lo, hi = clip_bounds(dtype)
+    info = np.finfo(dtype)
+    assert lo == info.tiny and hi == dtype(1) - info.epsneg
+    assert hi < 1 and dtype(hi) == hi  # representable: only ŷ = 1 itself is moved down
+    assert np.log(np.array(lo, dtype=dtype)) > -np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("y_hat", "y"), [(0.0, 1.0), (1.0, 0.0), (0.0, 0.0), (1.0, 1.0)])
+def test_a_prediction_of_exactly_0_or_1_gives_a_finite_loss_and_gradient(
+    dtype: Any, y_hat: float, y: float
+) -> None:
+    p = Value(np.array([y_hat, 0.5], dtype=dtype))
+    loss = nn.log_loss(p, [y, 1.0])
+    loss.backward()
+    assert math.isfinite(loss.item()) and np.all(np.isfinite(p.grad))
+    assert p.grad.dtype == dtype
+    if y_hat == y:  # right and sure: the exact derivative, ±1/n
+        assert p.grad[0] == pytest.approx((1 - 2 * y_hat) / 2, rel=1e-6)
+    else:  # sure and wrong: still pushed from ŷ towards y, not stuck at a zero gradient
+        assert np.sign(p.grad[0]) == np.sign(y_hat - y) and abs(p.grad[0]) > 1e6
+
+
+def test_a_saturated_sigmoid_before_the_loss_gives_zero_gradient_not_nan() -> None:
+    z = Value(np.array([800.0, -800.0, 40.0]))
+    loss = nn.log_loss(sigmoid(z), [0.0, 1.0, 0.0])
+    loss.backward()
+    assert math.isfinite(loss.item()) and np.all(np.isfinite(z.grad))
+
+
+@given(y_hat=probabilities, y=labels)
+def test_the_second_derivative_is_the_log_losss(y_hat: float, y: float) -> None:
+    """∂²L/∂ŷ² = y/ŷ² + (1−y)/(1−ŷ)²: the vjp is itself differentiable."""
+    p = Value(y_hat)
+    (g,) = gradients(nn.log_loss(p, y), [p], create_graph=True)
+    (h,) = gradients(g, [p])
+    assert h == pytest.approx(y / y_hat**2 + (1 - y) / (1 - y_hat) ** 2, rel=1e-9)
+
+
+def test_the_labels_can_be_differentiated_too() -> None:
+    """∂L/∂y = (ln(1 − ŷ) − ln ŷ)/n."""
+    y_hat, y = np.array([0.2, 0.7]), Value(np.array([0.5, 1.0]))
+    nn.log_loss(Value(y_hat), y).backward()
+    np.testing.assert_allclose(y.grad, (np.log(1 - y_hat) - np.log(y_hat)) / 2, rtol=1e-14)
+
+
+# ---- log_loss_with_logits -----------------------------------------------------------------
+
+
+@given(z=st.floats(-12, 12), y=labels)  # beyond, ln(1 − σ(z)) loses digits, not the loss
+def test_logits_form_equals_log_loss_of_the_sigmoid(z: float, y: float) -> None:
+    assert nn.log_loss_with_logits(z, y).item() == pytest.approx(
+        nn.log_loss(sigmoid(z), y).item(), rel=1e-9, abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("z", [1e4, -1e4, 710.0, -710.0, 0.0])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+def test_logits_form_is_finite_with_the_exact_gradient_far_out(z: float, y: float) -> None:
+    """L = max(z,0) − z·y + ln(1 + e^−|z|), ∂L/∂z = σ(z) − y, for a sample and for a batch."""
+    for value in (Value(z), Value(np.array([z, z]))):
+        loss = nn.log_loss_with_logits(value, y if value.shape == () else [y, y])
+        loss.backward()
+        assert loss.item() == pytest.approx(max(z, 0) - z * y + math.log1p(math.exp(-abs(z))))
+        n = max(1, value.size)
+        expected = (sigmoid(z) - y) / n
+        np.testing.assert_allclose(value.grad, expected, rtol=1e-12, atol=1e-300)
+
+
+@given(z=hnp.arrays(np.float64, (4,), elements=st.floats(-20, 20)))
+def test_logits_form_passes_gradcheck(z: np.ndarray) -> None:
+    y = np.array([0.0, 1.0, 1.0, 0.5])
+    assert gradcheck(lambda v: nn.log_loss_with_logits(v, y), z)
+
+
+# ---- mse and hinge -----------------------------------------------------------------------
+
+
+def test_mse_is_the_mean_square_and_accepts_any_finite_target() -> None:
+    """L = mean((ŷ − y)²); ∂L/∂ŷ = 2(ŷ − y)/n."""
+    p = Value(np.array([1.0, 2.0, 4.0]))
+    loss = nn.mse(p, [1.0, 0.0, 7.5])
+    assert loss.item() == pytest.approx((0 + 4 + 12.25) / 3)
+    loss.backward()
+    np.testing.assert_allclose(p.grad, 2 * np.array([0.0, 2.0, -3.5]) / 3)
+    assert nn.mse(3.0, 1.0).item() == 4.0
+
+
+def test_hinge_maps_labels_to_plus_minus_one() -> None:
+    """L = mean(max(0, 1 − t·ŷ)), t = 2y − 1; ∂L/∂ŷ = −t/n where the margin is short."""
+    p = Value(np.array([2.0, 0.5, 0.5, -3.0]))
+    loss = nn.hinge(p, [1.0, 1.0, 0.0, 0.0])
+    assert loss.item() == pytest.approx((0 + 0.5 + 1.5 + 0) / 4)
+    loss.backward()
+    np.testing.assert_allclose(p.grad, [0.0, -0.25, 0.25, 0.0])
+    with pytest.raises(ValueError, match="0 or 1"):
+        nn.hinge(p, [1.0, 0.5, 0.0, 0.0])
+
+
+# ---- shared checks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        ([0.0, float("nan")], "NaN"),
+        ([0.0, 1.0, 1.0], r"shape \(3,\) but the predictions have shape \(2,\)"),
+        ([[0.0], [1.0]], r"shape \(2, 1\)"),
+        (["a", "b"], "labels"),
+    ],
+)
+def test_bad_labels_raise_for_every_loss(loss: Any, y: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        loss(Value(np.array([0.3, 0.6])), y)
+
+
+@pytest.mark.parametrize("loss", [nn.log_loss, nn.log_loss_with_logits, nn.hinge])
+@pytest.mark.parametrize("y", [[0.0, 1.5], [-0.5, 1.0], [0.0, float("inf")]])
+def test_labels_outside_0_1_raise_for_the_classification_losses(loss: Any, y: Any) -> None:
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        loss(Value(np.array([0.3, 0.6])), y)
+
+
+def test_mse_refuses_infinite_targets() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        nn.mse(Value(np.array([0.3, 0.6])), [0.0, float("inf")])
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+def test_every_loss_takes_raw_predictions_and_returns_a_scalar_value(loss: Any) -> None:
+    out = loss(np.array([0.3, 0.6]), np.array([0.0, 1.0]))
+    assert isinstance(out, Value) and out.shape == ()
+    assert isinstance(loss(0.3, 1), Value)
