@@ -181,6 +181,17 @@ def test_a_float32_leaf_in_a_float64_graph_still_gets_a_float32_grad() -> None:
     assert s.grad == 1.0
 
 
+def test_create_graph_also_keeps_float32_grads_float32() -> None:
+    """As the plain pass does (and torch does): the grad takes the leaf's dtype."""
+    x = Value(np.ones(3, dtype=np.float32))
+    (x * np.array([1.0, 2.0, 3.0])).sum().backward(create_graph=True)
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0, 3.0])
+    s = Value(np.float32(2.0))
+    (g,) = gradients(s + 1.0, [s], gradient=1.0, create_graph=True)
+    assert g.dtype == np.float32
+
+
 # ---------------------------------------------------------------------------
 # A million operations.
 # ---------------------------------------------------------------------------
