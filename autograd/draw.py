@@ -323,6 +323,19 @@ def _wrong_nodes(highlight: Iterable[Any]) -> dict[Value, list[Any]]:
     return wrong
 
 
+class _Neighbours:
+    """For each of m units, the units linked to it: edges (key[i], value[i]) grouped by key."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, m: int):
+        order = np.argsort(keys, kind="stable")
+        self.start = np.searchsorted(keys[order], np.arange(m + 1))
+        self.values = values[order]
+        self.count = np.diff(self.start)
+
+    def __getitem__(self, u: int) -> list[int]:
+        return self.values[self.start[u] : self.start[u + 1]].tolist()
+
+
 class _Layout:
     """Decides what to draw (and what to collapse), then writes the DOT."""
 
@@ -408,12 +421,13 @@ class _Layout:
         unit = self.unit
         units = sorted(set(unit))
         self.kept: set[int] = set(units)
-        self.group: dict[int, int] = {}  # hidden unit -> index into self.groups
+        self.group: list[int] = []  # for each hidden unit, its "… N nodes …" box
         self.groups: list[int] = []  # Values in each "… N nodes …" box
         if len(units) <= self.max_nodes:
             return
-        unit_in: list[list[int]] = [[] for _ in range(m)]
-        unit_out: list[list[int]] = [[] for _ in range(m)]
+        # The edges between units, as flat arrays of ints (millions of small lists are slow).
+        tails: list[int] = []
+        heads: list[int] = []
         index = self.index
         for i, node in enumerate(self.order):
             u = unit[i]
@@ -421,39 +435,38 @@ class _Layout:
                 if type(p) is Value:
                     pu = unit[index[p]]
                     if pu != u:
-                        unit_in[u].append(pu)
-                        unit_out[pu].append(u)
+                        tails.append(pu)
+                        heads.append(u)
+        t, h = np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64)
+        inputs, consumers = _Neighbours(h, t, m), _Neighbours(t, h, m)
         kept: set[int] = set()
         # The output end: breadth-first from the output, half the budget.
-        self._bfs([unit[index[self.root]]], unit_in, kept, max(1, self.max_nodes // 2))
+        self._bfs([unit[index[self.root]]], inputs, kept, max(1, self.max_nodes // 2))
         # The leaf end: parameters first, then the other leaves, then what they feed.
-        leaves = [u for u in units if not unit_in[u]]
+        no_inputs = inputs.count == 0
+        leaves = [u for u in units if no_inputs[u]]
         leaves.sort(key=lambda u: u >= n or self.order[u] not in self.params)
-        self._bfs(leaves, unit_out, kept, self.max_nodes)
+        self._bfs(leaves, consumers, kept, self.max_nodes)
         self.kept = kept
         # What is left falls into connected pieces (union-find); each becomes one box.
+        is_kept = np.zeros(m, dtype=bool)
+        is_kept[list(kept)] = True
+        inside = ~is_kept[t] & ~is_kept[h]
         parent = list(range(m))
-        for u in units:
-            if u in kept:
-                continue
-            for p in unit_in[u]:
-                if p in kept:
-                    continue
-                while parent[u] != u:
-                    parent[u] = u = parent[parent[u]]
-                while parent[p] != p:
-                    parent[p] = p = parent[parent[p]]
-                if u != p:
-                    parent[u] = p
-        hidden = [u for u in units if u not in kept]
+        for u, p in zip(t[inside].tolist(), h[inside].tolist(), strict=True):
+            while parent[u] != u:
+                parent[u] = u = parent[parent[u]]
+            while parent[p] != p:
+                parent[p] = p = parent[parent[p]]
+            if u != p:
+                parent[u] = p
+        hidden = [u for u in units if not is_kept[u]]
+        sizes: dict[int, int] = {}
         for u in hidden:
             r = u
             while parent[r] != r:
-                r = parent[r]
+                parent[r] = r = parent[parent[r]]
             parent[u] = r
-        sizes: dict[int, int] = {}
-        for u in hidden:
-            r = parent[u]
             sizes[r] = sizes.get(r, 0) + (1 if u < n else self.box_size[u - n])
         # The largest pieces get boxes of their own; past a few, the rest share one.
         roots = sorted(sizes, key=lambda r: -sizes[r])
@@ -462,14 +475,16 @@ class _Layout:
         self.groups = [0] * min(len(roots), cap)
         for r, j in slot.items():
             self.groups[j] += sizes[r]
-        self.group = {u: slot[parent[u]] for u in hidden}
+        self.group = [-1] * m
+        for u in hidden:
+            self.group[u] = slot[parent[u]]
         self.notes.append(
             f"{sum(self.groups):,} nodes between the output end and the leaves "
             "are drawn as “… N nodes …”"
         )
 
     @staticmethod
-    def _bfs(start: list[int], edges: list[list[int]], kept: set[int], limit: int) -> None:
+    def _bfs(start: list[int], edges: _Neighbours, kept: set[int], limit: int) -> None:
         queue = [u for u in start if u not in kept]
         head = 0
         seen = set(queue)
