@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -280,6 +279,7 @@ def test_train_on_a_csv_file(tmp_path):
 
 
 def test_train_on_a_terminal_shows_a_progress_bar_instead_of_lines(tmp_path):
+    pty = pytest.importorskip("pty")  # POSIX terminals only
     parent, child = pty.openpty()
     try:
         r = subprocess.run(
