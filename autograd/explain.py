@@ -194,11 +194,12 @@ def _columns(steps: Sequence[Factor], shown: list[Value]) -> tuple[str, str]:
 
 
 def pretty(name: str) -> str:
-    """A Value's name as a learner writes it: y_hat → ŷ, x1_hat → x̂1; others unchanged."""
+    """A name as a learner writes it: y_hat → ŷ, x1_hat → x̂1; on one line, at most 24 long."""
+    name = " ".join(name.split())
     m = re.fullmatch(r"([A-Za-z])(\w*)_hat", name)
     if m:  # a combining circumflex; NFC makes ŷ one character where Unicode has one
         return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2)
-    return name
+    return name if len(name) <= 24 else name[:23] + "…"
 
 
 _EXPRESSIONS = {"+": "{0} + {1}", "×": "{0} · {1}", "@": "{0} @ {1}", "xʸ": "{0}^{1}"}

@@ -103,6 +103,8 @@ def test_pretty_names() -> None:
     assert pretty("x1_hat") == "x̂1"
     assert pretty("w11") == "w11"
     assert pretty("hat") == "hat"
+    assert pretty("two\nlines") == "two lines"
+    assert pretty("x" * 30) == "x" * 23 + "…"
 
 
 # ---------------------------------------------------------------------------
