@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import graphviz
 import numpy as np
 
-from autograd import Value, gradcheck
+from autograd import GradcheckReport, Value, gradcheck, no_grad
 from autograd.draw import DotNotFoundError, Drawing, dot_available, draw, render
 from nn import datasets
 from nn.layers import MLP, Perceptron
@@ -169,11 +169,6 @@ def lesson_graph(net: TwoLayerNetwork, x1: float, x2: float, y: float) -> tuple[
     return loss, draw(loss)
 
 
-def write_graph(drawing: Drawing, path: Path, fmt: str) -> Path:
-    """Render the drawing to `path` in `fmt` (svg, png, pdf need graphviz's dot; dot never does)."""
-    return render(drawing, path, format=fmt)
-
-
 # ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
@@ -258,7 +253,7 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     print('Each sentence is made of the words "aack" and "beep"; x1 and x2 count them,')
     print("and y is 1 for a happy sentence, 0 for a sad one.")
-    for line in _example_sentences(args.seed):
+    for line in datasets.example_sentences(3, seed=args.seed):
         print(f"  {line}")
     print()
 
@@ -294,9 +289,9 @@ def run_demo(args: argparse.Namespace) -> int:
     written: list[tuple[Path, str]] = []
     _, drawing = lesson_graph(start_net, x1, x2, label_0)
     if dot_available():
-        graph_path = write_graph(drawing, out / "network-graph.svg", "svg")
+        graph_path = render(drawing, out / "network-graph.svg")
     else:
-        graph_path = write_graph(drawing, out / "network-graph.dot", "dot")
+        graph_path = render(drawing, out / "network-graph.dot")
         print(
             "note: graphviz's `dot` is not installed, so the graph is written as DOT source "
             "(install graphviz to get SVG)"
@@ -310,13 +305,6 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {str(path).ljust(width)}  {what}")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
-
-
-def _example_sentences(seed: int) -> list[str]:
-    examples = getattr(datasets, "example_sentences", None)
-    if examples is None:
-        return []
-    return [str(s) for s in examples(3, seed=seed)]
 
 
 def _demo_plots(
@@ -406,8 +394,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _predictions(model: Module, X: np.ndarray) -> Value:
-    from autograd import no_grad
-
     with no_grad():
         out: Value = model(X)
     return out
@@ -446,7 +432,7 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_check(report: Any, names: Sequence[str]) -> str:
+def format_check(report: GradcheckReport, names: Sequence[str]) -> str:
     """The gradcheck report with one row per named parameter."""
     head = str(report).split("\n")
     lines = [line for line in head[:2]] + [line for line in head if line.startswith("  note:")]
@@ -495,7 +481,7 @@ def run_draw(args: argparse.Namespace) -> int:
     if args.load is not None:
         net.load(args.load)
     loss, drawing = lesson_graph(net, args.x1, args.x2, args.y)
-    path = write_graph(drawing, out, fmt)
+    path = render(drawing, out, format=fmt)
     print(
         f"wrote {path}: L = {loss.item():.4f} "
         f"for x1 = {args.x1:g}, x2 = {args.x2:g}, y = {args.y:g}"
