@@ -294,8 +294,9 @@ def draw(
     `.parameters()` of the owners of the scopes the nodes were made in (nn
     modules), or `params` when given; other leaves are inputs. `highlight`
     takes Values (or results of `find_wrong_gradients`) to mark in red.
-    `max_nodes` bounds the number of Values drawn; past it, clusters and then
-    long runs of nodes collapse into summary boxes.
+    `max_nodes` bounds the number of Values and summary boxes drawn (operation
+    and constant nodes come on top); past it, clusters and then long runs of
+    nodes collapse into summary boxes.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() takes a Value, got {type(root).__name__}")
