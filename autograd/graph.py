@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import ops as _ops
 from autograd.value import Value, _state, as_data, shape_of
 
 
@@ -226,6 +227,8 @@ def _accumulate_value(p: Value, g: Value) -> None:
     shape = p.shape
     if g.shape != shape:
         g = unbroadcast(g, shape)
+    if g.dtype != p.dtype:
+        g = _ops.cast(g, p.dtype)
     old = p._grad
     p._grad = g if old is None else old + g
 

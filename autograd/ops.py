@@ -335,6 +335,27 @@ class Reshape(Primitive):
     grads = (lambda g, out, a, shape: reshape(g, _shape(a)),)
 
 
+def _cast(a: Data, dtype: Any) -> Data:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float64, np.float32):
+        raise TypeError(f"a Value holds float64 or float32, not {dtype}")
+    if shape_of(a) == ():
+        return float(a) if dtype == np.float64 else np.float32(a)
+    return np.asarray(a, dtype=dtype)
+
+
+class Cast(Primitive):
+    """a converted to float64 or float32; g is converted back to a's dtype."""
+
+    forward = staticmethod(_cast)
+    grads = (lambda g, out, a, dtype: cast(g, np.result_type(_raw(a))),)
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """x as float64 or float32."""
+    return Cast.apply(x, dtype) if isinstance(x, Value) else _cast(x, dtype)
+
+
 def _inverse(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
     """The permutation that undoes `axes` (negative axes count from the end)."""
     return None if axes is None else tuple(int(i) for i in np.argsort([a % ndim for a in axes]))

@@ -319,6 +319,10 @@ class Value:
             axes = tuple(axes[0])
         return _ops.Transpose.apply(self, axes or None)
 
+    def astype(self, dtype: Any) -> Value:
+        """The same values as float64 or float32."""
+        return _ops.Cast.apply(self, dtype)
+
     @property
     def T(self) -> Value:
         """The transpose: axes reversed."""
