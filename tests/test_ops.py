@@ -276,7 +276,8 @@ def test_matmul_gradients_are_g_bt_and_at_g() -> None:
 # sigmoid and softplus for any float.
 # ---------------------------------------------------------------------------
 
-EXTREMES = [1000.0, -1000.0, 1e4, -1e4, 1e300, -1e300]
+MAX = float(np.finfo(np.float64).max)
+EXTREMES = [1000.0, -1000.0, 1e4, -1e4, 1e300, -1e300, MAX, -MAX]
 
 
 def _extreme_inputs() -> list[Any]:
@@ -317,6 +318,21 @@ def test_higher_derivatives_of_sigmoid_and_softplus_are_finite_at_extremes(
         (g,) = gradients(getattr(v, name)().sum(), [v], create_graph=True)
         (h,) = gradients(g.sum(), [v])
     assert np.all(np.isfinite(g.data)) and np.all(np.isfinite(h))
+
+
+@pytest.mark.parametrize("x", [np.inf, -np.inf, np.array([np.inf, -np.inf])], ids=repr)
+def test_sigmoid_and_softplus_at_infinity(x: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v, w = Value(x), Value(x)
+        sig, soft = v.sigmoid(), w.softplus()
+        for out in (sig, soft):
+            out.backward(np.ones(out.shape) if out.shape else None)
+    positive = np.asarray(x) > 0
+    np.testing.assert_array_equal(sig.data, np.where(positive, 1.0, 0.0))
+    np.testing.assert_array_equal(soft.data, np.where(positive, np.inf, 0.0))
+    np.testing.assert_array_equal(v.grad, np.zeros(np.shape(x)))
+    np.testing.assert_array_equal(w.grad, np.where(positive, 1.0, 0.0))
 
 
 TAILS = [-745.0, -700.0, -300.0, -40.0, -20.0, -1.0, 0.0, 1.0, 20.0, 40.0]
