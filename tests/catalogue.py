@@ -21,7 +21,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import Value
+from autograd import Value, ops
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Shape], np.ndarray]
@@ -45,6 +45,8 @@ class ValueBackend:
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     transpose = staticmethod(lambda x, axes: x.transpose(axes))
     T = staticmethod(lambda x: x.T)
+    broadcast_to = staticmethod(ops.broadcast_to)  # primitives reached only through autograd.ops
+    scatter = staticmethod(ops.scatter)
     const = staticmethod(lambda x: x)  # a constant array operand, kept raw
 
 
@@ -62,7 +64,15 @@ class NumpyBackend:
     reshape = staticmethod(np.reshape)
     transpose = staticmethod(np.transpose)
     T = staticmethod(np.transpose)
+    broadcast_to = staticmethod(np.broadcast_to)
+    scatter = staticmethod(lambda g, shape, index: _scatter_reference(g, shape, index))
     const = staticmethod(lambda x: x)
+
+
+def _scatter_reference(g: np.ndarray, shape: Shape, index: Any) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -93,6 +103,7 @@ ELEMENTWISE: tuple[tuple[Shape, ...], ...] = (((),), ((1,),), ((5,),), ((3, 4),)
 NONSCALAR = ELEMENTWISE[1:]
 RANK3 = (((2, 3, 4),),)
 TRANSPOSED = (((3, 4), (4, 3)),)
+SPREAD = (((),), ((4,),), ((3, 1),), ((1, 3, 4),), ((2, 1, 1),))
 
 # Every broadcasting pattern of two operands, both ways round where it is not symmetric.
 BROADCAST: tuple[tuple[Shape, ...], ...] = (
@@ -235,6 +246,12 @@ OPS: tuple[Op, ...] = (
     unary("a[repeats] 5", lambda o, a: a[REPEATS], shapes=(((5,),),)),
     unary("a[:, repeats]", lambda o, a: a[:, REPEATS[:3]], shapes=(((3, 4),), ((2, 3, 4),))),
     unary("a[rows, cols]", lambda o, a: a[REPEATS[:3], REPEATS[1:4]], shapes=(((3, 4),),)),
+    # The primitives that the backward passes use: broadcasting and scattering.
+    unary("broadcast_to (2, 3, 4)", lambda o, a: o.broadcast_to(a, (2, 3, 4)), shapes=SPREAD),
+    unary("scatter into (4,)", lambda o, a: o.scatter(a, (4,), REPEATS[:3]), shapes=(((3,),),)),
+    unary(
+        "scatter into (4, 2)", lambda o, a: o.scatter(a, (4, 2), REPEATS[:3]), shapes=(((3, 2),),)
+    ),
     # A few compositions that mix the families above.
     binary("(a @ b).sigmoid().mean()", lambda o, a, b: o.mean(o.sigmoid(a @ b)), shapes=MATMUL),
     binary("softplus(a - b) * a", lambda o, a, b: o.softplus(a - b) * a),

@@ -33,6 +33,12 @@ class TorchBackend:
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     transpose = staticmethod(lambda x, axes: x.permute(*axes))
     T = staticmethod(lambda x: x.permute(*reversed(range(x.ndim))) if x.ndim else x)
+    broadcast_to = staticmethod(lambda x, shape: x.expand(shape))
+    scatter = staticmethod(
+        lambda g, shape, index: torch.zeros(shape, dtype=torch.float64).index_put(
+            (torch.as_tensor(index),), g, accumulate=True
+        )
+    )
     const = staticmethod(lambda x: torch.as_tensor(x, dtype=torch.float64))
 
 
