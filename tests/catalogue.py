@@ -104,6 +104,7 @@ NONSCALAR = ELEMENTWISE[1:]
 RANK3 = (((2, 3, 4),),)
 TRANSPOSED = (((3, 4), (4, 3)),)
 SPREAD = (((),), ((4,),), ((3, 1),), ((1, 3, 4),), ((2, 1, 1),))
+ROWS = (((3,),), ((3, 2),))
 
 # Every broadcasting pattern of two operands, both ways round where it is not symmetric.
 BROADCAST: tuple[tuple[Shape, ...], ...] = (
@@ -248,10 +249,7 @@ OPS: tuple[Op, ...] = (
     unary("a[rows, cols]", lambda o, a: a[REPEATS[:3], REPEATS[1:4]], shapes=(((3, 4),),)),
     # The primitives that the backward passes use: broadcasting and scattering.
     unary("broadcast_to (2, 3, 4)", lambda o, a: o.broadcast_to(a, (2, 3, 4)), shapes=SPREAD),
-    unary("scatter into (4,)", lambda o, a: o.scatter(a, (4,), REPEATS[:3]), shapes=(((3,),),)),
-    unary(
-        "scatter into (4, 2)", lambda o, a: o.scatter(a, (4, 2), REPEATS[:3]), shapes=(((3, 2),),)
-    ),
+    unary("scatter rows", lambda o, a: o.scatter(a, (4, *a.shape[1:]), REPEATS[:3]), shapes=ROWS),
     # A few compositions that mix the families above.
     binary("(a @ b).sigmoid().mean()", lambda o, a, b: o.mean(o.sigmoid(a @ b)), shapes=MATMUL),
     binary("softplus(a - b) * a", lambda o, a, b: o.softplus(a - b) * a),
