@@ -25,11 +25,23 @@ class TwoLayerNetwork(Module):
     The network itself holds w11, w21, b1, w12, w22, b2, w1, w2 and b, so
     `named_parameters()` yields exactly those names. The perceptrons `red`, `green`
     and `purple` share them (a parameter is listed once, under its first name).
+
+    Initialisation: (w11, w21) and (w12, w22) are unit vectors at right angles, in a
+    random orientation, so red and green never start as the same line; w1 and w2
+    are drawn from N(0, 0.1²), so ŷ starts near ½ while every gradient is non-zero;
+    the biases start at 0. Started from two similar lines, gradient descent often
+    settles with red and green drawing the same edge, and the network then does
+    no better than one perceptron.
     """
 
     def __init__(self, seed: Seed = None) -> None:
         super().__init__()
-        w11, w21, w12, w22, w1, w2 = make_rng(seed).normal(size=6)
+        rng = make_rng(seed)
+        theta = rng.uniform(0.0, 2.0 * np.pi)
+        turn = rng.choice([-1.0, 1.0])  # green is red turned by +90° or −90°
+        w11, w21 = np.cos(theta), np.sin(theta)
+        w12, w22 = -turn * w21, turn * w11
+        w1, w2 = rng.normal(0.0, 0.1, size=2)
         self.w11, self.w21, self.b1 = Value(w11, "w11"), Value(w21, "w21"), Value(0.0, "b1")
         self.w12, self.w22, self.b2 = Value(w12, "w12"), Value(w22, "w22"), Value(0.0, "b2")
         self.w1, self.w2, self.b = Value(w1, "w1"), Value(w2, "w2"), Value(0.0, "b")

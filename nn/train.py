@@ -26,7 +26,7 @@ LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
     "hinge": (hinge, 0.0),
 }
 DEFAULT_EPOCHS = 300
-DEFAULT_LR = {"adam": 0.05, "sgd": 0.5}
+DEFAULT_LR = {"adam": 0.1, "sgd": 0.5}
 
 
 @dataclass
@@ -58,7 +58,7 @@ def fit(
 ) -> History:
     """Train `model` on rows X with 0/1 labels y by gradient descent on `loss`; return the History.
 
-    Defaults: full-batch Adam (lr 0.05) for 300 epochs on the log loss. `optimizer`
+    Defaults: full-batch Adam (lr 0.1) for 300 epochs on the log loss. `optimizer`
     is "adam", "sgd" or an Optimizer you built (then leave `lr` unset); `batch_size`
     splits each epoch into shuffled mini-batches drawn with `seed`. After every
     epoch the loss and accuracy on all of X are recorded and `callback(epoch, history)`
