@@ -47,6 +47,7 @@ class ValueBackend:
     T = staticmethod(lambda x: x.T)
     broadcast_to = staticmethod(ops.broadcast_to)  # primitives reached only through autograd.ops
     scatter = staticmethod(ops.scatter)
+    cast = staticmethod(ops.cast)
     const = staticmethod(lambda x: x)  # a constant array operand, kept raw
 
 
@@ -66,6 +67,7 @@ class NumpyBackend:
     T = staticmethod(np.transpose)
     broadcast_to = staticmethod(np.broadcast_to)
     scatter = staticmethod(lambda g, shape, index: _scatter_reference(g, shape, index))
+    cast = staticmethod(lambda x, dtype: np.asarray(x, dtype=dtype))
     const = staticmethod(lambda x: x)
 
 
@@ -250,6 +252,7 @@ OPS: tuple[Op, ...] = (
     # The primitives that the backward passes use: broadcasting and scattering.
     unary("broadcast_to (2, 3, 4)", lambda o, a: o.broadcast_to(a, (2, 3, 4)), shapes=SPREAD),
     unary("scatter rows", lambda o, a: o.scatter(a, (4, *a.shape[1:]), REPEATS[:3]), shapes=ROWS),
+    unary("cast to its own dtype", lambda o, a: o.cast(a, a.dtype) * 2.0),
     # A few compositions that mix the families above.
     binary("(a @ b).sigmoid().mean()", lambda o, a, b: o.mean(o.sigmoid(a @ b)), shapes=MATMUL),
     binary("softplus(a - b) * a", lambda o, a, b: o.softplus(a - b) * a),

@@ -39,6 +39,7 @@ class TorchBackend:
             (torch.as_tensor(index),), g, accumulate=True
         )
     )
+    cast = staticmethod(lambda x, dtype: x.to(dtype))
     const = staticmethod(lambda x: torch.as_tensor(x, dtype=torch.float64))
 
 
