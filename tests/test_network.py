@@ -124,8 +124,8 @@ def test_autograd_gives_the_nine_closed_forms_and_gradcheck_agrees(
     for name in NAMES:
         assert got[name] == pytest.approx(closed[name], rel=1e-7, abs=1e-12), name
 
-    # Far up the output sigmoid ln(1 − ŷ) has lost its digits, so finite differences are noise.
-    if np.all((y_hat.data < 1 - 1e-7) | (np.asarray(t) == 1.0)):
+    # Near ŷ = 1, 1 − ŷ keeps few digits: unless y = 1 the loss is too noisy to difference.
+    if np.all((y_hat.data < 1 - 1e-4) | (np.asarray(t) == 1.0)):
 
         def loss(*ps: Value) -> Value:
             with net.using(ps):
