@@ -1,5 +1,6 @@
 """valuegrad's neural nets: the lesson's perceptrons and network, losses, optimizers, training."""
 
+from nn import datasets
 from nn.layers import MLP, Dense, Perceptron, Sequential
 from nn.losses import hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
@@ -20,6 +21,7 @@ __all__ = [
     "TwoLayerNetwork",
     "accuracy",
     "analytic_gradients",
+    "datasets",
     "fit",
     "hinge",
     "log_loss",
