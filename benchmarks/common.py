@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,23 @@ def optional(module: str) -> tuple[Any, str | None]:
         return None, f"{module} is not installed ({e})"
 
 
-def torch_module(threads: int | None = None) -> tuple[Any, str | None]:
-    """torch with `threads` intra-op threads (unchanged when None), or why it is missing."""
-    torch, why = optional("torch")
-    if torch is not None and threads is not None:
-        torch.set_num_threads(threads)
-    return torch, why
+def torch_module() -> tuple[Any, str | None]:
+    """torch, or why it is missing."""
+    return optional("torch")
+
+
+@contextmanager
+def torch_threads(torch: Any, threads: int) -> Iterator[None]:
+    """Run PyTorch on `threads` intra-op threads inside the block (nothing if torch is None)."""
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def hand_off(ctx: Context, name: str, **arrays: Any) -> Path:

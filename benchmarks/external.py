@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import Gradients
+from benchmarks.harness import Clock, Gradients
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -113,7 +113,9 @@ class Remote:
 
     def measure(self, number: int) -> float:
         """Seconds for `number` runs, timed inside the worker."""
-        reply = self.worker.request({"cmd": "measure", "key": self.key, "number": number})
+        reply = self.worker.request(
+            {"cmd": "measure", "key": self.key, "number": number, "clock": Clock.name}
+        )
         return float(reply["seconds"])
 
     def release(self) -> None:

@@ -29,6 +29,22 @@ RTOL = 1e-9
 
 TIMED, REFUSED, FAILED, SKIPPED = "timed", "refused", "failed", "skipped"
 
+# Wall-clock time by default. On a machine shared with other work, CPU time of
+# this process (and its threads) is steadier; it over-counts a system that
+# runs on several threads at once, so compare multithreaded peers on wall time.
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+class Clock:
+    """The clock every local measurement reads, chosen once per run (`--clock`)."""
+
+    name = "wall"
+
+    @classmethod
+    def now(cls) -> float:
+        """The chosen clock's reading, in seconds."""
+        return CLOCKS[cls.name]()
+
 
 class System(Protocol):
     """Something that runs a workload: it reports its gradients and times `number` runs."""
@@ -67,10 +83,11 @@ class Local:
         # (micrograd's graphs are cycles that only the collector frees). Starting
         # each sample from a clean heap keeps the samples comparable.
         gc.collect()
-        start = time.perf_counter()
+        now = CLOCKS[Clock.name]
+        start = now()
         for _ in range(number):
             step()
-        return time.perf_counter() - start
+        return now() - start
 
     def release(self) -> None:
         """Nothing to free beyond what goes out of scope."""
@@ -98,6 +115,7 @@ class Case:
     systems: Sequence[System]
     skipped: dict[str, str] = field(default_factory=dict)
     rtol: float = RTOL
+    clock: str | None = None  # forces a clock for this case (else the run's choice)
 
     @property
     def title(self) -> str:
@@ -157,13 +175,14 @@ def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> st
 def _calibrate(system: System, min_time: float) -> int:
     """The number of runs per sample that makes one sample last at least `min_time`."""
     number = 1
+    elapsed = system.measure(1)
     while True:
-        elapsed = system.measure(number)
         if elapsed >= min_time or number >= 1_000_000:
             return number
         # Aim a little past min_time from the rate just seen, at least doubling.
         guess = int(number * 1.2 * min_time / max(elapsed, 1e-9)) + 1
         number = max(2 * number, min(guess, 100 * number))
+        elapsed = system.measure(number)
 
 
 def _error(e: BaseException) -> str:
@@ -205,6 +224,7 @@ def _time(
 
 def run_case(case: Case, repeats: int, min_time: float, log: Log = print) -> CaseResult:
     """Check the gradients of every system of `case`, then time the ones that agree."""
+    started = time.perf_counter()
     outcomes: dict[str, Outcome] = {}
     for name, why in case.skipped.items():
         outcomes[name] = Outcome(name, SKIPPED, why)
@@ -236,15 +256,19 @@ def run_case(case: Case, repeats: int, min_time: float, log: Log = print) -> Cas
     # collection costs what the workload's own objects cost, in every system alike.
     gc.collect()
     gc.freeze()
+    chosen = Clock.name
+    Clock.name = case.clock or chosen
     try:
         timed = _time(case, accepted, repeats, min_time, outcomes, log)
     finally:
+        Clock.name = chosen
         gc.unfreeze()
     outcomes.update(timed)
     for s in case.systems:
         s.release()
     ordered = {s.name: outcomes[s.name] for s in case.systems}
     ordered.update({k: v for k, v in outcomes.items() if k not in ordered})
+    log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
     return CaseResult(case, ordered)
 
 
@@ -330,6 +354,6 @@ class Context:
     repeats: int
     min_time: float  # seconds one timing sample should last at least
     workdir: str  # a temporary folder for data handed to other processes
-    log: Log = print
+    log: Log = field(default=lambda line: print(line, flush=True))
     workers: dict[str, Any] = field(default_factory=dict)  # peer name → external.Worker
     worker_notes: dict[str, str] = field(default_factory=dict)  # peer name → why absent

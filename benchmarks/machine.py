@@ -53,6 +53,14 @@ def blas() -> str:
     return text
 
 
+def load() -> str:
+    """The 1-minute load average, or "unknown" where the system has none."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def version(dist: str) -> str | None:
     """The installed version of a distribution, or None."""
     try:

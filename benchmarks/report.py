@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import TIMED, Report
+from benchmarks.harness import CLOCKS, TIMED, Clock, Report
 
 OURS = "valuegrad"
 REPO = Path(__file__).resolve().parent.parent
@@ -210,7 +210,7 @@ def profile(step: Callable[[], object], seconds: float = 1.0, top: int = 14) -> 
     """cProfile of `step` run for about `seconds`: the functions with the most own time."""
     start = time.perf_counter()
     runs = 0
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(CLOCKS[Clock.name])
     prof.enable()
     while time.perf_counter() - start < seconds or runs < 2:
         step()

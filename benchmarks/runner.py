@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks import machine
 from benchmarks.external import HIPS_ENV, JAX_ENV, start_workers
-from benchmarks.harness import Context, Report
+from benchmarks.harness import CLOCKS, Clock, Context, Report
 from benchmarks.report import print_report, profile_misses, write_csv, write_markdown
 
 WORKLOADS = {
@@ -21,6 +21,12 @@ WORKLOADS = {
     "W3": ("benchmarks.w3_mlp", "MLP 64→256→256→1, one SGD step"),
     "W4": ("benchmarks.w4_chain", "a chain of n scalar operations: time and memory per node"),
     "W5": ("benchmarks.w5_gradcheck", "the cost of each gradcheck mode"),
+}
+
+
+CLOCK_TEXT = {
+    "wall": "wall-clock time (time.perf_counter)",
+    "cpu": "CPU time of the process, all its threads (time.process_time)",
 }
 
 
@@ -40,6 +46,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--hips-python", default=None, help=f"HIPS autograd's Python (or ${HIPS_ENV})")
     p.add_argument("--jax-python", default=None, help=f"a Python with JAX (or ${JAX_ENV})")
+    p.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall-clock time (default), or this process's CPU time, steadier on a busy machine",
+    )
     p.add_argument(
         "--no-profile", action="store_true", help="do not profile the targets that were missed"
     )
@@ -77,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
     start = time.perf_counter()
+    Clock.name = args.clock
+    load_before = machine.load()
     workers, worker_notes = start_workers(args.hips_python, args.jax_python)
     reports: list[Report] = []
     try:
@@ -99,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print_report([report])
                 print(flush=True)
         info = machine.describe(workers)
+        info["clock"] = CLOCK_TEXT[args.clock]
+        info["load average"] = (
+            f"{load_before} at the start, {machine.load()} at the end "
+            "(1-minute average of runnable processes; above the core count, other work "
+            "competed for the CPU)"
+        )
     finally:
         for w in set(workers.values()):
             w.close()

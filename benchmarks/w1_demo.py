@@ -4,7 +4,8 @@ An MLP 2→16→16→1 (relu, linear output) on 100 two-moons points, with the
 max-margin loss mean(relu(1 − y·score)) plus 1e-4·Σp². The scalar systems run
 the same micrograd-style Neuron/Layer/MLP code below, once with micrograd's
 `Value` and once with ours, so the difference is the engine alone. The tensor
-systems compute the same loss with whole matrices.
+systems compute the same loss with whole matrices: this project's nn.MLP,
+hand-written numpy backprop (the floor) and PyTorch.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+import nn
 from autograd import Value
-from benchmarks.common import moons, optional, torch_module
+from benchmarks.common import moons, optional, torch_module, torch_threads
 from benchmarks.harness import Case, Context, Gradients, Local, Report, ratio_check, run_case
 
 ALPHA = 1e-4
@@ -127,35 +129,41 @@ def scalar_system(name: str, value: type, weights: Any, X: np.ndarray, y: np.nda
 
 
 def tensor_step(weights: Any, X: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], Any]:
-    """The same step with this project's tensors: one matrix product per layer."""
-    params = [Value(a) for W, b in weights for a in (W, b)]
-    target = y.reshape(-1, 1)
-    last = len(weights) - 1
+    """The same step on this project's tensors: nn.MLP of Dense layers, nn.hinge and nn.SGD."""
+    sizes = [weights[0][0].shape[0]] + [W.shape[1] for W, _ in weights]
 
-    def loss() -> Value:
-        h: Any = X
-        for i in range(len(weights)):
-            h = h @ params[2 * i] + params[2 * i + 1]
-            if i < last:
-                h = h.relu()
-        data_loss = (1.0 - target * h).relu().mean()
-        return data_loss + ALPHA * sum((p * p).sum() for p in params)
+    def model() -> nn.MLP:
+        net = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="identity")
+        for layer, (W, b) in zip(net.layers, weights, strict=True):
+            assert isinstance(layer, nn.Dense)
+            layer.W.data[...] = W
+            layer.b.data[...] = b
+        return net
+
+    labels = (y + 1.0) / 2.0  # hinge takes 0/1 labels: mean(relu(1 − (2y − 1)·score))
+
+    def loss(net: nn.MLP) -> Value:
+        reg = sum((p * p).sum() for p in net.parameters())
+        return nn.hinge(net(X), labels) + ALPHA * reg
+
+    net = model()
+    opt = nn.SGD(net.parameters(), lr=LR)
 
     def step() -> Value:
-        total = loss()
-        for p in params:
-            p.zero_grad()
+        total = loss(net)
+        opt.zero_grad()
         total.backward()
-        for p in params:
-            p.data -= LR * p.grad
+        opt.step()
         return total
 
     def grads() -> Gradients:
-        loss().backward()
-        return {
-            f"{k}{i // 2 + 1}": p.grad
-            for i, (k, p) in enumerate(zip("Wb" * 9, params, strict=False))
-        }
+        fresh = model()
+        loss(fresh).backward()
+        out: Gradients = {}
+        for i, layer in enumerate(fresh.layers, 1):
+            assert isinstance(layer, nn.Dense)
+            out[f"W{i}"], out[f"b{i}"] = layer.W.grad, layer.b.grad
+        return out
 
     return step, grads
 
@@ -255,7 +263,9 @@ def run(ctx: Context) -> Report:
         skipped["torch"] = str(why)
     shape = "→".join(map(str, sizes))
     case = Case("W1", f"MLP {shape}, {n} points", "numpy", systems, skipped)
-    result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
+    # One thread: on a problem this small more threads only add waiting.
+    with torch_threads(torch, 1):
+        result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.33))
     return report

@@ -18,7 +18,7 @@ import numpy as np
 import nn
 from autograd import Value
 from autograd.value import as_data
-from benchmarks.common import hand_off, torch_module
+from benchmarks.common import hand_off, torch_module, torch_threads
 from benchmarks.external import Remote
 from benchmarks.harness import (
     Case,
@@ -229,11 +229,8 @@ def run(ctx: Context) -> Report:
     report = Report()
     sizes = [1, 100] if ctx.quick else [1, 100, 10_000, 1_000_000]
     torch, why = torch_module()
-    threads = torch.get_num_threads() if torch is not None else None
     results: dict[int, CaseResult] = {}
-    try:
-        if torch is not None:
-            torch.set_num_threads(1)
+    with torch_threads(torch, 1):
         for n in sizes:
             X, y, params = data(n, seed=n)
             systems: list[System] = [
@@ -255,9 +252,6 @@ def run(ctx: Context) -> Report:
             case = Case("W2", f"n={n:,}", "numpy", systems, skipped)
             results[n] = run_case(case, repeats, ctx.min_time, ctx.log)
             report.results.append(results[n])
-    finally:
-        if torch is not None and threads is not None:
-            torch.set_num_threads(threads)
 
     n = 100 if ctx.quick else 10_000
     X, y, params = data(n, seed=n + 1)

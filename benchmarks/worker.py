@@ -8,7 +8,7 @@ its path) and talks to it one JSON line at a time on stdin and stdout:
     {"cmd": "hello"}                                  → versions of what is importable
     {"cmd": "setup", "key", "workload", "system", "data", "out"}
                                                        → writes gradients to `out` (.npz)
-    {"cmd": "measure", "key", "number"}               → {"seconds": time of `number` runs}
+    {"cmd": "measure", "key", "number", "clock"}      → {"seconds": time of `number` runs}
     {"cmd": "drop", "key"}                            → forgets the case
     {"cmd": "quit"}
 
@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 Step = Callable[[], object]
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 LESSON_NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
 
@@ -204,10 +206,11 @@ def serve() -> None:
                 step = steps[request["key"]]
                 gc.collect()
                 gc.freeze()  # as in the runner: imported modules are not the workload's garbage
-                start = time.perf_counter()
+                now = CLOCKS[request.get("clock", "wall")]
+                start = now()
                 for _ in range(int(request["number"])):
                     step()
-                reply = {"seconds": time.perf_counter() - start}
+                reply = {"seconds": now() - start}
                 gc.unfreeze()
             elif cmd == "drop":
                 steps.pop(request["key"], None)
