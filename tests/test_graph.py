@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 import pytest
-from catalogue import Graph, ValueBackend, graphs
-from hypothesis import assume, example, given
+from catalogue import Graph, ValueBackend, central_differences, graphs
+from hypothesis import assume, example, given, settings
 
 from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
 
@@ -414,3 +414,26 @@ def test_scalar_graphs_match_central_differences(graph: Graph) -> None:
 )
 def test_tensor_graphs_with_broadcasting_match_central_differences(graph: Graph) -> None:
     check_graph(graph)
+
+
+@settings(max_examples=30)
+@given(graphs(tensors=True))
+def test_second_derivatives_of_random_graphs_match_central_differences(graph: Graph) -> None:
+    """d/dx ⟨∇f(x), v⟩ through backward(create_graph=True) equals the numerical one."""
+    assume(graph.distance_to_kinks() > 1e-3)
+    rng = np.random.default_rng(0)
+    directions = [rng.standard_normal(np.shape(x)) for x in graph.leaves]
+
+    def directional_gradient(points: list[np.ndarray]) -> float:
+        leaves = [Value(p if p.ndim else float(p)) for p in points]
+        graph(ValueBackend, *leaves).backward()
+        return sum(float(np.sum(v.grad * d)) for v, d in zip(leaves, directions, strict=True))
+
+    leaves = [Value(x) for x in graph.leaves]
+    first = gradients(graph(ValueBackend, *leaves), leaves, create_graph=True)
+    along = sum((g * d).sum() for g, d in zip(first, directions, strict=True))
+    analytic = gradients(along, leaves)
+    numerical = central_differences(directional_gradient, list(graph.leaves), eps=1e-5)
+    for a, n in zip(analytic, numerical, strict=True):
+        scale = 1.0 + float(np.max(np.abs(n), initial=0.0))
+        np.testing.assert_allclose(a, n, rtol=1e-4, atol=1e-5 * scale, err_msg=repr(graph))
