@@ -7,10 +7,14 @@ same arrays. Only numpy is used; nothing here touches the autograd engine.
 The lesson's task is :func:`alien_sentiment`. Aliens speak in sentences made of
 the words "aack" and "beep". The features of a sentence are how many times each
 word occurs, and an alien is happy (1) when the two counts are close,
-``|aack − beep| ≤ 1``, and sad (0) otherwise. The happy sentences fill a band
-between the parallel lines ``aack − beep = ±1.5``, so no single line separates
-them from the sad ones on both sides, while two hidden units (one per edge of
-the band) and an output unit can.
+``|aack − beep| ≤ 1``, and sad (0) otherwise. Each word occurs 0 to MAX_COUNT (6)
+times, a sentence has at least one word, half the sentences are happy, and each
+class is drawn uniformly from its possible sentences. The happy sentences fill a
+band between the parallel lines ``aack − beep = ±1.5``, with about as many sad
+ones on either side, so a single line (one perceptron) gets only about 75% right.
+The lesson's 2-2-1 network draws the band exactly: red fires above one edge, green
+above the other, and purple says "red and not green", for instance with
+w11 = w12 = 10, w21 = w22 = −10, b1 = 15, b2 = −15, w1 = 10, w2 = −10, b = −5.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "DATASETS",
+    "LABEL_NAMES",
     "MAX_COUNT",
     "WORDS",
     "alien_label",
@@ -103,7 +108,7 @@ def alien_label(counts: ArrayLike) -> Array:
 
 
 def _alien_cells() -> tuple[Array, Array]:
-    """Every (aack, beep) with 0 ≤ each ≤ MAX_COUNT and at least one word, split happy / sad."""
+    """Every (aack, beep) in 0..MAX_COUNT with a word or more, split into happy and sad."""
     aack, beep = np.meshgrid(np.arange(MAX_COUNT + 1), np.arange(MAX_COUNT + 1), indexing="ij")
     cells = np.stack([aack.ravel(), beep.ravel()], axis=1).astype(np.float64)
     cells = cells[cells.sum(axis=1) >= 1]
@@ -115,6 +120,9 @@ def alien_sentiment(n: int = 400, seed: int | None = None) -> tuple[Array, Array
     """(aack, beep) counts in 0..MAX_COUNT; y = 1 iff |aack − beep| ≤ 1; ⌈n/2⌉ happy, ⌊n/2⌋ sad."""
     n = _check_n(n)
     rng = _rng(seed)
+    # Drawing each class uniformly from its possible sentences puts about half of the
+    # sad ones on each side of the band (15 sentence shapes each), so a line can keep
+    # the band and one side but never both.
     happy_cells, sad_cells = _alien_cells()
     n_happy = (n + 1) // 2
     n_sad = n - n_happy

@@ -190,9 +190,9 @@ def test_alien_sentiment_covers_every_sentence_shape_both_sides_of_the_band() ->
     d = X[:, 0] - X[:, 1]
     assert len(np.unique(X, axis=0)) >= 40
     # The sad sentences lie on both sides of the happy band, about equally often.
-    more_aack, more_beep = np.sum(d >= 2), np.sum(d <= -2)
+    more_aack, more_beep = np.count_nonzero(d >= 2), np.count_nonzero(d <= -2)
     assert more_aack + more_beep == 200
-    assert 70 <= more_aack <= 130
+    assert 80 <= more_aack <= 120
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -200,6 +200,7 @@ def test_no_line_separates_happy_from_sad(seed: int) -> None:
     """A perceptron can only draw a line, and no line gets 80% of the sentences right."""
     X, y = alien_sentiment(400, seed=seed)
     assert logistic_regression(X, y) < 0.7
+    # The best line keeps the band and one sad side: about 50% + 25%.
     assert best_line_accuracy(X, y) < 0.8
 
 
