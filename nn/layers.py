@@ -7,6 +7,7 @@ with one entry per row. Dense is a layer: it returns `n_out` numbers per sample.
 
 from __future__ import annotations
 
+import functools
 import keyword
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Value
+from autograd import Primitive, Value
 from autograd.value import as_data
 from nn.module import Module
 
@@ -98,6 +99,57 @@ def columns(x: Any, n_features: int, who: str) -> list[Any]:
     return [data[..., i] for i in range(n_features)]
 
 
+def _weighted_sum(*args: Any) -> Any:
+    """w1·x1 + … + wn·xn + b on raw data; the arguments are w1 … wn, x1 … xn, b."""
+    n = len(args) // 2
+    z = args[0] * args[n]
+    for i in range(1, n):
+        term = args[i] * args[n + i]
+        same = type(z) is np.ndarray and type(term) is np.ndarray and z.shape == term.shape
+        if same and z.dtype == term.dtype:
+            z += term  # z is a fresh array: adding in place saves an allocation
+        else:
+            z = z + term
+    return z + args[-1]
+
+
+def _times(g: Any, other: Any, this: Any) -> Any:
+    """g · other, the gradient for `this`; for a scalar `this` it is Σ g·other, in one pass."""
+    arrays = type(g) is np.ndarray and type(other) is np.ndarray
+    if type(this) is float and arrays and g.shape == other.shape:
+        return float(np.vdot(g, other))
+    return g * other
+
+
+def _weight_grad(i: int, n: int) -> Callable[..., Any]:
+    return lambda g, out, *args: _times(g, args[n + i], args[i])
+
+
+def _input_grad(i: int, n: int) -> Callable[..., Any]:
+    return lambda g, out, *args: _times(g, args[i], args[n + i])
+
+
+@functools.cache
+def weighted_sum(n: int) -> type[Primitive]:
+    """The primitive z = w1·x1 + … + wn·xn + b of n inputs, applied to (w1 … wn, x1 … xn, b).
+
+    ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1. One node instead of n products and n sums keeps
+    the graph, and the arrays it holds for a batch, small; and the chain rule along the
+    lesson's path reads as on the slide: dz1/dw11 = x1, dz/da1 = w1.
+    """
+
+    class WeightedSum(Primitive):
+        __doc__ = f"z = w1·x1 + … + w{n}·x{n} + b; ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1."
+        forward = staticmethod(_weighted_sum)
+        grads = (
+            *(_weight_grad(i, n) for i in range(n)),
+            *(_input_grad(i, n) for i in range(n)),
+            lambda g, out, *args: g,
+        )
+
+    return WeightedSum
+
+
 class Perceptron(Module):
     """The lesson's unit: z = w1·x1 + … + wn·xn + b, ŷ = activation(z) (σ by default).
 
@@ -162,11 +214,7 @@ class Perceptron(Module):
     def forward(self, x: Any) -> Value:
         """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""
         xs = columns(x, self.n_inputs, type(self).__name__)
-        ws = self.weights
-        z = ws[0] * xs[0]
-        for w, xi in zip(ws[1:], xs[1:], strict=True):
-            z = z + w * xi
-        z = z + self.bias
+        z = weighted_sum(self.n_inputs).apply(*self.weights, *xs, self.bias)
         z.name = self.names[0]
         y_hat = self.activation(z)
         y_hat.name = self.names[1]

@@ -55,15 +55,26 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
     c = _clip(y_hat)
     if type(c) is float:
         return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
-    # −mean(y·ln c + (1−y)·ln(1−c)), written as −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n
-    log_not = np.log1p(-c)
-    total = np.sum(log_not) + np.vdot(y, np.log(c) - log_not)
+    # −mean(y·ln c + (1−y)·ln(1−c)) = −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n, computed in
+    # place in the fresh arrays: with few new arrays a large batch stays in cache.
+    log_c = np.log(c)
+    log_not = np.log(np.subtract(1.0, c, out=c), out=c)
+    total = np.sum(log_not) + np.vdot(y, np.subtract(log_c, log_not, out=log_c))
     return -total / c.size
 
 
 def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
+    n = _count(y_hat)
+    if type(y_hat) is np.ndarray and not isinstance(g, Value) and not isinstance(y, Value):
+        c = _clip(y_hat)  # the same formula as below, in place in two fresh arrays
+        slope = np.subtract(1.0, c)
+        slope *= c
+        np.subtract(c, y, out=c)
+        c /= slope
+        c *= g / n
+        return c
     c = _clip(y_hat)
-    return (c - y) / (c * (1.0 - c)) * (g / _count(y_hat))
+    return (c - y) / (c * (1.0 - c)) * (g / n)
 
 
 def _log_loss_grad_y(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
@@ -88,10 +99,13 @@ def check_labels(
     y: Any, shape: tuple[int, ...], who: str, *, unit_interval: bool = True, binary: bool = False
 ) -> Data:
     """y as raw data of `shape`; ValueError for NaN, ±inf, outside [0, 1], or not 0/1 if binary."""
-    try:
-        data = as_data(y.data if isinstance(y, Value) else y)
-    except TypeError as e:
-        raise ValueError(f"{who}: labels: {e}") from None
+    if type(y) is np.ndarray and y.dtype == np.float64:
+        data = y  # the common case, already the engine's kind of data
+    else:
+        try:
+            data = as_data(y.data if isinstance(y, Value) else y)
+        except TypeError as e:
+            raise ValueError(f"{who}: labels: {e}") from None
     got = shape_of(data)
     if got != shape:
         raise ValueError(

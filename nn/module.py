@@ -115,7 +115,8 @@ class Module:
         """Inside this block the model computes with `parameters` (in `parameters()` order).
 
         This makes the model a function of its parameters, as `autograd.gradcheck` needs:
-        `gradcheck(lambda *ps: run(ps), *model.parameters())`. The originals come back after.
+        `gradcheck(lambda *ps: run(ps), *model.parameters())`. They need not be leaves
+        (slices of one vector Value work, for `hessian`). The originals come back after.
         """
         own = self.parameters()
         parameters = list(parameters)
@@ -136,13 +137,13 @@ class Module:
                     new = swap[id(old)]
                 undo.append((m, attr, old))
                 m.__dict__[attr] = new
-                _replace(m._children, attr, _entries(attr, new))
+                _replace(m._children, attr, _entries(attr, new, leaves_only=False))
         try:
             yield
         finally:
             for m, attr, old in reversed(undo):
                 m.__dict__[attr] = old
-                _replace(m._children, attr, _entries(attr, old))
+                _replace(m._children, attr, _entries(attr, old, leaves_only=False))
 
     # ---- state ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -262,18 +263,19 @@ def _replace(children: dict[str, Any], name: str, entries: list[tuple[str, Any]]
     children.update(kept)
 
 
-def _entries(name: str, value: Any) -> list[tuple[str, Any]]:
+def _entries(name: str, value: Any, leaves_only: bool = True) -> list[tuple[str, Any]]:
     """The registry entries an assignment makes: (key, Value or Module) pairs, maybe none."""
     if isinstance(value, Module):
         return [(name, value)]
     if isinstance(value, Value):
-        _check_leaf(name, value)
+        if leaves_only:
+            _check_leaf(name, value)
         return [(name, value)]
     if isinstance(value, (list, tuple)) and value:
         kinds = {isinstance(v, (Module, Value)) for v in value}
         if kinds == {True}:
             for i, v in enumerate(value):
-                if isinstance(v, Value):
+                if isinstance(v, Value) and leaves_only:
                     _check_leaf(f"{name}.{i}", v)
             return [(f"{name}.{i}", v) for i, v in enumerate(value)]
         if True in kinds:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nn
-from autograd import Value, gradcheck, topological_order
+from autograd import Value, grad, gradcheck, hessian, topological_order
 from nn.losses import clip_bounds
 from nn.network import NAMES
 
@@ -55,6 +55,10 @@ def test_the_forward_is_the_lessons_formulas_with_the_lessons_node_names() -> No
     colours = {named[n]._scope.attrs.get("color") for n in ("z1", "a1")}
     assert colours == {"red"}
     assert named["y_hat"]._scope.owner is net.purple
+    # z1 = w11·x1 + w21·x2 + b1 is one node, so the chain rule reads dz1/dw11, dz/da1 directly.
+    assert [v.name for v in named["z1"].inputs if isinstance(v, Value)] == ["w11", "w21", "b1"]
+    assert [v.name for v in named["z"].inputs] == ["w1", "w2", "a1", "a2", "b"]
+    assert sum(not n.is_leaf for n in topological_order(y_hat)) == 6
     assert named["y_hat"]._scope.parent.owner is net
 
 
@@ -156,3 +160,23 @@ def test_analytic_gradients_checks_its_input() -> None:
         nn.analytic_gradients(net, np.zeros((3, 2)), [1.0, 0.0])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nn.analytic_gradients(net, [1.0, 2.0], 2.0)
+
+
+def test_second_derivatives_through_the_network_are_differences_of_the_gradient() -> None:
+    """The Hessian (backprop through the backward pass) == central differences of the gradient."""
+    net = nn.TwoLayerNetwork(seed=5)
+    X = np.random.default_rng(5).normal(size=(4, 2))
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+
+    def loss(theta: Value) -> Value:
+        with net.using([theta[i] for i in range(9)]):
+            return nn.log_loss(net(X), y)
+
+    theta = np.array([p.data for p in net.parameters()])
+    H = hessian(loss)(theta)
+    g, eps = grad(loss), 1e-6
+    differences = np.array(
+        [(g(theta + eps * e) - g(theta - eps * e)) / (2 * eps) for e in np.eye(9)]
+    )
+    np.testing.assert_allclose(H, differences, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-15)
