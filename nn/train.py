@@ -60,7 +60,8 @@ def fit(
 
     Defaults: full-batch Adam (lr 0.1) for 300 epochs on the log loss. `optimizer`
     is "adam", "sgd" or an Optimizer you built (then leave `lr` unset); `batch_size`
-    splits each epoch into shuffled mini-batches drawn with `seed`. After every
+    splits each epoch into mini-batches shuffled with `seed` (the model's starting
+    weights come from the model's own seed). After every
     epoch the loss and accuracy on all of X are recorded and `callback(epoch, history)`
     is called (epochs count from 1). Ctrl-C stops after the current step: the model
     keeps what it learned and the history comes back with `interrupted=True`.
@@ -86,22 +87,22 @@ def fit(
         try:
             for epoch in range(1, epochs + 1):
                 order = rng.permutation(n) if step_rows < n else None
+                completed = True
                 for start in range(0, n, step_rows):
                     rows = slice(None) if order is None else order[start : start + step_rows]
                     opt.zero_grad()
                     loss_fn(model(X[rows]), y[rows]).backward()
                     opt.step()
-                    if stop.requested:
+                    if stop.requested and start + step_rows < n:
+                        completed = False  # Ctrl-C inside an epoch: that epoch is not recorded
                         break
-                if stop.requested and step_rows < n and start + step_rows < n:
-                    history.interrupted = True  # stopped inside an epoch: do not record it
-                    break
-                value, acc = _evaluate(model, X, y, loss_fn, threshold)
-                history.loss.append(value)
-                history.accuracy.append(acc)
-                bar.update(epoch, value, acc)
-                if callback is not None:
-                    callback(epoch, history)
+                if completed:
+                    value, acc = _evaluate(model, X, y, loss_fn, threshold)
+                    history.loss.append(value)
+                    history.accuracy.append(acc)
+                    bar.update(epoch, value, acc)
+                    if callback is not None:
+                        callback(epoch, history)
                 if stop.requested:
                     history.interrupted = True
                     break

@@ -202,3 +202,23 @@ def test_predict_refuses_nan_and_accuracy_checks_labels() -> None:
         nn.predict(p, [np.nan, 1.0])
     with pytest.raises(ValueError, match="0 or 1"):
         nn.accuracy(p, np.zeros((2, 2)), [0.0, 0.3])
+
+
+def test_ctrl_c_inside_an_epoch_of_mini_batches_keeps_the_steps_but_not_the_epoch() -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT is not handled by Python's default handler here")
+    X, y = datasets.xor(n=80, seed=0)
+
+    class CtrlCOnStep(nn.SGD):
+        steps = 0
+
+        def step(self) -> None:
+            super().step()
+            self.steps += 1
+            if self.steps == 10:  # the second of four mini-batches in epoch 3
+                os.kill(os.getpid(), signal.SIGINT)
+
+    net = nn.TwoLayerNetwork(seed=0)
+    opt = CtrlCOnStep(net.parameters(), lr=0.5)
+    h = nn.fit(net, X, y, optimizer=opt, batch_size=20, seed=1, epochs=100, progress=False)
+    assert h.interrupted and h.epochs == 2 and opt.steps == 10
