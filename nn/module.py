@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -65,8 +66,7 @@ class Module:
     # ---- parameters ---------------------------------------------------------------
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         """(dotted name, parameter) for every parameter, each listed once under its first name."""
-        seen: set[int] = set()
-        yield from self._walk("", seen)
+        yield from self._walk("", set())
 
     def _walk(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
         for key, item in self._children.items():
@@ -192,6 +192,7 @@ class Module:
                 _write_npz(f, self.state_dict())
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, _mode_for(path))  # mkstemp makes it private; give it a file's usual mode
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -297,6 +298,16 @@ def _describe(name: str, p: Value) -> str:
     if type(p.data) is float:
         return f"{name}={p.data:.4g}"
     return f"{name}: {'×'.join(map(str, p.shape)) or 'scalar'}"
+
+
+def _mode_for(path: str) -> int:
+    """A saved file's permissions: those of the file it replaces, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)  # reading the umask means setting it; put it straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _write_npz(f: Any, state: Mapping[str, np.ndarray]) -> None:

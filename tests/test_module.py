@@ -286,6 +286,19 @@ def test_a_bad_file_raises_a_value_error_naming_it_and_changes_nothing(
     assert _snapshot(model) == before
 
 
+def test_a_saved_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "weights.npz"
+    umask = os.umask(0o022)
+    try:
+        Affine().save(path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o600)
+        Affine().save(path)  # replacing a file keeps its permissions
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
+
+
 def test_loading_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Affine().load(tmp_path / "nowhere.npz")
