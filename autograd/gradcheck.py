@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from autograd.graph import no_grad
 from autograd.value import Value, as_data
 
 Function = Callable[..., Value]
@@ -39,10 +38,8 @@ class _Objective:
         values = [Value(p if p.ndim else float(p)) for p in points]
         if record:
             self.values = values
-            out = self.f(*values)
-        else:
-            with no_grad():
-                out = self.f(*values)
+        # No no_grad() here: f may differentiate something itself (a gradient being checked).
+        out = self.f(*values)
         if not isinstance(out, Value):
             raise TypeError(f"the checked function must return a Value, got {type(out).__name__}")
         return out

@@ -35,15 +35,27 @@ def is_grad_enabled() -> bool:
 
 
 class Scope:
-    """A label for the nodes made inside a `scope(...)` block, such as one neuron's forward."""
+    """A label for the nodes made inside a `scope(...)` block, such as one neuron's forward.
 
-    __slots__ = ("attrs", "label", "owner", "parent")
+    It is its own context manager (a class, not a generator: modules enter one per call).
+    """
 
-    def __init__(self, label: str, parent: Scope | None, owner: Any = None, **attrs: Any):
+    __slots__ = ("_previous", "attrs", "label", "owner", "parent")
+
+    def __init__(self, label: str, owner: Any = None, **attrs: Any):
         self.label = label
-        self.parent = parent
         self.owner = owner
         self.attrs = attrs
+        self.parent: Scope | None = None
+        self._previous: Scope | None = None
+
+    def __enter__(self) -> Scope:
+        self.parent = self._previous = _state.scope
+        _state.scope = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self._previous
 
     def path(self) -> list[Scope]:
         """This scope and its ancestors, outermost first."""
@@ -58,16 +70,9 @@ class Scope:
         return f"Scope({self.label!r})"
 
 
-@contextmanager
-def scope(label: str, owner: Any = None, **attrs: Any) -> Iterator[Scope]:
-    """Nodes made inside this block remember this scope (drawings cluster them by it)."""
-    previous = _state.scope
-    current = Scope(label, previous, owner, **attrs)
-    _state.scope = current
-    try:
-        yield current
-    finally:
-        _state.scope = previous
+def scope(label: str, owner: Any = None, **attrs: Any) -> Scope:
+    """Nodes made inside `with scope(...)` remember it (drawings cluster them by it)."""
+    return Scope(label, owner, **attrs)
 
 
 # ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def as_data(x: Any) -> Data:
         return x
     if tx is int:
         return float(x)
+    if tx is np.ndarray and x.dtype in _DTYPES and x.ndim:
+        return x
     if isinstance(x, Value):
         return x.data
     if isinstance(x, (bool, np.bool_)):

@@ -132,3 +132,16 @@ def test_bad_calls_are_refused():
         gradcheck(lambda a: 1.0, 1.0)
     with pytest.raises(TypeError, match="str"):
         gradcheck(lambda a: a, "x")
+
+
+def test_a_function_that_differentiates_inside_is_checked_honestly():
+    """f(v) = d(v³)/dv = 3v²: the numerical side must see the inner derivative, not zeros."""
+    from autograd import gradients
+
+    def slope_of_cube(v: Value) -> Value:
+        (g,) = gradients(v * v * v, [v], create_graph=True)
+        return g
+
+    report = gradcheck(slope_of_cube, 2.0)
+    assert report
+    assert report.inputs[0].numerical == pytest.approx(12.0)

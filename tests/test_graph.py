@@ -437,3 +437,19 @@ def test_second_derivatives_of_random_graphs_match_central_differences(graph: Gr
     for a, n in zip(analytic, numerical, strict=True):
         scale = 1.0 + float(np.max(np.abs(n), initial=0.0))
         np.testing.assert_allclose(a, n, rtol=1e-4, atol=1e-5 * scale, err_msg=repr(graph))
+
+
+def test_scopes_nest_and_restore() -> None:
+    from autograd import scope
+
+    with scope("outer", color="red") as outer:
+        a = Value(1.0) * 2.0
+        with scope("inner") as inner:
+            b = a + 1.0
+        c = b * 3.0
+    d = c + 0.0
+    assert a._scope is outer and c._scope is outer
+    assert b._scope is inner and inner.parent is outer
+    assert [s.label for s in inner.path()] == ["outer", "inner"]
+    assert outer.attrs == {"color": "red"}
+    assert d._scope is None
