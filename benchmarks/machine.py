@@ -11,6 +11,27 @@ from typing import Any
 
 import numpy as np
 
+# glibc malloc settings that keep freed memory in the process (see __main__.py).
+TUNED_MALLOC = {
+    "MALLOC_TRIM_THRESHOLD_": "2000000000",
+    "MALLOC_MMAP_THRESHOLD_": "2000000000",
+    "MALLOC_TOP_PAD_": "100000000",
+}
+
+# One thread for every system's BLAS, OpenMP and XLA pools (see __main__.py).
+ONE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+def single_threaded() -> bool:
+    """True when this process was started with every thread pool pinned to one thread."""
+    return all(os.environ.get(k) == v for k, v in ONE_THREAD.items())
+
+
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 
@@ -81,6 +102,16 @@ def describe(workers: dict[str, Any]) -> dict[str, str]:
         "blas": blas(),
         "blas environment": ", ".join(
             f"{k}={os.environ[k]}" if k in os.environ else f"{k} unset" for k in BLAS_ENV
+        ),
+        "threads": (
+            "one per system: BLAS, OpenMP and XLA pools pinned to 1 thread"
+            if single_threaded()
+            else "each library's default"
+        ),
+        "malloc": (
+            "tuned for every system: " + ", ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items())
+            if all(os.environ.get(k) == v for k, v in TUNED_MALLOC.items())
+            else "glibc defaults (freed memory may go back to the system at once)"
         ),
     }
     for dist in ("valuegrad", "micrograd", "torch"):

@@ -53,6 +53,16 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="wall-clock time (default), or this process's CPU time, steadier on a busy machine",
     )
     p.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="keep glibc's default malloc settings (see README.md)",
+    )
+    p.add_argument(
+        "--default-threads",
+        action="store_true",
+        help="let BLAS, PyTorch and JAX use their default threads (see README.md)",
+    )
+    p.add_argument(
         "--no-profile", action="store_true", help="do not profile the targets that were missed"
     )
     args = p.parse_args(argv)

@@ -2,7 +2,8 @@
 
 A batch of 256 samples; one step is the forward pass, the backward pass and
 p ← p − lr·∂L/∂p for all six weight arrays. The floor is hand-written numpy
-backprop; every system uses numpy's (or its own) BLAS with its default threads.
+backprop. Every system uses numpy's (or its own) BLAS, on one thread unless the
+runner was started with --default-threads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 import nn
 from autograd import Value
+from benchmarks import machine
 from benchmarks.common import hand_off, torch_module
 from benchmarks.external import Remote
 from benchmarks.harness import (
@@ -193,10 +195,11 @@ def run(ctx: Context) -> Report:
         else:
             systems.append(Remote(label, worker, "W3", peer, path))
     shape = "→".join(map(str, sizes))
-    # Wall-clock time even when the run uses CPU time: BLAS runs on several threads,
-    # whose CPU time (waiting included) would be counted several times over.
-    label = f"MLP {shape}, batch {batch} (wall clock)"
-    case = Case("W3", label, "numpy", systems, skipped, clock="wall")
+    # With several BLAS threads, CPU time (their waiting included) would count them
+    # several times over: then this case is timed on the wall clock.
+    clock = None if machine.single_threaded() else "wall"
+    label = f"MLP {shape}, batch {batch}" + (" (wall clock)" if clock else "")
+    case = Case("W3", label, "numpy", systems, skipped, clock=clock)
     result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     report.checks += [

@@ -148,6 +148,11 @@ def run(ctx: Context) -> Report:
     finally:
         sys.setrecursionlimit(limit)
     report.checks += checks(report, results, sizes)
+    if micrograd is not None:
+        report.notes.append(
+            "W4: micrograd wraps each constant operand (c, d) in a Value of its own, so each "
+            "of its operations leaves two Values in the graph; its bytes per node count both"
+        )
     return report
 
 

@@ -7,6 +7,7 @@ and refuses to time a system whose gradients disagree with the reference.
 from __future__ import annotations
 
 import csv
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     ours = [r for r in times if r["system"].startswith("valuegrad")]
     assert ours and all(r["status"] == TIMED and float(r["value"]) > 0 for r in ours)
     assert {r["status"] for r in rows if r["kind"] == "target"} <= {"PASS", "MISS", "n/a"}
+
+
+def test_command_line_runs_every_system_on_one_thread_with_tuned_malloc(tmp_path: Path) -> None:
+    # `python -m benchmarks` starts itself again with the settings in its environment.
+    args = [sys.executable, "-m", "benchmarks", "--quick", "--only", "W5", "--out", str(tmp_path)]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False, cwd=root)
+    assert done.returncode == 0, done.stderr
+    md = (tmp_path / "results.md").read_text()
+    assert "pinned to 1 thread" in md
+    assert "malloc | tuned for every system" in md
+    assert str(tmp_path) not in md  # the --out folder is shown as DIR
 
 
 def test_refuses_to_time_a_system_whose_gradients_disagree() -> None:
