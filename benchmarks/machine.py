@@ -118,7 +118,8 @@ def describe(workers: dict[str, Any]) -> dict[str, str]:
         info[dist] = version(dist) or "not installed"
     try:
         torch: Any = importlib.import_module("torch")
-        info["torch"] += f" ({torch.get_num_threads()} threads by default)"
+        threads = torch.get_num_threads()
+        info["torch"] += f" ({threads} thread{'s' if threads > 1 else ''} by default)"
     except ImportError:
         pass
     hips = workers.get("hips")

@@ -32,6 +32,12 @@ def limit_text(limit: float) -> str:
     return f"≤ {limit:g}"
 
 
+def metric_text(value: float, unit: str) -> str:
+    """A measured quantity: 2,034 ns, 160.3 B, 12.47 × one forward+backward."""
+    number = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return f"{number} {unit}"
+
+
 def value_text(value: float | None) -> str:
     """A ratio or value with three significant digits."""
     return "—" if value is None else f"{value:.3g}"
@@ -64,7 +70,7 @@ def print_report(reports: Sequence[Report], out: Callable[[str], None] = print) 
             out(_table(["case", "system", "median/run", "ours / this", "runs"], rows))
             out("")
         for m in report.metrics:
-            out(f"  {m.workload} {m.case} {m.system}: {m.metric} = {m.value:.4g} {m.unit}")
+            out(f"  {m.workload} {m.case} {m.system}: {m.metric} = {metric_text(m.value, m.unit)}")
         if report.metrics:
             out("")
     checks = [c for r in reports for c in r.checks]
@@ -109,7 +115,8 @@ def write_markdown(
         "",
         f"Written by `{command}` on {machine['date']}. Every ratio is this project's median "
         "time over the other system's, both measured in this one run; lower is better. "
-        "See README.md in this folder for how the runs are made.",
+        "In the tables of times, \"ours / this\" gives each of this project's systems' time "
+        "over the time in that row. See README.md in this folder for how the runs are made.",
         "",
         "## Machine and versions",
         "",
@@ -143,7 +150,7 @@ def write_markdown(
                 _md_table(
                     ["case", "system", "measure", "value"],
                     [
-                        [f"{m.workload} {m.case}", m.system, m.metric, f"{m.value:.4g} {m.unit}"]
+                        [f"{m.workload} {m.case}", m.system, m.metric, metric_text(m.value, m.unit)]
                         for m in report.metrics
                     ],
                 ),
@@ -196,14 +203,13 @@ def _where(filename: str) -> str:
     if filename.startswith("~") or filename.startswith("<"):
         return ""
     p = Path(filename)
-    try:
-        return str(p.resolve().relative_to(REPO))
-    except ValueError:
-        pass
     parts = p.parts
     if "site-packages" in parts:
         return "/".join(parts[parts.index("site-packages") + 1 :])
-    return p.name
+    try:
+        return str(p.resolve().relative_to(REPO))
+    except ValueError:
+        return p.name
 
 
 def profile(step: Callable[[], object], seconds: float = 1.0, top: int = 14) -> str:

@@ -115,7 +115,9 @@ def run(ctx: Context) -> Report:
             if micrograd is None:
                 skipped["micrograd"] = str(why)
             elif n > MICROGRAD_MAX:
-                skipped["micrograd"] = f"not run above n = {MICROGRAD_MAX:,} (slow: see above)"
+                skipped["micrograd"] = (
+                    f"not run above n = {MICROGRAD_MAX:,}: one run takes tens of seconds"
+                )
             else:
                 failure = recursion_failure(micrograd.Value, n)
                 if failure:
