@@ -204,8 +204,10 @@ def remote(ctx: Context, n: int, X: np.ndarray, y: np.ndarray, params: np.ndarra
     """HIPS autograd and JAX, each in its worker, on the same data."""
     systems: list[System] = []
     skipped: dict[str, str] = {}
+    peers = (("hips", "HIPS autograd"), ("jax", "JAX jit"))
     if not ctx.workers:
-        skipped.update(ctx.worker_notes)
+        for peer, label in peers:
+            skipped[label] = ctx.worker_notes.get(peer, "not available")
         return systems, skipped
     path = hand_off(
         ctx,
@@ -215,7 +217,7 @@ def remote(ctx: Context, n: int, X: np.ndarray, y: np.ndarray, params: np.ndarra
         y=y,
         params=params,
     )
-    for peer, label in (("hips", "HIPS autograd"), ("jax", "JAX jit")):
+    for peer, label in peers:
         worker = ctx.workers.get(peer)
         if worker is None:
             skipped[label] = ctx.worker_notes.get(peer, "not available")
