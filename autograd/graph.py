@@ -158,12 +158,12 @@ def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> N
         _backprop(order)
 
 
-def _accumulate(p: Value, g: Any) -> None:
-    """Add g into p's gradient, reduced to p's shape and dtype."""
+def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
+    """Add g into p's gradient, reduced to p's shape and dtype; `incoming` is the g it came from."""
     d = p.data
     if type(d) is float:
         if type(g) is not float:
-            g = float(np.sum(g))
+            g = float(g.sum()) if type(g) is np.ndarray else float(np.sum(g))
     elif type(g) is float or g.shape != d.shape:
         g = unbroadcast(np.asarray(g, dtype=d.dtype), d.shape)
         if not g.ndim:
@@ -173,8 +173,8 @@ def _accumulate(p: Value, g: Any) -> None:
     old = p._grad
     if old is not None:
         p._grad = old + g
-    elif p._op is None and type(g) is np.ndarray:
-        p._grad = g.copy()  # a leaf owns its gradient: g may be shared with other nodes
+    elif p._op is None and type(g) is np.ndarray and (g is incoming or g.base is not None):
+        p._grad = g.copy()  # a leaf owns its gradient; this g is another node's, or a view of it
     else:
         p._grad = g
 
@@ -201,14 +201,14 @@ def _backprop(order: list[Value]) -> None:
                     old = a._grad
                     a._grad = ga if old is None else old + ga
                 else:
-                    _accumulate(a, ga)
+                    _accumulate(a, ga, g)
             if tb:
                 gb = vjps[1](g, node.data, ad, bd)
                 if type(gb) is float and type(bd) is float:
                     old = b._grad
                     b._grad = gb if old is None else old + gb
                 else:
-                    _accumulate(b, gb)
+                    _accumulate(b, gb, g)
         elif len(prev) == 1:
             a = prev[0]
             if type(a) is Value:
@@ -218,13 +218,13 @@ def _backprop(order: list[Value]) -> None:
                     old = a._grad
                     a._grad = ga if old is None else old + ga
                 else:
-                    _accumulate(a, ga)
+                    _accumulate(a, ga, g)
         else:
             datas = [p.data if type(p) is Value else p for p in prev]
             for i, vjp in enumerate(vjps):
                 p = prev[i]
                 if type(p) is Value:
-                    _accumulate(p, vjp(g, node.data, *datas))
+                    _accumulate(p, vjp(g, node.data, *datas), g)
 
 
 def _accumulate_value(p: Value, g: Value) -> None:

@@ -64,7 +64,9 @@ def _describe(x: Any) -> str:
 
 def shape_of(data: Data) -> tuple[int, ...]:
     """The shape of raw data: () for a scalar."""
-    return () if type(data) is float else np.shape(data)
+    if type(data) is float:
+        return ()
+    return data.shape if type(data) is np.ndarray else np.shape(data)
 
 
 class Value:
