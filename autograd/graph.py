@@ -9,7 +9,7 @@ Both context managers restore what they found.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,14 +19,18 @@ from autograd.value import Value, _state, as_data, shape_of
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block operations record no graph: results are leaves."""
+def _recording(enabled: bool) -> Iterator[None]:
     previous = _state.enabled
-    _state.enabled = False
+    _state.enabled = enabled
     try:
         yield
     finally:
         _state.enabled = previous
+
+
+def no_grad() -> AbstractContextManager[None]:
+    """Inside this block operations record no graph: results are leaves."""
+    return _recording(False)
 
 
 def is_grad_enabled() -> bool:
@@ -240,7 +244,7 @@ def _accumulate_value(p: Value, g: Value) -> None:
 
 def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
     """The walk for higher derivatives: every gradient is a Value with a graph of its own."""
-    with _enabled():
+    with _recording(True):
         _accumulate_value(root, seed)
         for node in reversed(order):
             op = node._op
@@ -254,16 +258,6 @@ def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
                 p = prev[i]
                 if type(p) is Value:
                     _accumulate_value(p, vjp(g, node, *prev))
-
-
-@contextmanager
-def _enabled() -> Iterator[None]:
-    previous = _state.enabled
-    _state.enabled = True
-    try:
-        yield
-    finally:
-        _state.enabled = previous
 
 
 def gradients(

@@ -47,9 +47,19 @@ def _sigmoid(x: Data) -> Data:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    # 1/(1+e^-x) is accurate for every x; for x < -709 e^-x overflows to inf and σ to 0.
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+    # 1/(1+e^-x) is accurate for every x. Below about -88 (float32) or -709 (float64) e^-x
+    # overflows to inf and σ rightly to 0; only then is numpy told not to warn.
+    t = np.negative(x)
+    if type(t) is not np.ndarray:  # a float32 scalar
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(t))
+    if t.size and t.max() > 80.0:
+        with np.errstate(over="ignore"):
+            np.exp(t, out=t)
+    else:
+        np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
 
 
 def _softplus(x: Data) -> Data:

@@ -16,6 +16,7 @@ import numpy as np
 
 import autograd
 from autograd import Primitive, Value
+from autograd.ops import _times
 from autograd.value import as_data
 from nn.module import Module
 
@@ -111,14 +112,6 @@ def _weighted_sum(*args: Any) -> Any:
         else:
             z = z + term
     return z + args[-1]
-
-
-def _times(g: Any, other: Any, this: Any) -> Any:
-    """g · other, the gradient for `this`; for a scalar `this` it is Σ g·other, in one pass."""
-    arrays = type(g) is np.ndarray and type(other) is np.ndarray
-    if type(this) is float and arrays and g.shape == other.shape:
-        return float(np.vdot(g, other))
-    return g * other
 
 
 def _weight_grad(i: int, n: int) -> Callable[..., Any]:
