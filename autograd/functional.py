@@ -84,7 +84,8 @@ def jacobian(f: Function, argnums: int = 0) -> Callable[..., Any]:
             (row,) = gradients(out, [x], gradient=seed if out_shape else 1.0, create_graph=nested)
             rows.append(row)
         if not nested:
-            return np.reshape(np.array(rows, dtype=np.result_type(x.data)), out_shape + in_shape)
+            jac = np.reshape(np.array(rows, dtype=np.result_type(x.data)), out_shape + in_shape)
+            return float(jac) if jac.shape == () and jac.dtype == np.float64 else jac
         # Stack the rows as Values: Σ_k e_k ⊗ row_k, so the result stays differentiable.
         total: Any = 0.0
         for k, row in enumerate(rows):

@@ -196,7 +196,7 @@ def _check_input(
         numerical = (plus - minus) / (2 * eps)
         analytic = float(grad[index])
         badness = abs(analytic - numerical) / (atol + rtol * abs(numerical))
-        if badness > 1.0:
+        if not badness <= 1.0:  # also when either side is nan
             right, left = (plus - f0) / eps, (f0 - minus) / eps
             # Where the slope jumps (a kink), any value between the one-sided slopes is right.
             # One-sided slopes are off by about ε·f''/2, so the band gets the usual tolerance.
@@ -298,10 +298,13 @@ def taylor_test(
     norm = np.sqrt(sum(float(np.sum(v * v)) for v in vs)) or 1.0
     vs = [v / norm for v in vs]
     slope = sum(float(np.sum(g * v)) for g, v in zip(grads, vs, strict=True))
-    rs = []
+    rs: list[float] = []
     for h in hs:
         fh = obj([p + h * v for p, v in zip(obj.points, vs, strict=True)])
         rs.append(abs(fh - f0 - h * slope))
+    if not (np.isfinite(slope) and np.all(np.isfinite(rs))):
+        note = f"∇f·v = {slope} or a remainder is not finite"
+        return TaylorReport(hs, rs, [], float("nan"), False, note)
     floor = 1e-13 * max(abs(f0), 1.0)
     usable = [(h, r) for h, r in zip(hs, rs, strict=True) if r > 100 * floor]
     orders = [

@@ -164,6 +164,8 @@ def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> N
 
 def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
     """Add g into p's gradient, reduced to p's shape and dtype; `incoming` is the g it came from."""
+    if g is None:
+        raise TypeError("a vjp returned None; it must return g·∂out/∂input, shaped like out")
     d = p.data
     if type(d) is float:
         if type(g) is not float:
@@ -185,50 +187,57 @@ def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
 
 def _backprop(order: list[Value]) -> None:
     """The fast walk: raw floats and arrays, no graph recorded."""
-    for node in reversed(order):
-        op = node._op
-        g = node._grad
-        if op is None or g is None:
-            continue
-        prev = node._prev
-        vjps = op.grads
-        # Scalars take an inlined path: a float gradient for a float input needs no reshaping.
-        if len(prev) == 2:
-            a, b = prev
-            ta = type(a) is Value
-            tb = type(b) is Value
-            ad = a.data if ta else a
-            bd = b.data if tb else b
-            if ta:
-                ga = vjps[0](g, node.data, ad, bd)
-                if type(ga) is float and type(ad) is float:
-                    old = a._grad
-                    a._grad = ga if old is None else old + ga
-                else:
-                    _accumulate(a, ga, g)
-            if tb:
-                gb = vjps[1](g, node.data, ad, bd)
-                if type(gb) is float and type(bd) is float:
-                    old = b._grad
-                    b._grad = gb if old is None else old + gb
-                else:
-                    _accumulate(b, gb, g)
-        elif len(prev) == 1:
-            a = prev[0]
-            if type(a) is Value:
-                ad = a.data
-                ga = vjps[0](g, node.data, ad)
-                if type(ga) is float and type(ad) is float:
-                    old = a._grad
-                    a._grad = ga if old is None else old + ga
-                else:
-                    _accumulate(a, ga, g)
-        else:
-            datas = [p.data if type(p) is Value else p for p in prev]
-            for i, vjp in enumerate(vjps):
-                p = prev[i]
-                if type(p) is Value:
-                    _accumulate(p, vjp(g, node.data, *datas), g)
+    node = order[-1]
+    try:
+        for node in reversed(order):
+            op = node._op
+            g = node._grad
+            if op is None or g is None:
+                continue
+            prev = node._prev
+            vjps = op.grads
+            # Scalars take an inlined path: a float gradient for a float input needs no reshaping.
+            if len(prev) == 2:
+                a, b = prev
+                ta = type(a) is Value
+                tb = type(b) is Value
+                ad = a.data if ta else a
+                bd = b.data if tb else b
+                if ta:
+                    ga = vjps[0](g, node.data, ad, bd)
+                    if type(ga) is float and type(ad) is float:
+                        old = a._grad
+                        a._grad = ga if old is None else old + ga
+                    else:
+                        _accumulate(a, ga, g)
+                if tb:
+                    gb = vjps[1](g, node.data, ad, bd)
+                    if type(gb) is float and type(bd) is float:
+                        old = b._grad
+                        b._grad = gb if old is None else old + gb
+                    else:
+                        _accumulate(b, gb, g)
+            elif len(prev) == 1:
+                a = prev[0]
+                if type(a) is Value:
+                    ad = a.data
+                    ga = vjps[0](g, node.data, ad)
+                    if type(ga) is float and type(ad) is float:
+                        old = a._grad
+                        a._grad = ga if old is None else old + ga
+                    else:
+                        _accumulate(a, ga, g)
+            else:
+                datas = [p.data if type(p) is Value else p for p in prev]
+                for i, vjp in enumerate(vjps):
+                    p = prev[i]
+                    if type(p) is Value:
+                        _accumulate(p, vjp(g, node.data, *datas), g)
+    except (TypeError, ValueError, AttributeError) as e:
+        # Name the primitive whose vjp failed: with a custom one the cause is usually there.
+        kind = ValueError if isinstance(e, ValueError) else TypeError
+        name = node._op.__name__ if node._op is not None else "a leaf"
+        raise kind(f"backward through {name}: {e}") from e
 
 
 def _accumulate_value(p: Value, g: Value) -> None:
@@ -282,8 +291,8 @@ def gradients(
         result = []
         for w in wrt:
             g = w._grad if w in reached else None
-            if g is None:
-                g = w.grad  # zeros: the output does not depend on w
+            if g is None:  # the output does not depend on w
+                g = 0.0 if type(w.data) is float else np.zeros_like(w.data)
                 if create_graph:
                     g = Value(g, None, None, ())
             result.append(g)

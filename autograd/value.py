@@ -208,6 +208,10 @@ class Value:
     def __float__(self) -> float:
         return self.item()
 
+    def __bool__(self) -> bool:
+        """Always True, as for any object (micrograd's Value too): compare `.data` for values."""
+        return True
+
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -303,13 +307,9 @@ class Value:
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over `axis` divided by the number of elements summed."""
-        shape = self.shape
-        if axis is None:
-            count = int(np.prod(shape))
-        else:
-            axes = (axis,) if isinstance(axis, int) else axis
-            count = int(np.prod([shape[a] for a in axes]))
-        return self.sum(axis, keepdims) * _reciprocal(float(count))
+        total = self.sum(axis, keepdims)  # numpy checks the axes
+        count = self.size / total.size if total.size else 1.0
+        return total * _reciprocal(count)
 
     def reshape(self, *shape: Any) -> Value:
         """The same data with a new shape (numpy's rules, including one -1)."""
@@ -384,6 +384,15 @@ class Primitive:
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        grads = cls.grads
+        if not isinstance(grads, tuple) or not grads or not all(map(callable, grads)):
+            raise TypeError(
+                f"{cls.__name__}.grads must be a tuple of functions, one per differentiable "
+                f"input (vjp(g, out, *inputs) = g·∂out/∂input); got {grads!r}"
+            )
+
     @staticmethod
     def forward(*inputs: Any) -> Any:
         """The operation on raw data."""
@@ -423,8 +432,14 @@ def _forward(op: Any, datas: Sequence[Any]) -> Any:
 
 
 def _normalise(out: Any) -> Any:
-    """Keep results in the engine's forms: float64 scalars as Python floats."""
-    if type(out) is float or (type(out) is np.ndarray and out.ndim):
+    """Keep results in the engine's forms: float64 scalars as Python floats, float arrays."""
+    if type(out) is float:
+        return out
+    if isinstance(out, np.ndarray | np.number) and out.dtype not in _DTYPES:
+        if out.dtype.kind not in "iuf":
+            raise TypeError(f"a primitive's forward must return real numbers, got {out.dtype}")
+        out = out.astype(np.float64)
+    if type(out) is np.ndarray and out.ndim:
         return out
     if isinstance(out, np.ndarray | np.floating):
         return float(out) if out.dtype == np.float64 else out.dtype.type(out)
@@ -442,7 +457,9 @@ def _apply1(op: Any, a: Any) -> Value:
         out = op.forward(ad)
     except ValueError:
         out = _forward(op, (ad,))
-    if type(out) is not float and not (type(out) is np.ndarray and out.ndim):
+    if type(out) is not float and not (
+        type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
+    ):
         out = _normalise(out)
     if _state.enabled:
         return Value(out, None, op, (a,))
@@ -462,7 +479,9 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         out = op.forward(ad, bd)
     except ValueError:
         out = _forward(op, (ad, bd))
-    if type(out) is not float and not (type(out) is np.ndarray and out.ndim):
+    if type(out) is not float and not (
+        type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
+    ):
         out = _normalise(out)
     if _state.enabled:
         return Value(out, None, op, (a, b))

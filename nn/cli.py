@@ -613,7 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         metavar="RATE",
-        help="learning rate (default: 0.05 for adam, 0.5 for sgd)",
+        help="learning rate (default: 0.1 for adam, 0.5 for sgd)",
     )
     train.add_argument(
         "--optimizer", choices=("adam", "sgd"), default="adam", help="the update rule"

@@ -55,6 +55,8 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
     c = _clip(y_hat)
     if type(c) is float:
         return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
+    if type(c) is not np.ndarray:  # a float32 scalar: the in-place steps below need an array
+        c = np.array(c, ndmin=1)
     # −mean(y·ln c + (1−y)·ln(1−c)) = −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n, computed in
     # place in the fresh arrays: with few new arrays a large batch stays in cache.
     log_c = np.log(c)
