@@ -90,7 +90,11 @@ class SGD(Optimizer):
             buf = _copy(g) if buf is None else self.momentum * buf + g
             self.buffers[i] = buf
             g = buf
-        _assign(p, p.data - self.lr * g)
+        d = p.data
+        if type(d) is np.ndarray and d.ndim and type(g) is np.ndarray and g.shape == d.shape:
+            d -= self.lr * g  # in place: one temporary fewer, and no copy
+        else:
+            _assign(p, d - self.lr * g)
 
 
 class Adam(Optimizer):
