@@ -167,8 +167,8 @@ def log_loss_with_logits(z: Any, y: Any) -> Value:
 
 
 def mse(y_hat: Any, y: Any) -> Value:
-    """L = mean((ŷ − y)²). Targets may be any finite numbers (it is a regression loss)."""
-    y_hat, labels = _prepare(y_hat, y, "mse", unit_interval=False)
+    """L = mean((ŷ − y)²), with labels in [0, 1] like every loss here."""
+    y_hat, labels = _prepare(y_hat, y, "mse")
     return _mean((y_hat - labels) ** 2)
 
 

@@ -142,13 +142,13 @@ def test_logits_form_passes_gradcheck(z: np.ndarray) -> None:
 # ---- mse and hinge -----------------------------------------------------------------------
 
 
-def test_mse_is_the_mean_square_and_accepts_any_finite_target() -> None:
+def test_mse_is_the_mean_square() -> None:
     """L = mean((ŷ − y)²); ∂L/∂ŷ = 2(ŷ − y)/n."""
     p = Value(np.array([1.0, 2.0, 4.0]))
-    loss = nn.mse(p, [1.0, 0.0, 7.5])
+    loss = nn.mse(p, [1.0, 0.0, 0.5])
     assert loss.item() == pytest.approx((0 + 4 + 12.25) / 3)
     loss.backward()
-    np.testing.assert_allclose(p.grad, 2 * np.array([0.0, 2.0, -3.5]) / 3)
+    np.testing.assert_allclose(p.grad, 2 * np.array([0.0, 2.0, 3.5]) / 3)
     assert nn.mse(3.0, 1.0).item() == 4.0
 
 
@@ -181,16 +181,11 @@ def test_bad_labels_raise_for_every_loss(loss: Any, y: Any, message: str) -> Non
         loss(Value(np.array([0.3, 0.6])), y)
 
 
-@pytest.mark.parametrize("loss", [nn.log_loss, nn.log_loss_with_logits, nn.hinge])
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("y", [[0.0, 1.5], [-0.5, 1.0], [0.0, float("inf")]])
-def test_labels_outside_0_1_raise_for_the_classification_losses(loss: Any, y: Any) -> None:
+def test_labels_outside_0_1_raise_for_every_loss(loss: Any, y: Any) -> None:
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         loss(Value(np.array([0.3, 0.6])), y)
-
-
-def test_mse_refuses_infinite_targets() -> None:
-    with pytest.raises(ValueError, match="finite"):
-        nn.mse(Value(np.array([0.3, 0.6])), [0.0, float("inf")])
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
