@@ -105,7 +105,11 @@ def topological_order(root: Value) -> list[Value]:
         push(_EXIT)
         for p in node._prev:
             if type(p) is Value and p not in done:
-                push(p)
+                if p._prev:
+                    push(p)
+                else:  # a leaf has no inputs to wait for: it can take its place now
+                    done.add(p)
+                    order.append(p)
     return order
 
 
