@@ -380,6 +380,8 @@ class Primitive:
     functions in autograd.ops), so that `create_graph=True` can differentiate it again.
     Broadcasting is undone by the engine: a vjp may return a gradient shaped like
     the output, and it is summed down to the input's shape in one place.
+    Array operands are kept by reference, not copied: change one between the
+    forward and the backward pass and the backward pass sees the change.
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
