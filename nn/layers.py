@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import keyword
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,6 +58,13 @@ def make_rng(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
+
+
+def positive_int(value: Any, label: str) -> int:
+    """value as an int ≥ 1 (numpy ints too); otherwise ValueError naming `label` (bools too)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{label} must be a positive int, got {value!r}")
+    return int(value)
 
 
 def check_input(x: Any, n_features: int, who: str) -> Any:
@@ -163,8 +171,7 @@ class Perceptron(Module):
         names: tuple[str, str] = ("z", "y_hat"),
     ) -> None:
         super().__init__()
-        if not isinstance(n_inputs, int) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        n_inputs = positive_int(n_inputs, "n_inputs")
         self.n_inputs = n_inputs
         self.activation_name, self.activation = activation_by_name(activation)
         self.color = color
@@ -234,9 +241,7 @@ class Dense(Module):
         seed: Seed = None,
     ) -> None:
         super().__init__()
-        for label, n in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(n, int) or n < 1:
-                raise ValueError(f"{label} must be a positive int, got {n!r}")
+        n_in, n_out = positive_int(n_in, "n_in"), positive_int(n_out, "n_out")
         self.n_in = n_in
         self.n_out = n_out
         self.activation_name, self.activation = activation_by_name(activation)
@@ -297,8 +302,14 @@ class MLP(Sequential):
         output_activation: str | Activation = "sigmoid",
         seed: Seed = None,
     ) -> None:
+        if isinstance(sizes, numbers.Number) or not isinstance(sizes, Sequence):
+            raise ValueError(
+                f"MLP sizes must be a list of layer sizes such as [16, 16, 1], got {sizes!r}"
+            )
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
+        n_in = positive_int(n_in, "n_in")
+        sizes = [positive_int(n, "each layer size") for n in sizes]
         rng = make_rng(seed)
         dims = [n_in, *sizes]
         last = len(sizes) - 1

@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd.value import as_data
+from nn.layers import positive_int
 from nn.losses import check_labels, hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
@@ -70,13 +71,10 @@ def fit(
     X, y = _check_data(X, y, "fit")
     loss_fn, threshold = _loss(loss)
     _check_model(model, X)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int(epochs, "fit: epochs")
     n = len(y)
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"fit: batch_size must be a positive int or None, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "fit: batch_size (a positive int or None)")
     step_rows = n if batch_size is None else min(batch_size, n)
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)

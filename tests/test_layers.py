@@ -263,3 +263,14 @@ def test_forward_without_a_graph_matches_sigmoid_by_hand() -> None:
         out = p(x)
     assert out.is_leaf
     assert out.item() == sigmoid(p.w1.data * 0.3 + p.w2.data * -1.2 + p.b.data)
+
+
+def test_sizes_may_be_numpy_ints_but_not_bools_and_mlp_wants_a_list() -> None:
+    assert nn.Perceptron(np.int64(2)).n_inputs == 2
+    assert nn.MLP(np.int64(2), [np.int64(3), 1]).sizes == (3, 1)
+    with pytest.raises(ValueError, match="n_inputs must be a positive int, got True"):
+        nn.Perceptron(True)
+    with pytest.raises(ValueError, match=r"list of layer sizes such as \[16, 16, 1\], got 3"):
+        nn.MLP(2, 3)
+    with pytest.raises(ValueError, match="each layer size must be a positive int, got 0"):
+        nn.MLP(2, [4, 0])
