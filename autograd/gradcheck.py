@@ -132,12 +132,16 @@ class GradcheckReport:
                     verdict,
                 )
             )
-        widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
-        for r in rows:
-            lines.append(
-                "  " + "  ".join(s.ljust(w) for s, w in zip(r, widths, strict=True)).rstrip()
-            )
-        return "\n".join(lines)
+        return "\n".join(lines + aligned(rows))
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as indented lines, each column padded to its widest cell."""
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    return [
+        ("  " + "  ".join(s.ljust(w) for s, w in zip(r, widths, strict=True))).rstrip()
+        for r in rows
+    ]
 
 
 def _close(a: float, n: float, atol: float, rtol: float) -> bool:

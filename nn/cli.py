@@ -22,6 +22,7 @@ import numpy as np
 
 from autograd import GradcheckReport, Value, gradcheck, no_grad
 from autograd.draw import DotNotFoundError, Drawing, dot_available, draw, render
+from autograd.gradcheck import aligned
 from nn import datasets
 from nn.layers import MLP, Perceptron
 from nn.losses import log_loss
@@ -455,10 +456,7 @@ def format_check(report: GradcheckReport, names: Sequence[str]) -> str:
                 verdict,
             )
         )
-    widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
-    for r in rows:
-        lines.append("  " + "  ".join(s.ljust(w) for s, w in zip(r, widths, strict=True)).rstrip())
-    return "\n".join(lines)
+    return "\n".join(lines + aligned(rows))
 
 
 # ---------------------------------------------------------------------------
