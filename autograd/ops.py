@@ -53,7 +53,7 @@ def _sigmoid(x: Data) -> Data:
     if type(t) is not np.ndarray:  # a float32 scalar
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(t))
-    if t.size and t.max() > 80.0:
+    if t.size and np.maximum.reduce(t, None) > 80.0:
         with np.errstate(over="ignore"):
             np.exp(t, out=t)
     else:

@@ -410,13 +410,24 @@ class Primitive:
             return _apply2(cls, args[0], args[1])
         if len(args) < n:
             raise TypeError(f"{cls.__name__} takes {n} inputs, got {len(args)}")
-        operands = tuple(a if type(a) is Value else as_data(a) for a in args[:n])
-        operands += args[n:]
-        datas = [a.data if type(a) is Value else a for a in operands[:n]]
-        datas += args[n:]
-        out = _forward(cls, datas)
+        operands = list(args)
+        datas = list(args)  # what forward sees: the data of each Value, the rest as given
+        for i in range(n):
+            a = args[i]
+            if type(a) is Value:
+                datas[i] = a.data
+            else:
+                operands[i] = datas[i] = as_data(a)
+        try:
+            out = cls.forward(*datas)
+        except ValueError:
+            out = _forward(cls, datas)
+        if type(out) is not float and not (
+            type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
+        ):
+            out = _normalise(out)
         if _state.enabled:
-            return Value(out, None, cls, operands)
+            return Value(out, None, cls, tuple(operands))
         return Value(out, None, None, ())
 
 

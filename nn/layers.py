@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import keyword
 import numbers
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -92,12 +93,17 @@ def _as_array(x: Any, who: str) -> Any:
     return data
 
 
+FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def columns(x: Any, n_features: int, who: str) -> list[Any]:
     """The features of x one by one: floats for a sample, columns for a batch.
 
     A list that holds Values is taken as the features themselves (each a scalar,
     or one column of a batch), which is how one perceptron feeds on others.
     """
+    if type(x) is np.ndarray and x.ndim == 2 and x.dtype in FLOATS and x.shape[1] == n_features:
+        return [x[:, i] for i in range(n_features)]  # the common case: a batch, already checked
     if isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x):
         if len(x) != n_features:
             raise ValueError(f"{who} expects {n_features} features, got {len(x)}")
@@ -200,11 +206,14 @@ class Perceptron(Module):
                 )
         for p in (*weights, bias):
             setattr(self, str(p.name), p)
+        # Read by attribute on every call, so that `using()` and reassignment are seen.
+        self._parameters = operator.attrgetter(*given)
+        self._op = weighted_sum(n_inputs)
 
     @property
     def weights(self) -> tuple[Value, ...]:
         """w1 … wn, in input order."""
-        return tuple(getattr(self, n) for n in self.weight_names)
+        return tuple(self._parameters(self)[:-1])
 
     @property
     def bias(self) -> Value:
@@ -214,7 +223,8 @@ class Perceptron(Module):
     def forward(self, x: Any) -> Value:
         """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""
         xs = columns(x, self.n_inputs, type(self).__name__)
-        z = weighted_sum(self.n_inputs).apply(*self.weights, *xs, self.bias)
+        *weights, bias = self._parameters(self)
+        z = self._op.apply(*weights, *xs, bias)
         z.name = self.names[0]
         y_hat = self.activation(z)
         y_hat.name = self.names[1]

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from autograd import Value, scope
+from autograd import Value
+from autograd.graph import Scope
 
 M = TypeVar("M", bound="Module")
 PathLike = str | os.PathLike[str]
@@ -36,10 +37,12 @@ class Module:
     forward: Callable[..., Any]
     _children: dict[str, Any]  # key → Value or Module, in assignment order
     _label: str | None  # the name the parent registered this module under
+    _found: tuple[int, list[tuple[str, Value]]] | None  # (_generation, parameters) when found
 
     def __init__(self) -> None:
         object.__setattr__(self, "_children", {})
         object.__setattr__(self, "_label", None)
+        object.__setattr__(self, "_found", None)
 
     # ---- registration: the one place parameters and sub-modules are found ------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -66,17 +69,32 @@ class Module:
     # ---- parameters ---------------------------------------------------------------
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         """(dotted name, parameter) for every parameter, each listed once under its first name."""
-        yield from self._walk("", set())
+        return iter(self._named_parameters())
 
-    def _walk(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
-        for key, item in self._children.items():
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            if isinstance(item, Module):
-                yield from item._walk(f"{prefix}{key}.", seen)
+    def _named_parameters(self) -> list[tuple[str, Value]]:
+        # zero_grad runs this every training step, so the walk is remembered until any
+        # module's registry changes: a sub-module can be shared, so one counter serves all.
+        cached = self._found
+        if cached is not None and cached[0] == _generation:
+            return cached[1]
+        # Depth first in registration order, with an explicit stack.
+        found: list[tuple[str, Value]] = []
+        seen: set[int] = set()
+        stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [("", iter(self._children.items()))]
+        while stack:
+            prefix, items = stack[-1]
+            for key, item in items:
+                if id(item) in seen:
+                    continue
+                seen.add(id(item))
+                if isinstance(item, Module):
+                    stack.append((f"{prefix}{key}.", iter(item._children.items())))
+                    break
+                found.append((prefix + key, item))
             else:
-                yield prefix + key, item
+                stack.pop()
+        object.__setattr__(self, "_found", (_generation, found))
+        return found
 
     def modules(self) -> list[Module]:
         """This module and every module inside it, each once, parents before children."""
@@ -95,19 +113,19 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter once, in registration order."""
-        return [p for _, p in self.named_parameters()]
+        return [p for _, p in self._named_parameters()]
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient."""
-        for p in self.parameters():
-            p.zero_grad()
+        for _, p in self._named_parameters():
+            p._grad = None  # Value.zero_grad, without a call per parameter
 
     # ---- running ------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run `forward` inside a scope labelled with this module's name (and colour)."""
         label = self._label or type(self).__name__
-        attrs = {} if self.color is None else {"color": self.color}
-        with scope(label, owner=self, **attrs):
+        color = self.color
+        with Scope(label, self) if color is None else Scope(label, self, color=color):
             return self.forward(*args, **kwargs)
 
     @contextlib.contextmanager
@@ -247,8 +265,15 @@ class Module:
         return "\n".join(lines)
 
 
+# Counts the changes to any module's registry; a remembered parameter walk from before
+# a change is stale. It changes no behaviour, so it is not state in STYLE's sense.
+_generation = 0
+
+
 def _replace(children: dict[str, Any], name: str, entries: list[tuple[str, Any]]) -> None:
     """Put `entries` where attribute `name`'s entries were (or at the end), keeping the order."""
+    global _generation
+    _generation += 1
     kept: dict[str, Any] = {}
     placed = False
     for key, item in children.items():

@@ -131,6 +131,29 @@ def test_zero_grad_clears_every_gradient() -> None:
     assert not any(p.grad_computed for p in model.parameters())
 
 
+def test_the_remembered_parameter_list_follows_every_change_in_any_module() -> None:
+    model = Stack()
+    shared = model.first
+    outer = nn.Sequential(model)
+    assert len(outer.parameters()) == 7  # the walk is now remembered
+    shared.extra = Value(1.0)  # a change deep inside, made through another module
+    names = [name for name, _ in outer.named_parameters()]
+    assert len(names) == 8 and names[2] == "layers.0.first.extra"
+    del shared.extra
+    assert len(outer.parameters()) == 7
+    model.rest = [Affine(2)]
+    assert len(outer.parameters()) == 5
+
+
+def test_zero_grad_reaches_a_parameter_added_after_an_earlier_zero_grad() -> None:
+    model = Stack()
+    model.zero_grad()
+    model.first.extra = Value(1.0)
+    model.first.extra.grad = 3.0
+    model.zero_grad()
+    assert not model.first.extra.grad_computed
+
+
 def test_forward_runs_in_a_scope_named_after_the_module_with_its_colour() -> None:
     model = Stack()
     out = model(np.ones(3))
