@@ -173,7 +173,10 @@ def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
     d = p.data
     if type(d) is float:
         if type(g) is not float:
-            g = float(g.sum()) if type(g) is np.ndarray else float(np.sum(g))
+            if type(g) is not np.ndarray:
+                g = float(np.sum(g))
+            else:
+                g = g.item() if g.size == 1 else float(np.add.reduce(g, None))
     elif type(g) is float or g.shape != d.shape:
         g = unbroadcast(np.asarray(g, dtype=d.dtype), d.shape)
         if not g.ndim:
@@ -236,7 +239,12 @@ def _backprop(order: list[Value]) -> None:
                 for i, vjp in enumerate(vjps):
                     p = prev[i]
                     if type(p) is Value:
-                        _accumulate(p, vjp(g, node.data, *datas), g)
+                        gp = vjp(g, node.data, *datas)
+                        if type(gp) is float and type(p.data) is float:
+                            old = p._grad
+                            p._grad = gp if old is None else old + gp
+                        else:
+                            _accumulate(p, gp, g)
     except (TypeError, ValueError, AttributeError) as e:
         # Name the primitive whose vjp failed: with a custom one the cause is usually there.
         kind = ValueError if isinstance(e, ValueError) else TypeError

@@ -50,16 +50,19 @@ def _sigmoid(x: Data) -> Data:
     # 1/(1+e^-x) is accurate for every x. Below about -88 (float32) or -709 (float64) e^-x
     # overflows to inf and σ rightly to 0; only then is numpy told not to warn.
     t = np.negative(x)
-    if type(t) is not np.ndarray:  # a float32 scalar
+    if type(t) is not np.ndarray or t.size <= 1:
+        # A float32 scalar, or one element: numpy's `out=` costs more than a fresh array there.
+        if t.size and t.item() > 80.0:
+            with np.errstate(over="ignore"):
+                return 1.0 / (1.0 + np.exp(t))
+        return 1.0 / (1.0 + np.exp(t))
+    if np.maximum.reduce(t, None) > 80.0:
         with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(t))
-    if t.size and np.maximum.reduce(t, None) > 80.0:
-        with np.errstate(over="ignore"):
-            np.exp(t, out=t)
+            np.exp(t, t)
     else:
-        np.exp(t, out=t)
-    t += 1.0
-    return np.reciprocal(t, out=t)
+        np.exp(t, t)
+    np.add(t, 1.0, t)
+    return np.reciprocal(t, t)
 
 
 def _softplus(x: Data) -> Data:
@@ -189,8 +192,7 @@ def _broadcast(x: Data, shape: tuple[int, ...]) -> Data:
 def _scaled(g: Any, slope: Any) -> Any:
     """g · slope, reusing `slope`'s fresh array: on this path a new array costs more than a pass."""
     if type(slope) is np.ndarray and type(g) is np.ndarray and slope.shape == g.shape:
-        slope *= g
-        return slope
+        return np.multiply(slope, g, slope) if slope.size > 1 else slope * g  # see _sigmoid
     return g * slope
 
 
@@ -213,6 +215,8 @@ def _times(g: Any, other: Any, this: Any) -> Any:
     """g · other, the gradient for `this`; a scalar `this` spread over an array gets Σ g·other."""
     arrays = type(g) is np.ndarray and type(other) is np.ndarray
     if type(this) is float and arrays and g.shape == other.shape:
+        if g.size == 1:  # Python multiplies two numbers faster than numpy calls vdot
+            return g.item() * other.item()
         return float(np.vdot(g, other))  # one pass, no temporary array
     return g * other
 

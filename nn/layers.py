@@ -121,8 +121,8 @@ def _weighted_sum(*args: Any) -> Any:
     for i in range(1, n):
         term = args[i] * args[n + i]
         same = type(z) is np.ndarray and type(term) is np.ndarray and z.shape == term.shape
-        if same and z.dtype == term.dtype:
-            z += term  # z is a fresh array: adding in place saves an allocation
+        if same and z.dtype == term.dtype and z.size > 1:
+            np.add(z, term, z)  # z is a fresh array: adding in place saves an allocation
         else:
             z = z + term
     return z + args[-1]

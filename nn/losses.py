@@ -43,7 +43,8 @@ def _clip(y_hat: Any) -> Any:
         return lo if y_hat < lo else hi if y_hat > hi else y_hat
     lo, hi = _BOUNDS[y_hat.dtype]
     c = np.maximum(y_hat, lo)  # np.clip does the same in one call, but more slowly
-    return np.minimum(c, hi, out=c) if type(c) is np.ndarray else np.minimum(c, hi)
+    # In place unless c is a float32 scalar or one element, where numpy's out= costs more.
+    return np.minimum(c, hi, out=c) if type(c) is np.ndarray and c.size > 1 else np.minimum(c, hi)
 
 
 def _count(x: Any) -> int:
@@ -56,8 +57,8 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
     c = _clip(y_hat)
     if type(c) is float:
         return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
-    if type(c) is not np.ndarray:  # a float32 scalar: the in-place steps below need an array
-        c = np.array(c, ndmin=1)
+    if type(c) is not np.ndarray or c.size == 1:  # one number: fresh arrays cost less than out=
+        return -np.vdot(y, np.log(c)) - np.vdot(1.0 - y, np.log1p(-c))
     # −mean(y·ln c + (1−y)·ln(1−c)) = −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n, computed in
     # place in the fresh arrays: with few new arrays a large batch stays in cache.
     log_c = np.log(c)
@@ -68,7 +69,8 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
 
 def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
     n = _count(y_hat)
-    if type(y_hat) is np.ndarray and not isinstance(g, Value) and not isinstance(y, Value):
+    in_place = type(y_hat) is np.ndarray and y_hat.size > 1  # see _clip
+    if in_place and not isinstance(g, Value) and not isinstance(y, Value):
         c = _clip(y_hat)  # the same formula as below, in place in two fresh arrays
         slope = np.subtract(1.0, c)
         slope *= c
