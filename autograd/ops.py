@@ -217,6 +217,8 @@ def _times(g: Any, other: Any, this: Any) -> Any:
     if type(this) is float and arrays and g.shape == other.shape:
         if g.size == 1:  # Python multiplies two numbers faster than numpy calls vdot
             return g.item() * other.item()
+        if g.ndim == 1:
+            return float(g.dot(other))  # the method skips np.vdot's Python dispatch
         return float(np.vdot(g, other))  # one pass, no temporary array
     return g * other
 

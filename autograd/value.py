@@ -147,8 +147,7 @@ class Value:
     @property
     def shape(self) -> tuple[int, ...]:
         """The shape of `data`: () for a scalar."""
-        d = self.data
-        return () if type(d) is float else np.shape(d)
+        return shape_of(self.data)
 
     @property
     def ndim(self) -> int:
@@ -416,8 +415,8 @@ class Primitive:
             a = args[i]
             if type(a) is Value:
                 datas[i] = a.data
-            else:
-                operands[i] = datas[i] = as_data(a)
+            elif type(a) is not np.ndarray or a.dtype not in _DTYPES or not a.ndim:
+                operands[i] = datas[i] = as_data(a)  # (a float array is kept as it is)
         try:
             out = cls.forward(*datas)
         except ValueError:

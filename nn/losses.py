@@ -42,8 +42,11 @@ def _clip(y_hat: Any) -> Any:
         lo, hi = _BOUNDS[np.dtype(np.float64)]
         return lo if y_hat < lo else hi if y_hat > hi else y_hat
     lo, hi = _BOUNDS[y_hat.dtype]
-    c = np.maximum(y_hat, lo)  # np.clip does the same in one call, but more slowly
-    # In place unless c is a float32 scalar or one element, where numpy's out= costs more.
+    if y_hat.size > 1024:
+        return np.clip(y_hat, lo, hi)  # one pass over a large batch
+    # Two passes, but two plain ufunc calls cost less than np.clip's wrapper on a small one;
+    # in place unless c is a float32 scalar or one element, where numpy's out= costs more.
+    c = np.maximum(y_hat, lo)
     return np.minimum(c, hi, out=c) if type(c) is np.ndarray and c.size > 1 else np.minimum(c, hi)
 
 
@@ -63,7 +66,7 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
     # place in the fresh arrays: with few new arrays a large batch stays in cache.
     log_c = np.log(c)
     log_not = np.log(np.subtract(1.0, c, out=c), out=c)
-    total = np.sum(log_not) + np.vdot(y, np.subtract(log_c, log_not, out=log_c))
+    total = np.add.reduce(log_not, None) + np.vdot(y, np.subtract(log_c, log_not, out=log_c))
     return -total / c.size
 
 

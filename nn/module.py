@@ -20,6 +20,7 @@ import numpy as np
 
 from autograd import Value
 from autograd.graph import Scope
+from autograd.value import _state
 
 M = TypeVar("M", bound="Module")
 PathLike = str | os.PathLike[str]
@@ -125,8 +126,14 @@ class Module:
         """Run `forward` inside a scope labelled with this module's name (and colour)."""
         label = self._label or type(self).__name__
         color = self.color
-        with Scope(label, self) if color is None else Scope(label, self, color=color):
+        inside = Scope(label, self) if color is None else Scope(label, self, color=color)
+        # Scope's own `with`, written out: a module call is on every forward's path.
+        inside.parent = outside = _state.scope
+        _state.scope = inside
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            _state.scope = outside
 
     @contextlib.contextmanager
     def using(self, parameters: Sequence[Value]) -> Iterator[None]:

@@ -87,6 +87,23 @@ def test_a_prediction_of_exactly_0_or_1_gives_a_finite_loss_and_gradient(
         assert np.sign(p.grad[0]) == np.sign(y_hat - y) and abs(p.grad[0]) > 1e6
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_batch_is_clipped_like_a_small_one(dtype: Any) -> None:
+    """Large batches clip in one pass and small ones in two: the same numbers either way."""
+    lo, hi = clip_bounds(dtype)
+    pattern = np.array([0.0, 1.0, 5e-324 if dtype == np.float64 else 1e-45, 0.25], dtype=dtype)
+    labels = np.array([1.0, 0.0, 1.0, 0.0], dtype=dtype)
+    small, large = Value(pattern), Value(np.tile(pattern, 1000))
+    loss_small, loss_large = nn.log_loss(small, labels), nn.log_loss(large, np.tile(labels, 1000))
+    loss_small.backward()
+    loss_large.backward()
+    np.testing.assert_allclose(loss_large.item(), loss_small.item(), rtol=1e-5)
+    np.testing.assert_allclose(large.grad[:4] * 1000, small.grad, rtol=1e-5)
+    c = np.array([lo, hi, lo, 0.25], dtype=np.float64)
+    expected = (c - labels) / (c * (1 - c)) / 4
+    np.testing.assert_allclose(small.grad, expected, rtol=1e-5)
+
+
 def test_a_saturated_sigmoid_before_the_loss_gives_zero_gradient_not_nan() -> None:
     z = Value(np.array([800.0, -800.0, 40.0]))
     loss = nn.log_loss(sigmoid(z), [0.0, 1.0, 0.0])

@@ -171,6 +171,17 @@ def test_forward_runs_in_a_scope_named_after_the_module_with_its_colour() -> Non
     assert scopes["rest.0"].attrs == {}
 
 
+def test_a_forward_that_raises_leaves_no_scope_behind() -> None:
+    from autograd.value import _state
+
+    model = Stack()
+    with pytest.raises(ValueError):
+        model(np.ones(5))  # three weights, five features
+    assert _state.scope is None
+    path = model(np.ones(3))._scope.path()  # the next call starts at the top again
+    assert [s.label for s in path] == ["Stack", "rest.1"]
+
+
 def test_repr_shows_the_structure_and_the_values() -> None:
     text = repr(Stack())
     assert text.startswith("Stack(scale=2,\n")
