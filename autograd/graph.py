@@ -86,8 +86,12 @@ def scope(label: str, owner: Any = None, **attrs: Any) -> Scope:
 _EXIT = object()
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every Value `root` depends on, inputs before the nodes made from them (no recursion)."""
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+    """Every Value `root` depends on, inputs before the nodes made from them (no recursion).
+
+    With `leaves=False` the leaves are left out (root is always in): that is all a
+    backward pass walks.
+    """
     order: list[Value] = []
     done: set[Value] = set()
     stack: list[Any] = [root]
@@ -107,7 +111,7 @@ def topological_order(root: Value) -> list[Value]:
             if type(p) is Value and p not in done:
                 if p._prev:
                     push(p)
-                else:  # a leaf has no inputs to wait for: it can take its place now
+                elif leaves:  # a leaf has no inputs to wait for: it can take its place now
                     done.add(p)
                     order.append(p)
     return order
@@ -155,7 +159,7 @@ def _seed(root: Value, gradient: Any) -> Any:
 def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> None:
     """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh."""
     seed = _seed(root, gradient)
-    order = topological_order(root)
+    order = topological_order(root, leaves=False)
     for node in order:
         if node._op is not None:
             node._grad = None

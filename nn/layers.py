@@ -104,7 +104,7 @@ def columns(x: Any, n_features: int, who: str) -> list[Any]:
     """
     if type(x) is np.ndarray and x.ndim == 2 and x.dtype in FLOATS and x.shape[1] == n_features:
         return [x[:, i] for i in range(n_features)]  # the common case: a batch, already checked
-    if isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x):
+    if isinstance(x, (list, tuple)) and any([isinstance(v, Value) for v in x]):
         if len(x) != n_features:
             raise ValueError(f"{who} expects {n_features} features, got {len(x)}")
         return list(x)

@@ -124,13 +124,14 @@ def check_labels(
         raise ValueError(f"{who}: no samples (shape {got})")
     arr = np.asarray(data)
     lo, hi = float(np.minimum.reduce(arr, None)), float(np.maximum.reduce(arr, None))  # NaN too
-    if math.isnan(lo) or math.isnan(hi):
-        raise ValueError(f"{who}: labels contain NaN")
-    if unit_interval and (lo < 0.0 or hi > 1.0):
-        bad = lo if lo < 0.0 else hi
-        raise ValueError(f"{who}: labels must lie in [0, 1], got {bad!r}")
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{who}: labels must be finite, got {lo if math.isinf(lo) else hi!r}")
+    if not (lo >= 0.0 and hi <= 1.0):  # false for NaN and ±inf too: say which it is
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError(f"{who}: labels contain NaN")
+        if unit_interval and (lo < 0.0 or hi > 1.0):
+            bad = lo if lo < 0.0 else hi
+            raise ValueError(f"{who}: labels must lie in [0, 1], got {bad!r}")
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{who}: labels must be finite, got {lo if math.isinf(lo) else hi!r}")
     if binary and not np.all((arr == 0.0) | (arr == 1.0)):
         bad = arr[(arr != 0.0) & (arr != 1.0)].flat[0]
         raise ValueError(f"{who}: labels must be 0 or 1, got {float(bad)!r}")
