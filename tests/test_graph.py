@@ -34,9 +34,17 @@ def test_topological_order_lists_each_node_once_inputs_first() -> None:
                 assert position[id(p)] < position[id(node)]
 
 
+def test_without_leaves_the_order_is_the_same_less_the_leaves() -> None:
+    a, b = Value(2.0), Value(np.ones(3))
+    e = ((a * b).tanh() * a + b).sum()
+    full, inner = topological_order(e), topological_order(e, leaves=False)
+    assert [id(n) for n in inner] == [id(n) for n in full if not n.is_leaf]
+    assert len(inner) == 5 and inner[-1] is e
+
+
 def test_a_leaf_is_its_own_order() -> None:
     a = Value(1.0)
-    assert topological_order(a) == [a]
+    assert topological_order(a) == [a] == topological_order(a, leaves=False)
     a.backward()
     assert a.grad == 1.0
 
