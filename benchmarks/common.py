@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,23 @@ def torch_threads(torch: Any, threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def python_calls(step: Callable[[], object]) -> int:
+    """How many Python functions one run of `step` calls (C functions not counted)."""
+    step()  # first calls may import or fill caches
+    count = 0
+
+    def tally(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        count += event == "call"
+
+    sys.setprofile(tally)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    return count - 1  # the step itself
 
 
 def hand_off(ctx: Context, name: str, **arrays: Any) -> Path:

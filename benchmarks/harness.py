@@ -282,6 +282,7 @@ class Check:
     limit: float
     note: str = ""
     subject: Callable[[], object] | None = None  # our step, to profile if the target is missed
+    why: str = ""  # for a miss: what bounds it, in numbers measured in this run
 
     @property
     def status(self) -> str:

@@ -160,16 +160,21 @@ def write_markdown(
     if notes:
         parts += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     profiles = {k: v for r in reports for k, v in r.profiles.items()}
-    if profiles:
+    missed = [c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)]
+    if missed:
         parts += [
             "## What bounds the missed targets",
             "",
-            "cProfile of this project's side of each missed target, by own time "
-            "(tottime); cumtime includes callees.",
+            "For each missed target: what bounds it, in numbers measured in this run, then a "
+            "cProfile of this project's side, by own time (tottime); cumtime includes callees.",
             "",
         ]
-        for label, text in profiles.items():
-            parts += [f"### {label}", "", "```text", text, "```", ""]
+        for c in missed:
+            parts += [f"### {c.label}", ""]
+            if c.why:
+                parts += [c.why, ""]
+            if c.label in profiles:
+                parts += ["```text", profiles[c.label], "```", ""]
     path.write_text("\n".join(parts))
 
 

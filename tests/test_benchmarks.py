@@ -56,6 +56,11 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     ours = [r for r in times if r["system"].startswith("valuegrad")]
     assert ours and all(r["status"] == TIMED and float(r["value"]) > 0 for r in ours)
     assert {r["status"] for r in rows if r["kind"] == "target"} <= {"PASS", "MISS", "n/a"}
+    # A missed small-batch W2 target says what bounds it (whether it is missed is not asserted).
+    for line in md.splitlines():
+        if line.startswith("| W2 n=1") and "/ numpy | " in line and "| MISS |" in line:
+            label = line.split(" | ")[0].removeprefix("| ")
+            assert f"### {label}\n\nAt n = " in md and "Python functions" in md
 
 
 def test_command_line_runs_every_system_on_one_thread_with_tuned_malloc(tmp_path: Path) -> None:
@@ -164,3 +169,50 @@ def test_worker_tells_this_project_from_hips_autograd() -> None:
     finally:
         for w in set(workers.values()):
             w.close()
+
+
+def test_python_calls_counts_the_functions_one_run_calls() -> None:
+    from benchmarks.common import python_calls
+
+    def leaf() -> int:
+        return 1
+
+    def step() -> None:
+        leaf()
+        leaf()
+        len("c functions are not counted")
+
+    assert python_calls(step) == 2
+
+
+def test_a_missed_target_is_explained_before_its_profile_and_a_pass_is_not(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.harness import Report
+    from benchmarks.report import write_markdown
+
+    report = Report()
+    report.checks = [
+        Check("W9", "missed one", 2.0, 1.0, why="Bounded by the moon."),
+        Check("W9", "passed one", 0.5, 1.0, why="Never shown."),
+    ]
+    report.profiles["missed one"] = "a profile"
+    write_markdown(tmp_path / "r.md", [report], {"date": "today"}, [])
+    md = (tmp_path / "r.md").read_text()
+    bounds = md[md.index("## What bounds the missed targets") :]
+    assert bounds.index("### missed one") < bounds.index("Bounded by the moon.")
+    assert bounds.index("Bounded by the moon.") < bounds.index("a profile")
+    assert "passed one" not in bounds and "Never shown." not in md
+
+
+def test_the_collector_share_is_a_part_of_the_time_and_leaves_the_collector_as_it_was() -> None:
+    import gc
+
+    from benchmarks.w4_chain import collector_bound, collector_share
+
+    callbacks = list(gc.callbacks)
+    total, collector, off = collector_share(20_000, runs=3)
+    assert gc.isenabled() and gc.callbacks == callbacks
+    assert 0 <= collector <= total and total > 0 and off > 0
+    text = collector_bound({1: (2e-6, 1e-6, 1e-6), 2: (3e-6, 2e-6, 1.2e-6)}, 1, 2)
+    assert "2 µs of 3 µs per node at n = 2" in text and "a ratio of 1.20" in text
