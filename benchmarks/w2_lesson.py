@@ -269,20 +269,25 @@ def checks(results: dict[int, CaseResult], epoch: CaseResult) -> list[Check]:
     """The issue's W2 targets, and the gradient-descent epoch against numpy."""
     out = []
     for n, r in results.items():
-        out.append(explained(ratio_check(r, "valuegrad", "numpy", 2.0 if n <= 100 else 1.3), n, r))
+        limit = 2.0 if n <= 100 else 1.3
+        out.append(explained(ratio_check(r, "valuegrad", "numpy", limit), n, results))
     for n, r in results.items():
         if n <= 100:
-            out.append(explained(ratio_check(r, "valuegrad", "torch", 0.5), n, r))
+            out.append(explained(ratio_check(r, "valuegrad", "torch", 0.5), n, results))
     for n, r in results.items():
-        out.append(explained(ratio_check(r, "valuegrad", "HIPS autograd", 0.3), n, r))
+        out.append(explained(ratio_check(r, "valuegrad", "HIPS autograd", 0.3), n, results))
     out.append(ratio_check(epoch, "valuegrad", "numpy", 1.5))
     return out
 
 
-def explained(check: Check, n: int, r: CaseResult) -> Check:
+def explained(check: Check, n: int, results: dict[int, CaseResult]) -> Check:
     """The check, with what bounds it (measured here) if it was missed."""
-    if check.status == "MISS":
-        check.why = small_batch_bound(n, r) if n <= 100 else large_batch_bound(n, r)
+    if check.status != "MISS":
+        return check
+    if n <= 100:
+        check.why = small_batch_bound(n, results[n])
+    elif check.label.endswith("/ HIPS autograd"):
+        check.why = large_batch_bound(n, results[n], results.get(100))
     return check
 
 
@@ -317,21 +322,31 @@ def small_batch_bound(n: int, r: CaseResult) -> str:
     )
 
 
-def large_batch_bound(n: int, r: CaseResult) -> str:
-    """What this run measured on a large batch: the time is numpy's arithmetic."""
+def large_batch_bound(n: int, r: CaseResult, small: CaseResult | None) -> str:
+    """What this run measured on a large batch, against 0.3 of HIPS autograd's time."""
     found = _times(r, "valuegrad", "numpy", "HIPS autograd")
-    if found is None:
-        return ""
     if found is None:
         return ""
     ours, floor, hips = found
     text = (
-        f"At n = {n:,} the time is numpy's element-wise arithmetic: valuegrad took "
-        f"{duration(ours)}, {ours / floor:.2f}× the hand-written numpy ({duration(floor)}), "
-        f"and HIPS autograd {duration(hips)}, {hips / floor:.2f}× numpy. A ratio of 0.3 "
-        f"would take {duration(0.3 * hips)}, {0.3 * hips / floor:.2f}× numpy: faster than "
-        "doing the same arithmetic in numpy at all. Only fusing the passes over the arrays "
-        "gets there"
+        f"At n = {n:,} valuegrad took {duration(ours)}, {ours / floor:.2f}× the hand-written "
+        f"numpy ({duration(floor)}), and HIPS autograd {duration(hips)}, "
+        f"{hips / floor:.2f}× numpy. A ratio of 0.3 would take {duration(0.3 * hips)}, "
+        f"{0.3 * hips / floor:.2f}× numpy"
     )
-    jax = r.seconds("JAX jit")
-    return text + (f" (JAX jit: {duration(jax)})." if jax is not None else ".")
+    if 0.3 * hips < floor:
+        jax = r.seconds("JAX jit")
+        fused = f" (JAX jit: {duration(jax)})" if jax is not None else ""
+        return text + (
+            ": faster than doing the same arithmetic in numpy at all, which is where the time "
+            f"goes at this size. Only fusing the passes over the arrays gets there{fused}."
+        )
+    fixed = _times(small, "valuegrad", "numpy") if small is not None else None
+    if fixed is None:
+        return text + "."
+    return text + (
+        f". valuegrad is {duration(ours - 0.3 * hips)} over that. Compare its fixed cost per "
+        "step, the Python that does not grow with the batch: at n = 100 in this run it took "
+        f"{duration(fixed[0] - fixed[1])} longer than numpy. HIPS autograd's fixed cost is "
+        "larger still, and at this size it is what keeps HIPS autograd above numpy's time."
+    )

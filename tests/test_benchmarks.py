@@ -10,6 +10,7 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -216,3 +217,34 @@ def test_the_collector_share_is_a_part_of_the_time_and_leaves_the_collector_as_i
     assert 0 <= collector <= total and total > 0 and off > 0
     text = collector_bound({1: (2e-6, 1e-6, 1e-6), 2: (3e-6, 2e-6, 1.2e-6)}, 1, 2)
     assert "2 µs of 3 µs per node at n = 2" in text and "a ratio of 1.20" in text
+
+
+def _result(**seconds: float) -> Any:
+    from benchmarks.harness import CaseResult, Outcome
+
+    case = Case("W2", "n=?", "numpy", [], {})
+    return CaseResult(case, {k: Outcome(k, TIMED, "", v, [v], 1) for k, v in seconds.items()})
+
+
+def test_a_large_batch_miss_says_whether_0_3_of_hips_is_below_numpy_itself() -> None:
+    small = _result(valuegrad=98e-6, numpy=41e-6)
+    floor = w2_lesson.large_batch_bound(
+        10**6, _result(valuegrad=51e-3, numpy=52e-3, **{"HIPS autograd": 94e-3}), small
+    )
+    assert "0.54× numpy: faster than doing the same arithmetic in numpy at all" in floor
+    fixed = w2_lesson.large_batch_bound(
+        10**4, _result(valuegrad=554e-6, numpy=465e-6, **{"HIPS autograd": 1.67e-3}), small
+    )
+    assert "1.08× numpy. valuegrad is 53 µs over that" in fixed and "took 57 µs longer" in fixed
+    assert "faster than" not in fixed
+
+
+def test_only_a_missed_target_is_explained_and_by_the_right_bound() -> None:
+    results = {100: _result(valuegrad=98e-6, numpy=41e-6)}
+    results[10**4] = _result(valuegrad=554e-6, numpy=465e-6, **{"HIPS autograd": 1.67e-3})
+    hips = Check("W2", "W2 n=10,000: valuegrad / HIPS autograd", 0.33, 0.3)
+    assert w2_lesson.explained(hips, 10**4, results).why.startswith("At n = 10,000")
+    numpy_miss = Check("W2", "W2 n=10,000: valuegrad / numpy", 1.4, 1.3)
+    assert w2_lesson.explained(numpy_miss, 10**4, results).why == ""
+    passed = Check("W2", "W2 n=10,000: valuegrad / HIPS autograd", 0.2, 0.3)
+    assert w2_lesson.explained(passed, 10**4, results).why == ""
