@@ -62,6 +62,14 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
         return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
     if type(c) is not np.ndarray or c.size == 1:  # one number: fresh arrays cost less than out=
         return -np.vdot(y, np.log(c)) - np.vdot(1.0 - y, np.log1p(-c))
+    if c.size > 1024 and type(y) is np.ndarray:
+        ones = y == 1.0
+        if np.count_nonzero(ones) + np.count_nonzero(y == 0.0) == c.size:  # labels 0 or 1
+            # Then a sample's loss is −ln c or −ln(1−c): one logarithm each, not two, and on
+            # a large batch the logarithms are most of the time. (Below 1024 the extra
+            # calls cost more than the logarithm saves.)
+            p = np.where(ones, c, np.subtract(1.0, c))
+            return -np.add.reduce(np.log(p, out=p), None) / c.size
     # −mean(y·ln c + (1−y)·ln(1−c)) = −(Σ ln(1−c) + y·(ln c − ln(1−c))) / n, computed in
     # place in the fresh arrays: with few new arrays a large batch stays in cache.
     log_c = np.log(c)

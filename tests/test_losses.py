@@ -104,6 +104,23 @@ def test_a_large_batch_is_clipped_like_a_small_one(dtype: Any) -> None:
     np.testing.assert_allclose(small.grad, expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("labels", ["binary", "soft", "one soft label", "outside [0, 1]"])
+def test_a_large_batch_gives_the_formula_whatever_the_labels(labels: str) -> None:
+    """Large batches with labels all 0 or 1 take one logarithm a sample; others take two."""
+    rng = np.random.default_rng(7)
+    y_hat = rng.uniform(1e-9, 1 - 1e-9, 3000)
+    y = rng.integers(0, 2, 3000).astype(np.float64)
+    if labels == "soft":
+        y = rng.uniform(0, 1, 3000)
+    elif labels == "one soft label":
+        y[1234] = 0.5
+    elif labels == "outside [0, 1]":
+        y[17] = 2.0  # only the engine's primitive sees such labels: nn.log_loss refuses them
+    loss = LogLoss.apply(Value(y_hat), y)
+    expected = -np.mean(y * np.log(y_hat) + (1 - y) * np.log1p(-y_hat))
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+
+
 def test_a_saturated_sigmoid_before_the_loss_gives_zero_gradient_not_nan() -> None:
     z = Value(np.array([800.0, -800.0, 40.0]))
     loss = nn.log_loss(sigmoid(z), [0.0, 1.0, 0.0])
