@@ -48,7 +48,7 @@ def _sigmoid(x: Data) -> Data:
         e = math.exp(x)
         return e / (1.0 + e)
     # 1/(1+e^-x) is accurate for every x. Below about -88 (float32) or -709 (float64) e^-x
-    # overflows to inf and σ rightly to 0; only then is numpy told not to warn.
+    # overflows to inf and σ rightly to 0, and numpy is told not to warn of that.
     t = np.negative(x)
     if type(t) is not np.ndarray or t.size <= 1:
         # A float32 scalar, or one element: numpy's `out=` costs more than a fresh array there.
@@ -56,10 +56,7 @@ def _sigmoid(x: Data) -> Data:
             with np.errstate(over="ignore"):
                 return 1.0 / (1.0 + np.exp(t))
         return 1.0 / (1.0 + np.exp(t))
-    if np.maximum.reduce(t, None) > 80.0:
-        with np.errstate(over="ignore"):
-            np.exp(t, t)
-    else:
+    with np.errstate(over="ignore"):  # costs less than looking for the large elements first
         np.exp(t, t)
     np.add(t, 1.0, t)
     return np.reciprocal(t, t)
