@@ -38,7 +38,7 @@ def test_a_wrong_gradient_fails_and_the_report_names_the_worst_element():
     assert check.rel_error == pytest.approx(1 / 3)
     text = str(report)
     assert "FAILED" in text
-    assert "(f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε" in text
+    assert "(f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h" in text
     for piece in ("(1,)", "8", "12", "abs err", "rel err"):
         assert piece in text
 
@@ -60,10 +60,32 @@ def test_float32_inputs_are_checked_in_float64_and_the_report_says_so():
 
 
 def test_a_kink_is_reported_as_a_kink_not_a_failure():
-    report = gradcheck(lambda a: a.relu().sum(), np.array([0.0, 1.0, -2.0]))
+    report = gradcheck(lambda a: a.relu().sum(), np.array([0.0, 1.0, 2.0]))
     assert report
     assert report.inputs[0].kinks == [(0,)]
     assert "kink" in str(report)
+
+
+def test_a_flat_element_alone_is_inconclusive_and_strict_false_accepts_it():
+    """relu at −2: f does not change at all, which a gradient of 0 and one of 1e-20 look like."""
+    report = gradcheck(lambda a: a.relu().sum(), np.array([-2.0]))
+    assert not report
+    assert report.verdict == "INCONCLUSIVE" and report.failures == 0
+    ((name, index, why),) = report.inconclusive
+    assert (name, index) == ("0", (0,)) and "did not change" in why
+    text = str(report)
+    assert "1 inconclusive" in text and "not a pass" in text and "float64 inputs" in text
+    accepted = gradcheck(lambda a: a.relu().sum(), np.array([-2.0]), strict=False)
+    assert accepted
+    assert "1 inconclusive" in str(accepted) and "strict=False" in str(accepted)
+
+
+def test_a_flat_element_beside_resolved_gradients_passes_with_a_note():
+    """Beside a gradient of 1, a value known to be 0 within 1e-13 is right to 0.1% of it."""
+    report = gradcheck(lambda a: a.relu().sum(), np.array([0.0, 1.0, -2.0]))
+    assert report
+    assert report.inconclusive == []
+    assert "1 element(s) agree within a numerical error" in str(report)
 
 
 def test_a_kink_on_a_curved_function_is_still_a_kink():
@@ -93,7 +115,7 @@ def test_directions_mode_costs_a_few_evaluations_not_one_per_element():
     x = np.random.default_rng(1).normal(size=1000)
     right = gradcheck(lambda a: (a * a).sum(), x, directions=3)
     assert right
-    assert right.evaluations == 7
+    assert right.evaluations == 13  # 1 + 4 per direction: steps h and h/2 on both sides
     assert len(right.inputs) == 3
     assert not gradcheck(wrong, x, directions=3)
     assert "direction" in str(right)
