@@ -45,12 +45,21 @@ _DOMAIN = 12  # quarterings at most, to keep x ± h inside f's domain
 
 
 class _Line:
-    """φ(t) = f(x + t·d) on one line through x, each evaluation remembered."""
+    """φ(t) = f(x + t·d) on one line through x, each evaluation remembered.
 
-    def __init__(self, phi: Callable[[float], float], f0: float):
+    `x0` is the coordinate moved (0 along a direction): x0 + t rounds, so the
+    step taken is (x0 + t) − x0, which float64 computes exactly.
+    """
+
+    def __init__(self, phi: Callable[[float], float], f0: float, x0: float = 0.0):
         self.phi = phi
         self.f0 = f0
+        self.x0 = x0
         self.seen: dict[float, float] = {0.0: f0}
+        self.smallest = 64 * MACHINE_EPS * abs(x0)  # below this x0 ± h keeps few digits of h
+
+    def step(self, t: float) -> float:
+        return (self.x0 + t) - self.x0
 
     def __call__(self, t: float) -> float:
         if t not in self.seen:
@@ -85,9 +94,9 @@ class Difference:
 
 def _quotient(line: _Line, scheme: str, h: float) -> float:
     if scheme == "central":
-        return (line(h) - line(-h)) / (2 * h)
+        return (line(h) - line(-h)) / (line.step(h) - line.step(-h))
     s = 1.0 if scheme == "one-sided (right)" else -1.0
-    return (line(s * h) - line.f0) / (s * h)
+    return (line(s * h) - line.f0) / line.step(s * h)
 
 
 def _points(scheme: str, h: float) -> tuple[float, ...]:
@@ -109,12 +118,6 @@ def _richardson(line: _Line, scheme: str, h: float, floor: float) -> tuple[float
     # Each evaluation is off by about ε·|φ|: D(s) by ε|φ|/s (central) or 2ε|φ|/s (one-sided).
     per = (1.0 if p == 2 else 2.0) * max(MACHINE_EPS * size, floor)
     rounding = (2.0**p * per / (h / 2) + per / h) / k
-    if p == 2:
-        # f may round worse than ε|f| (a sum that cancels): the fourth difference of the five
-        # points, about 8·σ for evaluations off by σ, measures it without a new evaluation.
-        f = [line(t) for t in (-h, -h / 2, 0.0, h / 2, h)]
-        fourth = f[0] - 4 * f[1] + 6 * f[2] - 4 * f[3] + f[4]
-        rounding = max(rounding, abs(fourth) / h)
     return d2 + (d2 - d1) / k, abs(d1 - d2) / k, rounding
 
 
@@ -123,15 +126,19 @@ def _resolved(value: float, error: float) -> bool:
 
 
 def derivative(
-    phi: Callable[[float], float], f0: float, h0: float, floor: float = 0.0
+    phi: Callable[[float], float], f0: float, h0: float, floor: float = 0.0, x0: float = 0.0
 ) -> Difference:
     """φ'(0) from central differences at h0 and h0/2, with the step adapted until it can be trusted.
 
     Near a domain edge the step shrinks until x ± h is inside (or the difference
     is one-sided); where truncation dominates (a steep function, a clip or branch
     within the step) the step halves; where rounding swamps a small gradient it doubles.
+    `floor` is a lower bound on one evaluation's rounding error: ε_mach times the
+    largest intermediate value f computes, which can round far worse than ε|f|
+    (ln(1 − ŷ) for a tiny ŷ). `x0` is the coordinate moved, if one is: steps are
+    never so small that x0 ± h loses their digits.
     """
-    line = _Line(phi, f0)
+    line = _Line(phi, f0, x0)
     if not math.isfinite(f0):
         return Difference(math.nan, math.inf, h0, "none", False, reason="f is not finite at x")
     scheme, h = "none", h0
@@ -159,6 +166,8 @@ def derivative(
     if not _resolved(value, trunc + rounding):
         if trunc > rounding:  # steep, or a kink or clip within the step: smaller steps
             for _ in range(_SHRINK):
+                if h / 4 < line.smallest:
+                    break
                 h /= 2
                 if not line.finite(*_points(scheme, h)):
                     break
@@ -175,7 +184,8 @@ def derivative(
                     break
                 if tried[-1][2] > tried[-1][3]:
                     break
-    best = min(tried, key=lambda t: t[2] + t[3])
+    # The steps whose quotients settled are trusted; of those, the one with the smallest error.
+    best = min(tried, key=lambda t: (not settled(t), t[2] + t[3]))
     step, value, trunc, rounding = best
     flat = all(v == f0 for v in line.seen.values())
     converged = any(settled(t) for t in tried)
@@ -207,19 +217,21 @@ class Kink:
         return lo - self.band <= analytic <= hi + self.band
 
 
-def kink(phi: Callable[[float], float], f0: float, h: float, floor: float = 0.0) -> Kink | None:
+def kink(
+    phi: Callable[[float], float], f0: float, h: float, floor: float = 0.0, x0: float = 0.0
+) -> Kink | None:
     """The kink at x, if the one-sided slopes differ by the same jump at steps h, h/2, h/4, h/8.
 
     A smooth function's one-sided slopes differ by about h·φ'', which halves with
     the step; a kink's differ by a jump that does not. So a steep smooth function
     is never taken for a kink.
     """
-    line = _Line(phi, f0)
+    line = _Line(phi, f0, x0)
     steps = [h / 2**k for k in range(4)]
-    if not line.finite(*steps, *(-s for s in steps)):
+    if steps[-1] < line.smallest or not line.finite(*steps, *(-s for s in steps)):
         return None
-    rights = [(line(s) - f0) / s for s in steps]
-    lefts = [(f0 - line(-s)) / s for s in steps]
+    rights = [(line(s) - f0) / line.step(s) for s in steps]
+    lefts = [(f0 - line(-s)) / -line.step(-s) for s in steps]
     jumps = [r - left for r, left in zip(rights, lefts, strict=True)]
     size = max(abs(v) for v in line.seen.values())
     noise = [4 * max(MACHINE_EPS * size, floor) / s for s in steps]
@@ -227,7 +239,7 @@ def kink(phi: Callable[[float], float], f0: float, h: float, floor: float = 0.0)
         return None
     if len({math.copysign(1.0, j) for j in jumps}) != 1:
         return None
-    if abs(jumps[-1]) < 0.5 * abs(jumps[0]):  # a smooth function's would be an eighth
+    if not all(0.5 <= j / jumps[0] <= 2.0 for j in jumps):  # a smooth one's halves each time
         return None
     # One-sided slopes are off by about s·φ''/2: extrapolate, and allow for what remains.
     right = 2 * rights[-1] - rights[-2]
@@ -277,6 +289,9 @@ def judge(
     if not math.isfinite(n) or not math.isfinite(err):
         return verdict("inconclusive", d.reason or "the numerical derivative is not finite")
     if not math.isfinite(analytic):
+        if math.isinf(analytic) and not d.converged and analytic * n > 0:
+            why = f"autograd says {analytic}, and the difference quotients grow as the step shrinks"
+            return verdict("inconclusive", why)
         return verdict("wrong", f"the analytic gradient is {analytic}")
     within = abs(analytic - n) <= tol
     if within and tol <= RESOLUTION * max(abs(analytic), abs(n)):
@@ -341,8 +356,9 @@ class _Objective:
     def value_and_grads(self) -> tuple[float, list[np.ndarray]]:
         self.evaluations += 1
         out = self._scalar(self._call(self.points, record=True))
-        self.floor = _rounding_floor(out)
-        out.backward()
+        with np.errstate(all="ignore"):  # an infinite gradient is reported, not warned of
+            out.backward()
+        self.floor, self.propagated = _rounding_floor(out)
         grads = [
             np.array(v.grad, dtype=np.float64).reshape(s)
             for v, s in zip(self.values, self.shapes, strict=True)
@@ -369,21 +385,27 @@ class _Objective:
         return max([1.0, *(float(np.max(np.abs(p))) for p in self.points if p.size)])
 
 
-def _rounding_floor(out: Value) -> float:
-    """ε of each node's dtype times its largest finite |value|, the largest over f's graph.
+def _rounding_floor(out: Value) -> tuple[float, float]:
+    """Two estimates of one evaluation's rounding error, after a backward pass of f.
 
-    f(x) rounds at least as badly as its largest intermediate value, and a sum
-    that cancels or a 1 − ŷ can make that far larger than ε·|f(x)|.
+    The first, for the differences: ε of each node's dtype times its largest finite
+    |value|, the largest over f's graph (f rounds at least as badly as its largest
+    intermediate: a sum that cancels, or 1 − ŷ inside a primitive). The second,
+    for the Taylor remainder: ε·Σ |node|·|∂f/∂node|, each node's rounding carried
+    to f (it does not see inside a primitive).
     """
-    floor = 0.0
-    for node in topological_order(out):
-        data = np.asarray(node.data)
-        if data.size == 0:
-            continue
-        with np.errstate(all="ignore"):
-            big = np.max(np.abs(data), initial=0.0, where=np.isfinite(data))
-        floor = max(floor, float(np.finfo(data.dtype).eps) * float(big))
-    return floor
+    largest = carried = 0.0
+    with np.errstate(all="ignore"):
+        for node in topological_order(out):
+            data = np.asarray(node.data)
+            if data.size == 0:
+                continue
+            eps = float(np.finfo(data.dtype).eps)
+            finite = np.isfinite(data)
+            largest = max(largest, eps * float(np.max(np.abs(data), initial=0.0, where=finite)))
+            weight = np.abs(data * np.asarray(node.grad))
+            carried += eps * float(np.sum(weight, where=np.isfinite(weight)))
+    return largest, carried
 
 
 def _dtype(x: Any) -> Any:
@@ -642,7 +664,7 @@ def gradcheck(
         ]
         shapes, names = [g.shape for g in grads], obj.names
         method = "central differences " + CENTRAL
-    small = _settle_small(found)
+    small = settle_small(found)
     if small:
         notes.append(
             f"{small} element(s) agree within a numerical error too wide beside their own "
@@ -708,18 +730,15 @@ def _check_input(
     point = obj.points[i]
     for index in np.ndindex(grad.shape):
         phi = obj.along(i, index)
-        d = derivative(phi, f0, h0 * max(1.0, abs(float(point[index]))), obj.floor)
-        verdicts.append(
-            (
-                index,
-                judge(float(grad[index]), d, rtol, atol, partial(kink, phi, f0, d.step, obj.floor)),
-            )
-        )
+        x0 = float(point[index])
+        d = derivative(phi, f0, h0 * max(1.0, abs(x0)), obj.floor, x0)
+        at_kink = partial(kink, phi, f0, d.step, obj.floor, x0)
+        verdicts.append((index, judge(float(grad[index]), d, rtol, atol, at_kink)))
         tick()
     return verdicts
 
 
-def _settle_small(found: list[list[tuple[tuple[int, ...], Verdict]]]) -> int:
+def settle_small(found: list[list[tuple[tuple[int, ...], Verdict]]]) -> int:
     """Pass unresolved elements whose error bound is below 0.1% of the largest gradient checked.
 
     A gradient that is 0 within its numerical error (a stationary point, an input f
@@ -768,6 +787,25 @@ def _direction(obj: _Objective) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 # The Taylor test
 # ---------------------------------------------------------------------------
+
+
+def _settles(phi: Callable[[float], float], f0: float, h: float, floor: float) -> bool:
+    """True when (φ(±s) − φ(0))/±s settle, on both sides, as s runs over h, h/2, h/4, h/8.
+
+    Settling means each move is smaller than the last, or within rounding and 0.1% of q.
+    """
+    line = _Line(phi, f0)
+    steps = [h / 2**k for k in range(4)]
+    if not line.finite(*steps, *(-s for s in steps)):
+        return False
+    size = max(abs(v) for v in line.seen.values())
+    small = SAFETY * 2 * max(MACHINE_EPS * size, floor) / steps[-1]
+    for side in (1.0, -1.0):
+        q = [(line(side * s) - f0) / (side * s) for s in steps]
+        moves = [abs(b - a) for a, b in itertools.pairwise(q)]
+        if moves[-1] > 0.75 * moves[0] and moves[-1] > small + RESOLUTION * abs(q[-1]):
+            return False
+    return True
 
 
 @dataclass
@@ -835,13 +873,16 @@ def taylor_test(
         ok = verdict in ("passed", "kink") or (verdict == "inconclusive" and not strict)
         return TaylorReport(hs, rs, orders, order, ok, note, verdict)
 
+    if math.isinf(slope) and not _settles(phi, f0, scale * 1e-9, obj.propagated):
+        text = f"∇f·v = {slope}, and the difference quotients along ±v grow as h shrinks"
+        return report(math.nan, "inconclusive", text, [])
     if not math.isfinite(slope):
         return report(math.nan, "FAILED", f"∇f·v = {slope} is not finite", [])
     if not math.isfinite(f0) or not all(math.isfinite(r) for r in rs):
         return report(math.nan, "inconclusive", "f is not finite at x or along x + h·v", [])
     # The remainder's own rounding: each f is off by about ε|f|, and h·∇f·v by ε|h·∇f·v|.
     floors = [
-        8 * max(MACHINE_EPS * (abs(f0) + abs(fh) + abs(h * slope)), obj.floor)
+        8 * max(MACHINE_EPS * (abs(f0) + abs(fh) + abs(h * slope)), obj.propagated)
         for h, fh in zip(hs, values, strict=True)
     ]
     usable = [(h, r) for h, r, fl in zip(hs, rs, floors, strict=True) if r > 100 * fl]
@@ -866,14 +907,32 @@ def taylor_test(
     order = float(np.polyfit(logs[0], logs[1], 1)[0])
     left_out = len(hs) - len(usable)
     note = f"{left_out} step(s) at rounding level left out" if left_out else ""
+    h, r = tail[-1]
     if order >= min_order:
-        return report(order, "passed", note, orders)
-    h = tail[-1][0]
-    found = kink(phi, f0, h, obj.floor)
+        # r ≥ |Δ·v|·h for a gradient off by Δ: order 2 down to h bounds |Δ·v| by r/h.
+        if SAFETY * r / h <= RESOLUTION * abs(slope):
+            return report(order, "passed", note, orders)
+        text = (
+            f"order {order:.2f}, but down to h = {h:.1g} a gradient error below ±{r / h:.2g} "
+            f"would not show beside ∇f·v = {slope:.3g}; " + REMEDY
+        )
+        return report(order, "inconclusive", text, orders)
+    found = kink(phi, f0, h, obj.propagated)
     if found is not None:
         if found.admits(slope):
             text = f"a kink along v: one-sided slopes {found.left:.6g} and {found.right:.6g}"
             return report(order, "kink", text, orders)
         text = f"∇f·v = {slope:.6g} is outside the one-sided slopes of a kink"
         return report(order, "FAILED", text, orders)
+    # A wrong gradient leaves the one-sided quotients settling on the true slope, from both
+    # sides; quotients that keep moving as h shrinks mean a singularity or a clip's edge is near.
+    if not _settles(phi, f0, h, obj.propagated):
+        text = (
+            "the difference quotients along ±v do not settle as h shrinks: a singularity or the "
+            "edge of a clip lies within the steps; " + REMEDY
+        )
+        return report(order, "inconclusive", text, orders)
+    if order < 0.7:  # a wrong gradient leaves r ∝ h; r that does not shrink is rounding
+        text = "the remainders do not shrink with h: f rounds worse than estimated; " + REMEDY
+        return report(order, "inconclusive", text, orders)
     return report(order, "FAILED", note, orders)

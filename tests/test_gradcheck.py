@@ -1,9 +1,20 @@
 """The numerical checks: they pass right gradients, catch wrong ones, and say why."""
 
+from typing import Any
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autograd import Primitive, Value, gradcheck, taylor_test
+from autograd import (
+    GradcheckReport,
+    Primitive,
+    Value,
+    find_wrong_gradients,
+    gradcheck,
+    taylor_test,
+)
 
 
 class WrongCube(Primitive):
@@ -167,3 +178,175 @@ def test_a_function_that_differentiates_inside_is_checked_honestly():
     report = gradcheck(slope_of_cube, 2.0)
     assert report
     assert report.inputs[0].numerical == pytest.approx(12.0)
+
+
+# ---------------------------------------------------------------------------
+# The catalogues: known-wrong primitives fail all three checks, at every scale;
+# correct but hard functions never fail.
+# ---------------------------------------------------------------------------
+
+
+def scaled_cube(factor: float) -> type[Primitive]:
+    """a³ whose vjp is `factor` times the right one, 3a²."""
+
+    class Cube(Primitive):
+        forward = staticmethod(lambda a: a**3)
+        grads = (lambda g, out, a: g * (factor * 3.0) * a * a,)
+
+    Cube.__name__ = f"Cube×{factor:g}"
+    return Cube
+
+
+def scaled_tanh(factor: float) -> type[Primitive]:
+    """tanh a whose vjp is `factor` times the right one, 1 − tanh² a."""
+
+    class Tanh(Primitive):
+        forward = staticmethod(np.tanh)
+        grads = (lambda g, out, a: g * (factor * (1.0 - out * out)),)
+
+    Tanh.__name__ = f"Tanh×{factor:g}"
+    return Tanh
+
+
+class TransposedMatMul(Primitive):
+    """a @ b whose vjp for a is g @ b instead of g @ bᵀ."""
+
+    forward = staticmethod(np.matmul)
+    grads = (lambda g, out, a, b: g @ b, lambda g, out, a, b: a.T @ g)
+
+
+class UnsummedAdd(Primitive):
+    """a + b with b broadcast over rows, whose vjp for b forgets to sum: it takes row 0 of g."""
+
+    forward = staticmethod(lambda a, b: a + b)
+    grads = (lambda g, out, a, b: g, lambda g, out, a, b: g[0])
+
+
+FACTORS = {"2×": 2.0, "1.01×": 1.01, "1.002×": 1.002, "sign error": -1.0, "zero vjp": 0.0}
+POINT = np.array([0.7, -1.3, 0.45])
+B = np.array([[0.3, -0.8, 0.5], [1.1, 0.2, -0.4], [-0.6, 0.9, 0.7]])
+
+
+def wrong_case(name: str, scale: float, steep: bool) -> tuple[Any, list[np.ndarray]]:
+    """f and its inputs: the named wrong primitive, f multiplied by `scale`; steep: tanh(1e5·x)."""
+    if name in FACTORS:
+        if steep:  # tanh(1e5·x) near x = 5e-6, where its slope is about 8e4
+            op = scaled_tanh(FACTORS[name])
+            return (lambda v: op.apply(v * 1e5).sum() * scale), [POINT * 7e-6]
+        op = scaled_cube(FACTORS[name])
+        return (lambda v: op.apply(v).sum() * scale), [POINT]
+    k = 1e4 if steep else 1.0  # steep: the wrong vjp sits under a sharp tanh
+    if name == "transposed matmul vjp":
+        a = np.array([[0.2, -0.5, 0.9], [0.4, 0.1, -0.3]])
+        return (lambda x, y: (TransposedMatMul.apply(x, y) * k).tanh().sum() * scale), [a / k, B]
+    if name == "missing unbroadcast sum":
+        a = np.array([[0.2, -0.5, 0.9], [0.4, 0.1, -0.3]])
+        return (lambda x, y: (UnsummedAdd.apply(x, y) * k).tanh().sum() * scale), [a / k, POINT / k]
+    raise KeyError(name)
+
+
+WRONG = [*FACTORS, "transposed matmul vjp", "missing unbroadcast sum"]
+SCALES = [1e-6, 1.0, 1e6]
+
+
+def all_three(f: Any, inputs: list[np.ndarray]) -> tuple[GradcheckReport, Any, list[Any]]:
+    """gradcheck, taylor_test and find_wrong_gradients on one case."""
+    values = [Value(x) for x in inputs]
+    return gradcheck(f, *inputs), taylor_test(f, *inputs), find_wrong_gradients(f(*values))
+
+
+@pytest.mark.parametrize("steep", [False, True], ids=["smooth", "steep"])
+@pytest.mark.parametrize("scale", SCALES, ids=[f"scale {s:g}" for s in SCALES])
+@pytest.mark.parametrize("name", WRONG)
+def test_every_wrong_primitive_fails_all_three_checks(name: str, scale: float, steep: bool) -> None:
+    f, inputs = wrong_case(name, scale, steep)
+    report, taylor, found = all_three(f, inputs)
+    assert report.verdict == "FAILED", str(report)
+    assert report.failures > 0
+    assert taylor.verdict == "FAILED", str(taylor)
+    assert found, "find_wrong_gradients missed it"
+
+
+@given(
+    name=st.sampled_from(WRONG),
+    scale=st.floats(-6, 6).map(lambda e: 10.0**e),
+    steep=st.booleans(),
+)
+@settings(max_examples=40)
+def test_wrong_primitives_fail_at_random_scales(name: str, scale: float, steep: bool) -> None:
+    f, inputs = wrong_case(name, scale, steep)
+    report, taylor, found = all_three(f, inputs)
+    assert report.verdict == "FAILED", str(report)
+    assert taylor.verdict == "FAILED", str(taylor)
+    assert found
+
+
+class Abs(Primitive):
+    """|a|; ∂/∂a = sign(a), 0 at 0 (a subgradient)."""
+
+    forward = staticmethod(np.abs)
+    grads = (lambda g, out, a: g * np.sign(a),)
+
+
+class Max(Primitive):
+    """max a; the gradient is split evenly between tied maxima, as torch's amax does."""
+
+    forward = staticmethod(lambda a: np.max(a))
+    grads = (lambda g, out, a: g * (a == out) / np.sum(a == out),)
+
+
+def log_loss_of(y: Any) -> Any:
+    import nn
+
+    return lambda q: nn.log_loss(q, y)
+
+
+HARD: dict[str, tuple[Any, list[Any]]] = {
+    "relu at 0": (lambda v: v.relu().sum(), [np.array([0.0, 0.5, -0.3])]),
+    "|x| at 0": (lambda v: Abs.apply(v).sum(), [np.array([0.0, 0.5, -0.3])]),
+    "|x| at 0 as two relus": (lambda v: (v.relu() + (-v).relu()).sum(), [np.array([0.0, 1.5])]),
+    "max at a tie": (lambda v: Max.apply(v) * 2.0, [np.array([0.3, 0.7, 0.7, -0.1])]),
+    "saturated sigmoids": (lambda v: v.sigmoid().sum(), [np.array([30.0, -40.0, 800.0, -800.0])]),
+    "saturated sigmoid, one": (lambda v: v.sigmoid(), [np.array(745.0)]),
+    "log loss at its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([0.0, 1.0])]),
+    "log loss near its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([1e-9, 1 - 1e-12])]),
+    "float32 inputs": (
+        lambda a, b: (a * b).tanh().sum(),
+        [np.array([0.3, -1.2], dtype=np.float32), np.array([2.0, 0.5], dtype=np.float32)],
+    ),
+    "sqrt near 0": (lambda v: (v**0.5).sum(), [np.array([1e-7, 1e-12, 4.0])]),
+    "sqrt at 0": (lambda v: v**0.5, [np.array(0.0)]),
+    "huge dynamic range product": (
+        lambda a, b: (a * b).sum(),
+        [np.array([1e150, 1e-150, 3.0]), np.array([1e-150, 1e150, 1e-300])],
+    ),
+    "huge dynamic range chain": (lambda a, b, c: a * b * c, [1e200, 1e-190, 1e-15]),
+}
+
+
+def verdicts(f: Any, inputs: list[Any], scale: float = 1.0) -> tuple[str, str, list[Any]]:
+    """The verdicts of the three checks on s·f."""
+    g = (lambda *v: f(*v) * scale) if scale != 1.0 else f
+    report = gradcheck(g, *inputs)
+    taylor = taylor_test(g, *inputs)
+    found = find_wrong_gradients(g(*[Value(x) for x in inputs]))
+    return report.verdict, taylor.verdict, found
+
+
+@pytest.mark.parametrize("name", HARD)
+def test_correct_but_hard_functions_never_fail(name: str) -> None:
+    f, inputs = HARD[name]
+    report = gradcheck(f, *inputs)
+    assert report.failures == 0, str(report)
+    assert report.verdict in ("passed", "INCONCLUSIVE")
+    taylor = taylor_test(f, *inputs)
+    assert taylor.verdict != "FAILED", str(taylor)
+    assert find_wrong_gradients(f(*[Value(x) for x in inputs])) == []
+
+
+@given(name=st.sampled_from(list(HARD)), scale=st.floats(-6, 6).map(lambda e: 10.0**e))
+@settings(max_examples=40)
+def test_correct_but_hard_functions_never_fail_at_random_scales(name: str, scale: float) -> None:
+    f, inputs = HARD[name]
+    report, taylor, found = verdicts(f, inputs, scale)
+    assert report != "FAILED" and taylor != "FAILED" and found == []
