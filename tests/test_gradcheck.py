@@ -350,3 +350,142 @@ def test_correct_but_hard_functions_never_fail_at_random_scales(name: str, scale
     f, inputs = HARD[name]
     report, taylor, found = verdicts(f, inputs, scale)
     assert report != "FAILED" and taylor != "FAILED" and found == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [*((n, s, st_) for n in WRONG for s in SCALES for st_ in (False, True))],
+    ids=lambda c: f"{c[0]}-{c[1]:g}-{'steep' if c[2] else 'smooth'}",
+)
+def test_taylor_test_agrees_with_gradcheck_on_the_wrong_catalogue(case: Any) -> None:
+    f, inputs = wrong_case(*case)
+    assert (gradcheck(f, *inputs).verdict == "FAILED") == (
+        taylor_test(f, *inputs).verdict == "FAILED"
+    )
+
+
+@pytest.mark.parametrize("name", HARD)
+def test_taylor_test_agrees_with_gradcheck_on_the_hard_catalogue(name: str) -> None:
+    f, inputs = HARD[name]
+    report, taylor = gradcheck(f, *inputs), taylor_test(f, *inputs)
+    assert report.verdict != "FAILED" and taylor.verdict != "FAILED"
+
+
+# ---------------------------------------------------------------------------
+# Every case of the issue that made these checks: each one said the opposite of the truth.
+# ---------------------------------------------------------------------------
+
+
+def test_a_doubled_derivative_at_a_small_gradient_fails():
+    """6a² for a³ at x = 0.001 passed with `rel err 1 ok` under a fixed atol."""
+    f = lambda v: scaled_cube(2.0).apply(v)  # noqa: E731
+    report = gradcheck(f, 0.001)
+    assert report.verdict == "FAILED"
+    (check,) = report.inputs
+    assert check.analytic == pytest.approx(6e-6) and check.numerical == pytest.approx(3e-6)
+    assert "FAIL (1 wrong)" in str(report)
+    taylor = taylor_test(f, 0.001)
+    assert taylor.verdict == "FAILED"  # it saw order 1.87 and passed
+    assert taylor.order == pytest.approx(1.0, abs=0.1)
+
+
+def test_a_steep_smooth_function_is_not_a_kink_and_a_4_percent_error_fails():
+    """tanh(1e5·x) at 5e-6 with a vjp 4% small passed as 'ok, 1 kink(s)'."""
+    f = lambda v: scaled_tanh(0.96).apply(v * 1e5)  # noqa: E731
+    report = gradcheck(f, 5e-6)
+    assert report.verdict == "FAILED"
+    assert report.inputs[0].kinks == []
+    assert report.inputs[0].numerical == pytest.approx(1e5 * (1 - np.tanh(0.5) ** 2), rel=1e-6)
+    right = gradcheck(lambda v: (v * 1e5).tanh(), 5e-6)
+    assert right and right.inputs[0].kinks == []
+
+
+def test_sqrt_near_zero_passes_with_a_smaller_step():
+    """x**0.5 at 1e-7: x − ε left the domain and the numerical value was nan."""
+    report = gradcheck(lambda v: v**0.5, 1e-7)
+    assert report, str(report)
+    assert report.inputs[0].numerical == pytest.approx(0.5 / np.sqrt(1e-7), rel=1e-6)
+    assert taylor_test(lambda v: v**0.5, 1e-7)
+
+
+def test_a_nan_numerical_value_is_inconclusive_not_a_wrong_gradient():
+    report = gradcheck(lambda v: v.log(), -1.0)  # ln of a negative number: nan everywhere
+    assert report.verdict == "INCONCLUSIVE" and report.failures == 0
+    assert report.inputs[0].inconclusive[()] == "f is not finite at x"
+    assert "nan" in str(report)
+
+
+def test_find_wrong_gradients_does_not_flag_the_log_loss_near_its_clip():
+    """The exact LogLoss vjp at ŷ = 1e-9 was flagged: its difference crossed the clip."""
+    import nn
+
+    loss = nn.log_loss(Value(np.array([1e-9, 0.5])), np.array([1.0, 0.0]))
+    assert find_wrong_gradients(loss) == []
+    single = nn.log_loss(Value(1e-9), 1.0)
+    assert find_wrong_gradients(single) == []
+
+
+def test_one_element_at_a_kink_does_not_hide_a_doubled_vjp():
+    """One element at a kink used to hide the whole tensor."""
+
+    class DoubledRelu(Primitive):
+        forward = staticmethod(lambda a: np.maximum(a, 0.0))
+        grads = (lambda g, out, a: g * 2.0 * (a > 0),)
+
+    out = DoubledRelu.apply(Value(np.array([0.0, 1.0, 2.0]))).sum()
+    (w,) = find_wrong_gradients(out)
+    assert w.elements == 2 and w.index in ((1,), (2,))
+    assert w.obtained == pytest.approx(2 * w.expected)
+    assert "(2 elements wrong)" in str(w)
+    assert not gradcheck(lambda v: DoubledRelu.apply(v).sum(), np.array([0.0, 1.0, 2.0]))
+
+
+class Doubled(Primitive):
+    """The identity, whose vjp doubles: a wrong gradient for whatever passes through it."""
+
+    forward = staticmethod(lambda a: a)
+    grads = (lambda g, out, a: g * 2.0,)
+
+
+def test_a_wrong_w21_fails_on_the_untrained_lesson_network():
+    """w21's gradient is about 1e-5 on the alien data, under the old atol: a wrong one passed."""
+    from nn.cli import load_data, make_model
+    from nn.losses import log_loss
+
+    X, y = load_data("alien", 0)
+    net = make_model("network", None, X.shape[1], 0)
+    names = [n for n, _ in net.named_parameters()]
+
+    def loss_of(*params: Value) -> Value:
+        ps = list(params)
+        ps[names.index("w21")] = Doubled.apply(ps[names.index("w21")])
+        with net.using(ps):
+            return log_loss(net(X), y)
+
+    report = gradcheck(loss_of, *net.parameters())
+    failed = [c.label for c in report.inputs if c.failures]
+    assert failed == ["w21"], str(report)
+    assert abs(report.inputs[names.index("w21")].numerical) < 1e-4
+
+
+class ZeroBackward(Primitive):
+    """The identity with a zero vjp: an all-zero backward for everything before it."""
+
+    forward = staticmethod(lambda a: a)
+    grads = (lambda g, out, a: g * 0.0,)
+
+
+def test_an_all_zero_backward_fails_every_tensor_of_a_trained_model():
+    """A trained model's gradients are tiny; with an all-zero backward 3 of 6 tensors passed."""
+    import nn
+
+    X, y = nn.datasets.moons(200, seed=0) if hasattr(nn.datasets, "moons") else (None, None)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    nn.fit(model, X, y, epochs=300, lr=0.05, optimizer="adam", seed=0)
+
+    def loss_of(*params: Value) -> Value:
+        with model.using(params):
+            return ZeroBackward.apply(nn.log_loss(model(X), y))
+
+    report = gradcheck(loss_of, *model.parameters())
+    assert [c.failures > 0 for c in report.inputs] == [True] * 6, str(report)
