@@ -489,3 +489,22 @@ def test_an_all_zero_backward_fails_every_tensor_of_a_trained_model():
 
     report = gradcheck(loss_of, *model.parameters())
     assert [c.failures > 0 for c in report.inputs] == [True] * 6, str(report)
+
+
+def test_a_loss_that_rounds_far_worse_than_its_size_is_not_failed():
+    """ŷ = σ(−16) ≈ 1e-7: ln(1 − ŷ) rounds at 1e-16, a billion times ε·|L|, yet the
+    differences look smooth. The rounding floor from f's graph keeps a right gradient from failing.
+    """
+    import nn
+
+    net = nn.TwoLayerNetwork(seed=0)
+    for name, value in zip(nn.network.NAMES, [0.0] * 8 + [-16.0], strict=True):
+        getattr(net, name).data = value
+    X, y = np.zeros((2, 2)), np.zeros(2)
+
+    def loss(*ps: Value) -> Value:
+        with net.using(ps):
+            return nn.log_loss(net(X), y)
+
+    report = gradcheck(loss, *net.parameters())
+    assert report.failures == 0, str(report)
