@@ -281,7 +281,10 @@ def formula(x: Any, symbols: dict[Value, str], depth: int = 0) -> str:
     op = x.op
     args = x.inputs[: len(op.grads)]
     parts = [formula(a, symbols, depth + 1) for a in args]
-    grouped = [f"({p})" if (" " in p and not p.startswith("ln ")) else p for p in parts]
+    grouped = [
+        f"({p})" if (" " in p and not p.startswith("ln ")) or p.startswith("−") else p
+        for p in parts
+    ]
     if op is ops.Add:
         b = args[1]
         if isinstance(b, Value) and _negated(b) is not None:

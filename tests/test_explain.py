@@ -487,7 +487,7 @@ def test_columns_line_up_on_every_path() -> None:
     lines = str(explain(v["L"], v["w12"])).splitlines()[1:5]
 
     def dots(line: str) -> list[int]:
-        return [_width(line[: m.start()]) for m in re.finditer("·", line)]
+        return [_width(line[: m.start()]) for m in re.finditer("·", line.split("(via")[0])]
 
     assert len({tuple(dots(line)) for line in lines}) == 1, "\n".join(lines)
     assert _width(lines[0].split("(via")[0].rstrip()) <= _width(lines[1].split(" = ")[0])
@@ -521,3 +521,22 @@ def test_a_gradcheck_report_shows_as_a_table_in_jupyter() -> None:
     table = report._repr_html_()
     assert "<table>" in table and table.count("<tr>") == 3
     assert "<td>a</td>" in table and "<td>b</td>" in table and "passed" in table
+
+
+def test_columns_line_up_when_one_path_has_wider_numbers() -> None:
+    a = Value(0.5, name="a")
+
+    def named(v: Value, name: str) -> Value:
+        v.name = name
+        return v
+
+    u1, u2 = named(a * 2.0, "u1"), named(a * 3.0, "u2")
+    t1 = named((u1 * -0.0001234).tanh(), "t1")
+    t2 = named(u2.exp(), "t2")
+    y = named(t1 * 1.5 + t2, "y")
+    lines = str(explain(y, a)).splitlines()[1:5]
+
+    def dots(line: str) -> list[int]:
+        return [_width(line[: m.start()]) for m in re.finditer("·", line.split("(via")[0])]
+
+    assert len({tuple(dots(line)) for line in lines}) == 1, "\n".join(lines)
