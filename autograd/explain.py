@@ -615,7 +615,7 @@ def _f64(d: Any) -> Any:
 
 
 def find_wrong_gradients(
-    output: Value, *, eps: float = 1e-5, rtol: float = 1e-6, atol: float = 0.0, seed: int = 0
+    output: Value, *, eps: float = 1e-4, rtol: float = 1e-6, atol: float = 0.0, seed: int = 0
 ) -> list[WrongGradient]:
     """Every node whose local derivative (its op's vjp) disagrees with its own forward, in float64.
 

@@ -174,15 +174,25 @@ def derivative(
                 tried.append((h, *_richardson(line, scheme, h, floor)))
                 if settled(tried[-1]):
                     break
-        else:  # rounding swamps the change: larger steps, while truncation stays small
-            for _ in range(_GROW):
-                h *= 2
+        elif all(v == f0 for v in line.seen.values()):  # flat: one look much further out
+            h *= 2**_GROW
+            if line.finite(*_points(scheme, h)):
+                tried.append((h, *_richardson(line, scheme, h, floor)))
+        else:  # rounding swamps the change: a larger step, as large as resolving it takes
+            top = h * 2**_GROW
+            while h < top:
+                _, value, trunc, rounding = tried[-1]
+                need = (
+                    SAFETY * (trunc + rounding) / (RESOLUTION * abs(value)) if value else 2**_GROW
+                )
+                h = min(top, h * 2 ** math.ceil(math.log2(max(2.0, 2 * need))))
                 if not line.finite(*_points(scheme, h)):
                     break
                 tried.append((h, *_richardson(line, scheme, h, floor)))
-                if _resolved(tried[-1][1], tried[-1][2] + tried[-1][3]):
-                    break
-                if tried[-1][2] > tried[-1][3]:
+                if (
+                    _resolved(tried[-1][1], tried[-1][2] + tried[-1][3])
+                    or tried[-1][2] > tried[-1][3]
+                ):
                     break
     # The steps whose quotients settled are trusted; of those, the one with the smallest error.
     best = min(tried, key=lambda t: (not settled(t), t[2] + t[3]))
@@ -296,17 +306,17 @@ def judge(
     within = abs(analytic - n) <= tol
     if within and tol <= RESOLUTION * max(abs(analytic), abs(n)):
         return verdict("ok")
-    found = at_kink()  # a kink also widens the estimate: ask before calling it unresolved
-    if found is not None:
-        if found.admits(analytic):
-            return Verdict("kink", analytic, n, err, tol)
-        return verdict("wrong", "outside the one-sided slopes of a kink")
     if within:
         why = d.reason or (
             f"the numerical derivative is only known to ±{tol:.2g}, "
             f"not small beside the gradient ({max(abs(analytic), abs(n)):.2g})"
         )
         return Verdict("inconclusive", analytic, n, err, tol, why, within=True)
+    found = at_kink()
+    if found is not None:
+        if found.admits(analytic):
+            return Verdict("kink", analytic, n, err, tol)
+        return verdict("wrong", "outside the one-sided slopes of a kink")
     if not d.converged:
         return verdict("inconclusive", d.reason)
     return verdict("wrong")
@@ -544,6 +554,24 @@ class GradcheckReport:
             lines.append(f"… and {len(found) - limit} more")
         return [*lines, f"not a pass{'' if self.strict else ' (accepted: strict=False)'}: {REMEDY}"]
 
+    def why_inconclusive(self) -> str:
+        """The inconclusive elements counted by cause: "3 where f did not change at any step, …"."""
+        causes: dict[str, int] = {}
+        for _, _, why in self.inconclusive:
+            cause = next((c for key, c in _CAUSES if key in why), why)
+            causes[cause] = causes.get(cause, 0) + 1
+        return ", ".join(f"{n} {cause}" for cause, n in causes.items())
+
+    def header(self) -> list[str]:
+        """The lines above the table: verdict and method, the rule, the step, the notes."""
+        return [
+            f"gradcheck {self.verdict}: {self.method}",
+            f"  {self.rule}",
+            f"  ε = {self.eps:g} (step relative to the inputs' scale), "
+            f"{self.evaluations} evaluations of f, in float64",
+            *(f"  note: {n}" for n in self.notes),
+        ]
+
     def __str__(self) -> str:
         lines = [
             f"gradcheck {self.verdict}: {self.method}",
@@ -572,6 +600,15 @@ class GradcheckReport:
             + (f"<ul>{notes}</ul>" if notes else "")
             + "</div>"
         )
+
+
+_CAUSES = (
+    ("did not change", "where f did not change at any step (a gradient of 0, or below float64's)"),
+    ("only known to", "where the numerical error is too wide beside the gradient"),
+    ("do not settle", "where the differences do not settle (a clip's edge or a singularity)"),
+    ("not finite", "where f is not finite nearby"),
+    ("grow as the step", "where the derivative is infinite"),
+)
 
 
 def verdict_text(c: InputCheck) -> str:
@@ -605,7 +642,7 @@ def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
 def gradcheck(
     f: Function,
     *inputs: Any,
-    eps: float = 1e-5,
+    eps: float = 1e-4,
     atol: float = 0.0,
     rtol: float = 1e-6,
     directions: int | None = None,
