@@ -564,8 +564,10 @@ class GradcheckReport:
 
     def header(self) -> list[str]:
         """The lines above the table: verdict and method, the rule, the step, the notes."""
+        accepted = len(self.inconclusive) if not self.strict else 0
+        verdict = self.verdict + (f" ({accepted} inconclusive, accepted)" if accepted else "")
         return [
-            f"gradcheck {self.verdict}: {self.method}",
+            f"gradcheck {verdict}: {self.method}",
             f"  {self.rule}",
             f"  ε = {self.eps:g} (step relative to the inputs' scale), "
             f"{self.evaluations} evaluations of f, in float64",
@@ -573,14 +575,7 @@ class GradcheckReport:
         ]
 
     def __str__(self) -> str:
-        lines = [
-            f"gradcheck {self.verdict}: {self.method}",
-            f"  {self.rule}",
-            f"  ε = {self.eps:g} (step relative to the inputs' scale), "
-            f"{self.evaluations} evaluations of f, in float64",
-        ]
-        lines += [f"  note: {n}" for n in self.notes]
-        lines += aligned(self.rows())
+        lines = self.header() + aligned(self.rows())
         lines += [f"  inconclusive: {r}" for r in self.reasons()]
         return "\n".join(lines)
 
@@ -603,7 +598,7 @@ class GradcheckReport:
 
 
 _CAUSES = (
-    ("did not change", "where f did not change at any step (a gradient of 0, or below float64's)"),
+    ("did not change", "where f did not change at any step (a gradient of 0, or too small to see)"),
     ("only known to", "where the numerical error is too wide beside the gradient"),
     ("do not settle", "where the differences do not settle (a clip's edge or a singularity)"),
     ("not finite", "where f is not finite nearby"),

@@ -481,7 +481,10 @@ def format_check(report: GradcheckReport, names: Sequence[str]) -> str:
     )
     rows = [header]
     for name, c in zip(names, report.inputs, strict=True):
-        verdict = "ok" if c.ok else f"WRONG ({c.failures} of {max(1, math.prod(c.shape))})"
+        size = max(1, math.prod(c.shape))
+        verdict = "ok" if c.ok else f"WRONG ({c.failures} of {size})"
+        if c.ok and len(c.inconclusive) == size:
+            verdict = "inconclusive"
         if c.kinks:
             verdict += f", {len(c.kinks)} kink(s)"
         shape = "×".join(map(str, c.shape)) or "scalar"
