@@ -373,6 +373,7 @@ class Primitive:
       forward(*inputs)          -> the result, from raw floats or arrays
       grads = (vjp_0, vjp_1, …)  one per differentiable input; vjp_i(g, out, *inputs)
                                  returns g · ∂out/∂input_i, shaped like `out`
+      symbol = "…"               optional: the op's label in drawings (default: the class name)
     Arguments after the differentiable ones are passed through unconverted
     (axes, shapes, indices). Each vjp must be written with operations that work
     on raw data and on Values alike (+ - * / ** @, .sum, .reshape, and the
@@ -384,9 +385,12 @@ class Primitive:
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
+    symbol: ClassVar[str] = "Primitive"  # how drawings label the op; a subclass gets its name
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "symbol" not in cls.__dict__:
+            cls.symbol = cls.__name__
         grads = cls.grads
         if not isinstance(grads, tuple) or not grads or not all(map(callable, grads)):
             raise TypeError(

@@ -11,6 +11,7 @@ import pytest
 from catalogue import Graph, ValueBackend, central_differences, graphs
 from hypothesis import assume, example, given, settings
 
+import autograd.graph
 from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
 
 # ---------------------------------------------------------------------------
@@ -128,6 +129,40 @@ def test_seed_array_is_not_kept() -> None:
     seed[0] = 99.0
     np.testing.assert_array_equal(w.grad, [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(out.grad, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_observe_sees_each_inner_node_once_in_visit_order_after_its_vjps(
+    create_graph: bool,
+) -> None:
+    x, w = Value(0.5), Value(np.array([1.0, -2.0]))
+    h = x * w
+    y = (h.tanh() * h).sum()
+    seen: list[Value] = []
+    passed_on: list[bool] = []
+
+    def observe(node: Value) -> None:
+        seen.append(node)
+        # Right after the node's vjps: every Value input already has a gradient.
+        passed_on.append(all(p.grad_computed for p in node.inputs if isinstance(p, Value)))
+
+    autograd.graph.backward(y, create_graph=create_graph, observe=observe)
+    walk = topological_order(y, leaves=False)[::-1]
+    assert [id(n) for n in seen] == [id(n) for n in walk]
+    assert seen[0] is y and all(passed_on)
+    gx = x.grad.data if create_graph else x.grad
+    assert gx == pytest.approx(
+        float(np.sum(w.data * (np.tanh(h.data) + h.data / np.cosh(h.data) ** 2)))
+    )
+
+
+def test_observe_sees_the_gradients_as_they_stand_at_each_step() -> None:
+    a = Value(3.0)
+    b = a * a
+    c = b + b
+    steps: list[tuple[float, float]] = []
+    autograd.graph.backward(c, observe=lambda node: steps.append((b.grad, a.grad)))
+    assert steps == [(2.0, 0.0), (2.0, 12.0)]
 
 
 def test_a_value_the_output_does_not_use_gets_no_grad() -> None:
