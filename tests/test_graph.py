@@ -5,6 +5,9 @@ The known answers come first; random expression graphs (hypothesis) close the fi
 
 import gc
 import math
+import sys
+import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -12,7 +15,16 @@ from catalogue import Graph, ValueBackend, central_differences, graphs
 from hypothesis import assume, example, given, settings
 
 import autograd.graph
-from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
+from autograd import (
+    Value,
+    draw,
+    gradcheck,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+)
 
 # ---------------------------------------------------------------------------
 # The backward order.
@@ -395,6 +407,118 @@ def test_second_derivative_through_batched_matmul_and_both_operands() -> None:
 # ---------------------------------------------------------------------------
 # gradients() and scopes.
 # ---------------------------------------------------------------------------
+
+
+def test_one_no_grad_object_can_be_entered_again_and_inside_itself() -> None:
+    quiet = no_grad()
+    for _ in range(2):
+        with quiet:
+            assert (Value(1.0) * 2.0).is_leaf
+        assert not (Value(1.0) * 2.0).is_leaf
+    with quiet, quiet:
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def _in_threads(*jobs: Callable[[], object]) -> None:
+    """Run the jobs in threads started together; re-raise the first failure."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as e:  # handed to the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_no_grad_in_one_thread_leaves_another_threads_graph_recorded() -> None:
+    stop = threading.Event()
+    unrecorded: list[int] = []
+
+    def quiet_loop() -> None:
+        while not stop.is_set():
+            with no_grad():
+                assert (Value(1.0) * 2.0).is_leaf
+
+    def build_and_check() -> None:
+        try:
+            for i in range(3000):
+                x = Value(float(i % 7))
+                y = (x * x + 1.0).tanh()
+                if y.is_leaf:
+                    unrecorded.append(i)
+                    continue
+                y.backward()
+                assert x.grad == pytest.approx(2 * x.data * (1 - math.tanh(x.data**2 + 1) ** 2))
+        finally:
+            stop.set()
+
+    sys_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the two blocks interleave
+    try:
+        _in_threads(quiet_loop, quiet_loop, build_and_check)
+    finally:
+        sys.setswitchinterval(sys_interval)
+    assert unrecorded == []
+    assert is_grad_enabled()
+
+
+def test_a_thread_starts_with_recording_on_and_no_scope_whatever_the_main_thread_is_in() -> None:
+    seen: list[tuple[bool, object]] = []
+
+    def look() -> None:
+        seen.append((is_grad_enabled(), (Value(1.0) * 2.0)._scope))
+
+    with no_grad(), scope("main"):
+        _in_threads(look)
+    assert seen == [(True, None)]
+
+
+def test_scopes_in_two_threads_do_not_mix() -> None:
+    """Each thread enters its scope, then both build nodes while both scopes are open."""
+    both_inside = threading.Barrier(2)
+    built = threading.Barrier(2)
+    made: dict[str, Value] = {}
+    outside: dict[str, Value] = {}
+
+    def work(label: str) -> Callable[[], None]:
+        def job() -> None:
+            with scope(label) as s:
+                both_inside.wait()
+                made[label] = Value(1.0) * 2.0
+                built.wait()
+                assert s.parent is None
+            outside[label] = Value(1.0) * 2.0
+
+        return job
+
+    _in_threads(work("a"), work("b"))
+    assert {k: v._scope.label for k, v in made.items()} == {"a": "a", "b": "b"}
+    assert [v._scope for v in outside.values()] == [None, None]
+
+
+def test_a_scope_entered_inside_itself_is_not_its_own_parent() -> None:
+    with scope("outer") as outer:
+        with outer:
+            a = Value(1.0) * 2.0
+        b = a + 1.0
+        with scope("inner") as inner, outer:  # outer again, inside inner
+            c = b * 3.0
+    assert outer.parent is None and inner.parent is outer
+    assert a._scope is outer and b._scope is outer and c._scope is outer
+    assert [s.label for s in outer.path()] == ["outer"]
+    draw(c)  # looped forever when outer was its own ancestor
+    assert (Value(1.0) * 2.0)._scope is None
 
 
 def test_gradients_leaves_grad_untouched_and_gives_zeros_for_unused_inputs() -> None:
