@@ -148,7 +148,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def _seed(root: Value, gradient: Any) -> Any:
+def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
+    """The seed ∂L/∂root: raw data, or under `create_graph` a Value seed with its graph."""
     shape = root.shape
     if gradient is None:
         if shape:
@@ -158,6 +159,12 @@ def _seed(root: Value, gradient: Any) -> Any:
             )
         d = root.data
         return 1.0 if type(d) is float else d.dtype.type(1.0)
+    if isinstance(gradient, Value) and create_graph:
+        if gradient.shape != shape:
+            raise ValueError(
+                f"backward(): gradient has shape {gradient.shape} but the output has shape {shape}"
+            )
+        return gradient if gradient.dtype == root.dtype else _ops.cast(gradient, root.dtype)
     seed = gradient.data if isinstance(gradient, Value) else as_data(gradient)
     if type(seed) is np.ndarray:
         seed = seed.copy()  # the caller may change its array later
@@ -184,13 +191,15 @@ def backward(
     visits them (root first), right after that node's gradient has been passed on
     to its inputs: a step-by-step view of backpropagation.
     """
-    seed = _seed(root, gradient)
+    seed = _seed(root, gradient, create_graph)
     order = topological_order(root, leaves=False)
     for node in order:
         if node._op is not None:
             node._grad = None
     if create_graph:
-        _backprop_graph(order, root, Value(seed, None, None, ()), observe)
+        if not isinstance(seed, Value):
+            seed = Value(seed, None, None, ())
+        _backprop_graph(order, root, seed, observe)
     else:
         _accumulate(root, seed)
         _backprop(order, observe)

@@ -620,3 +620,16 @@ def test_scopes_nest_and_restore() -> None:
     assert [s.label for s in inner.path()] == ["outer", "inner"]
     assert outer.attrs == {"color": "red"}
     assert d._scope is None
+
+
+def test_a_seed_that_is_a_value_keeps_its_graph() -> None:
+    """Double backward: g = Jᵀu is linear in u, so ∂g[0]/∂u = J[:, 0] (torch: [2, 0, 0])."""
+    x, u = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([0.5, -1.0, 2.0]))
+    (g,) = gradients(x * x, [x], gradient=u, create_graph=True)
+    np.testing.assert_array_equal(g.data, 2 * x.data * u.data)
+    (du,) = gradients(g[0], [u])
+    np.testing.assert_array_equal(du, [2.0, 0.0, 0.0])
+    (dx,) = gradients(g.sum(), [x])
+    np.testing.assert_array_equal(dx, 2 * u.data)
+    plain = gradients(x * x, [x], gradient=u)[0]
+    np.testing.assert_array_equal(plain, 2 * x.data * u.data)  # without create_graph: its data
