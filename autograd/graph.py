@@ -8,7 +8,7 @@ Both context managers restore what they found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -156,18 +156,28 @@ def _seed(root: Value, gradient: Any) -> Any:
     return seed
 
 
-def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> None:
-    """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh."""
+def backward(
+    root: Value,
+    gradient: Any = None,
+    create_graph: bool = False,
+    *,
+    observe: Callable[[Value], object] | None = None,
+) -> None:
+    """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh.
+
+    `observe(node)` is called for each inner node, in the order the pass visits them,
+    right after its vjps were added into its inputs' gradients.
+    """
     seed = _seed(root, gradient)
     order = topological_order(root, leaves=False)
     for node in order:
         if node._op is not None:
             node._grad = None
     if create_graph:
-        _backprop_graph(order, root, Value(seed, None, None, ()))
+        _backprop_graph(order, root, Value(seed, None, None, ()), observe)
     else:
         _accumulate(root, seed)
-        _backprop(order)
+        _backprop(order, observe)
 
 
 def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
@@ -196,7 +206,7 @@ def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
         p._grad = g
 
 
-def _backprop(order: list[Value]) -> None:
+def _backprop(order: list[Value], observe: Callable[[Value], object] | None = None) -> None:
     """The fast walk: raw floats and arrays, no graph recorded."""
     node = order[-1]
     try:
@@ -249,6 +259,8 @@ def _backprop(order: list[Value]) -> None:
                             p._grad = gp if old is None else old + gp
                         else:
                             _accumulate(p, gp, g)
+            if observe is not None:
+                observe(node)
     except (TypeError, ValueError, AttributeError) as e:
         # Name the primitive whose vjp failed: with a custom one the cause is usually there.
         kind = ValueError if isinstance(e, ValueError) else TypeError
@@ -267,7 +279,12 @@ def _accumulate_value(p: Value, g: Value) -> None:
     p._grad = g if old is None else old + g
 
 
-def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
+def _backprop_graph(
+    order: list[Value],
+    root: Value,
+    seed: Value,
+    observe: Callable[[Value], object] | None = None,
+) -> None:
     """The walk for higher derivatives: every gradient is a Value with a graph of its own."""
     with _recording(True):
         _accumulate_value(root, seed)
@@ -283,6 +300,8 @@ def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
                 p = prev[i]
                 if type(p) is Value:
                     _accumulate_value(p, vjp(g, node, *prev))
+            if observe is not None:
+                observe(node)
 
 
 def gradients(

@@ -12,6 +12,7 @@ from catalogue import Graph, ValueBackend, central_differences, graphs
 from hypothesis import assume, example, given, settings
 
 from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
+from autograd.graph import backward
 
 # ---------------------------------------------------------------------------
 # The backward order.
@@ -102,6 +103,22 @@ def test_a_result_computed_from_intermediate_grads_is_not_corrupted() -> None:
     snapshot = kept.copy()
     n.backward(np.ones((2, 2)))
     np.testing.assert_array_equal(kept, snapshot)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_observe_sees_each_inner_node_in_visit_order_after_its_vjps(create_graph: bool) -> None:
+    a, b = Value(2.0, "a"), Value(np.array([1.0, -3.0]), "b")
+    d = ((a * b).tanh() + a).sum()
+    seen: list[tuple[Value, list[bool]]] = []
+
+    def observe(node: Value) -> None:
+        ins = [p for p in node.inputs if isinstance(p, Value)]
+        seen.append((node, [node.grad_computed, *(p.grad_computed for p in ins)]))
+
+    backward(d, create_graph=create_graph, observe=observe)
+    inner = topological_order(d, leaves=False)
+    assert [n for n, _ in seen] == inner[::-1]
+    assert all(all(reached) for _, reached in seen)  # its inputs had their share already
 
 
 def test_zero_grad_restarts_accumulation() -> None:
