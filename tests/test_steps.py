@@ -7,16 +7,18 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from autograd import Value, topological_order
+from autograd import Value, explain, topological_order
 from autograd.draw import summary
 from autograd.steps import (
     Steps,
     backprop_steps,
     save_gif,
+    save_stepper,
     step_drawing,
     step_drawings,
     stepper_html,
@@ -233,3 +235,65 @@ def test_valuegrad_step_writes_the_page_and_the_gif(tmp_path: Path) -> None:
             [str(VALUEGRAD), "step", *args], cwd=tmp_path, capture_output=True, text=True
         )
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------------------
+# The page in a real browser (headless Chromium).
+# ---------------------------------------------------------------------------
+
+
+@needs_dot
+def test_the_page_pages_through_every_step_offline_in_a_browser(
+    browser: Any, tmp_path: Path
+) -> None:
+    steps = lesson(seed=1)
+    root = steps.root
+    path = tmp_path / "backprop.html"
+    save_stepper(steps, path)
+    last = step_drawing(steps, len(steps) - 1)
+    page = browser.new_page()
+    elsewhere: list[str] = []
+
+    def only_the_file(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            elsewhere.append(url)
+            route.abort()
+
+    page.route("**/*", only_the_file)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    n = len(steps)
+    for k, step in enumerate(steps):
+        assert page.text_content("#counter") == f"step {k + 1} of {n}"
+        caption = page.text_content("#caption")
+        assert caption == step.caption
+        for line, s in zip(caption.splitlines()[1:], step.shares, strict=True):
+            assert line.split(" = ")[-1] == summary(s.after if s.before is not None else s.product)
+        if k < n - 1:
+            if k % 2:
+                page.keyboard.press("ArrowRight")
+            else:
+                page.click("#next")
+    page.click("#next")  # past the end it stays on the last step
+    assert page.text_content("#counter") == f"step {n} of {n}"
+    for node in topological_order(root):
+        text = page.locator(
+            "#frame g.node", has=page.locator(f"title:text-is('{last.node_id(node)}')")
+        )
+        words = " ".join(" ".join(text.locator("text").all_text_contents()).split())
+        assert f"grad {summary(node.grad)}" in words, (node.name, words)
+    w11 = next(p for p in steps.parameters if p.name == "w11")
+    page.locator("#frame g.node", has=page.locator(f"title:text-is('{last.node_id(w11)}')")).click()
+    assert page.text_content("#explain") == str(explain(root, w11))
+    page.keyboard.press("ArrowLeft")
+    page.click("#prev")
+    assert page.text_content("#counter") == f"step {n - 2} of {n}"
+    page.click("#play")
+    page.wait_for_function(f"document.getElementById('counter').textContent === 'step {n} of {n}'")
+    assert page.text_content("#play") == "▶ Play"  # it stops at the end
+    assert not errors and not elsewhere
+    page.close()
