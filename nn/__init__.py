@@ -1,5 +1,6 @@
 """valuegrad's neural nets: the lesson's perceptrons and network, losses, optimizers, training."""
 
+from autograd import __version__
 from nn import datasets
 from nn.layers import MLP, Dense, Perceptron, Sequential
 from nn.losses import hinge, log_loss, log_loss_with_logits, mse
@@ -19,6 +20,7 @@ __all__ = [
     "Perceptron",
     "Sequential",
     "TwoLayerNetwork",
+    "__version__",
     "accuracy",
     "analytic_gradients",
     "datasets",
