@@ -8,10 +8,11 @@ import math
 
 import numpy as np
 import pytest
-from catalogue import Graph, ValueBackend, central_differences, graphs
+from catalogue import ValueBackend, central_differences
 from hypothesis import assume, example, given, settings
 
 from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
+from autograd.testing import Graph, graphs
 
 # ---------------------------------------------------------------------------
 # The backward order.

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from catalogue import Graph, Op, ValueBackend, cases, graphs, seed_for
+from catalogue import Op, ValueBackend, cases
 from hypothesis import example, given
 
 from autograd import Value
+from autograd.testing import Graph, graphs, seed_for
 
 torch = pytest.importorskip("torch")
 
