@@ -7,6 +7,7 @@ from nn.losses import hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
 from nn.network import TwoLayerNetwork, analytic_gradients
 from nn.optim import SGD, Adam, Optimizer
+from nn.pytorch import from_torch, to_torch
 from nn.train import History, accuracy, fit, predict
 
 __all__ = [
@@ -25,9 +26,11 @@ __all__ = [
     "analytic_gradients",
     "datasets",
     "fit",
+    "from_torch",
     "hinge",
     "log_loss",
     "log_loss_with_logits",
     "mse",
     "predict",
+    "to_torch",
 ]
