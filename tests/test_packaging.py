@@ -81,11 +81,11 @@ def test_sdist_carries_every_file_the_test_suite_needs(dist: Path) -> None:
         for folder in SUITE_NEEDS
         for path in (ROOT / folder).rglob("*")
         if path.is_file()
-        and "__pycache__" not in path.parts
-        and ".ipynb_checkpoints" not in path.parts
+        and not any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(ROOT).parts)
         and path.suffix != ".pyc"
     }
-    wanted |= {"README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml"}
+    wanted |= {"README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", "mkdocs.yml"}
+    assert not any("/.hypothesis/" in f"/{name}" for name in shipped)
     assert sorted(wanted - shipped) == []
 
 
