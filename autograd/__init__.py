@@ -1,5 +1,6 @@
 """valuegrad's engine: a `Value` graph for scalars and numpy tensors, with reverse-mode backprop."""
 
+from autograd.compile import compile
 from autograd.draw import draw, render
 from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
@@ -14,6 +15,7 @@ __all__ = [
     "Scope",
     "TaylorReport",
     "Value",
+    "compile",
     "draw",
     "exp",
     "explain",

@@ -351,11 +351,12 @@ def _power(base: Any, exponent: Any) -> Value:
 
 
 class _State:
-    __slots__ = ("enabled", "scope")
+    __slots__ = ("enabled", "scope", "trace")
 
     def __init__(self) -> None:
         self.enabled = True
         self.scope: Any = None  # a graph.Scope, or None
+        self.trace: Any = None  # while autograd.compile traces: told of each no_grad result
 
 
 _state = _State()
@@ -427,7 +428,7 @@ class Primitive:
             out = _normalise(out)
         if _state.enabled:
             return Value(out, None, cls, tuple(operands))
-        return Value(out, None, None, ())
+        return _unrecorded(out, cls, tuple(operands))
 
 
 def _forward(op: Any, datas: Sequence[Any]) -> Any:
@@ -460,6 +461,14 @@ def _normalise(out: Any) -> Any:
     raise TypeError(f"a primitive's forward must return numbers, got {type(out).__name__}")
 
 
+def _unrecorded(out: Any, op: Any, operands: tuple[Any, ...]) -> Value:
+    """A result made under no_grad: a leaf, of which a compile trace in progress is told."""
+    v = Value(out, None, None, ())
+    if _state.trace is not None:
+        _state.trace(v, op, operands)
+    return v
+
+
 def _apply1(op: Any, a: Any) -> Value:
     if type(a) is Value:
         ad = a.data
@@ -475,7 +484,7 @@ def _apply1(op: Any, a: Any) -> Value:
         out = _normalise(out)
     if _state.enabled:
         return Value(out, None, op, (a,))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a,))
 
 
 def _apply2(op: Any, a: Any, b: Any) -> Value:
@@ -497,7 +506,7 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         out = _normalise(out)
     if _state.enabled:
         return Value(out, None, op, (a, b))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a, b))
 
 
 # The backward pass and the primitives need Value, so they are imported after it.
