@@ -42,7 +42,7 @@ NAMESPACE: dict[str, Any] = {
     "softplus": ops._softplus,
     "power": ops._power,
     "divide": ops._divide,
-    "step": ops._step,
+    "unit_step": ops._step,
     "log_base": ops._log_base,
     "cast": ops._cast,
     "scatter": ops._scatter,
@@ -65,7 +65,7 @@ TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Log: ("log({0})", "divide({g}, {0})"),
     ops.Tanh: ("tanh({0})", "{g} * (1.0 - {out} * {out})"),
     ops.Sigmoid: ("sigmoid({0})", "{g} * ({out} * (1.0 - {out}))"),
-    ops.ReLU: ("relu({0})", "{g} * step({0})"),
+    ops.ReLU: ("relu({0})", "{g} * unit_step({0})"),
     ops.Softplus: ("softplus({0})", "{g} * sigmoid({0})"),
 }
 
@@ -144,7 +144,7 @@ def _literal(x: Any) -> str | None:
         if len(texts) < len(items):
             return None
         return f"({texts[0]},)" if len(texts) == 1 else f"({', '.join(texts)})"
-    if isinstance(x, np.dtype) or x in (np.float64, np.float32):
+    if isinstance(x, np.dtype) or (isinstance(x, type) and x in (np.float64, np.float32)):
         return str(np.dtype(x)) if np.dtype(x) in (np.float64, np.float32) else None
     return None
 
@@ -296,7 +296,7 @@ class Generator:
                 g = f"{g}.reshape({self.constant(kept)})" if node.shape else g
             return f"np.broadcast_to({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
         if op is ops.Reshape and a.shape:
-            return f"{g}.reshape({self.constant(tuple(a.shape))})", tuple(a.shape)
+            return f"np.reshape({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
         if op is ops.Transpose and len(a.shape) >= 2:
             inverse = ops._inverse(xs[1], len(a.shape))
             if inverse is None and len(a.shape) == 2:
@@ -404,10 +404,10 @@ class Generator:
                     pending[x].append(self._reduce(expr, shape, x))
                     if len(pending[x]) == len(edges[x]):
                         grads[x] = self.gradient_name(x)
-                        total = " + ".join(pending[x])
+                        total = " + ".join(reversed(pending[x]))  # in the forward's order
                         note = ""
                         if len(edges[x]) > 1:
-                            via = ", ".join(e.text for e in reversed(edges[x]))
+                            via = ", ".join(e.text for e in edges[x])
                             paths = f"{len(edges[x])} paths (through {via})"
                             note = f"  # {x.text} reaches {root.text} along {paths}: they add up"
                         lines.append(f"{grads[x]} = {total}{note}")

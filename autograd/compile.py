@@ -344,7 +344,7 @@ class Compiled:
         """The eager answer, as value_and_grad gives it."""
         if self.wrt is None:
             return self._eager(*args)
-        out = self.f(*[Value(a) if _is_data(a) else a for a in args])
+        out = self.f(*args)
         _check_output(out)
         return out.data, tuple(gradients(out, self.wrt))
 
@@ -388,8 +388,16 @@ class Compiled:
                 arg_list.append(node)
                 keep.append(i)
         recorder = _Recorder(self.trusted)
-        with _TRACING, _watching(recorder):
-            out = self.f(*inputs)
+        try:
+            with _TRACING, _watching(recorder):
+                out = self.f(*inputs)
+        except TypeError as e:
+            if len(keep) == len(picked):
+                raise
+            # Given as Values, the data arguments broke f: it applies numpy to them directly.
+            answer = self._answer(args)  # raises as value_and_grad does if f is just wrong
+            why = f"f applies numpy to a data argument directly ({e})"
+            return self._refuse(key, why, answer)
         _check_output(out)
         wrt = [inputs[i] for i in picked] if self.wrt is None else self.wrt
         grads = gradients(out, wrt)
@@ -432,13 +440,17 @@ class Compiled:
                     f"{program.source}"
                 )
             reason = f"the generated program disagrees with the eager step ({problem})"
+        return self._refuse(key, reason, answer)
+
+    def _refuse(self, key: tuple[Any, ...], reason: str, answer: Any) -> Any:
+        """Run these inputs eagerly from now on, saying why once."""
         self._store(key, _Eager(reason))
         if reason not in self._warned:
             self._warned.add(reason)
             warnings.warn(
                 f"compiled {self._label()} runs eagerly for these inputs: {reason}",
                 CompileWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return answer
 
