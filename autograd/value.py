@@ -56,6 +56,29 @@ def as_data(x: Any) -> Data:
     raise TypeError(f"expected a number, a nested list or a numpy array, got {_describe(x)}")
 
 
+def _constant(x: Any) -> Data:
+    """A raw operand as engine data, copied if it is the caller's array: they may change it.
+
+    A read-only array that owns its memory cannot change under us, so it is kept as it is.
+    """
+    d = as_data(x)
+    if d is x and type(d) is np.ndarray and (d.base is not None or d.flags.writeable):
+        return d.copy()
+    return d
+
+
+def _frozen(arg: Any) -> Any:
+    """A primitive's extra argument (index, axes, shape) copied where the caller could change it."""
+    t = type(arg)
+    if t is np.ndarray:
+        return arg.copy()
+    if t is list:
+        return [_frozen(a) for a in arg]
+    if t is tuple:
+        return tuple([_frozen(a) for a in arg])
+    return arg
+
+
 def _describe(x: Any) -> str:
     text = repr(x)
     if len(text) > 40:
@@ -401,8 +424,8 @@ class Primitive:
     functions in autograd.ops), so that `create_graph=True` can differentiate it again.
     Broadcasting is undone by the engine: a vjp may return a gradient shaped like
     the output, and it is summed down to the input's shape in one place.
-    Array operands are kept by reference, not copied: change one between the
-    forward and the backward pass and the backward pass sees the change.
+    Raw array operands and extra arguments (index arrays, lists) are copied when
+    the op is recorded, so the caller may change or reuse them after the forward.
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
@@ -434,14 +457,20 @@ class Primitive:
             return _apply2(cls, args[0], args[1])
         if len(args) < n:
             raise TypeError(f"{cls.__name__} takes {n} inputs, got {len(args)}")
+        recording = _mode.get().enabled
         operands = list(args)
         datas = list(args)  # what forward sees: the data of each Value, the rest as given
         for i in range(n):
             a = args[i]
             if type(a) is Value:
                 datas[i] = a.data
-            elif type(a) is not np.ndarray or a.dtype not in _DTYPES or not a.ndim:
-                operands[i] = datas[i] = as_data(a)  # (a float array is kept as it is)
+            elif recording:  # the backward pass needs the operand as it is now
+                operands[i] = datas[i] = _constant(a)
+            else:
+                operands[i] = datas[i] = as_data(a)
+        if recording:
+            for i in range(n, len(args)):
+                operands[i] = datas[i] = _frozen(args[i])
         try:
             out = cls.forward(*datas)
         except ValueError:
@@ -450,7 +479,7 @@ class Primitive:
             type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
         ):
             out = _normalise(out)
-        if _mode.get().enabled:
+        if recording:
             return Value(out, None, cls, tuple(operands))
         return Value(out, None, None, ())
 
@@ -486,10 +515,11 @@ def _normalise(out: Any) -> Any:
 
 
 def _apply1(op: Any, a: Any) -> Value:
+    recording = _mode.get().enabled
     if type(a) is Value:
         ad = a.data
     else:
-        a = ad = as_data(a)
+        a = ad = _constant(a) if recording else as_data(a)
     try:
         out = op.forward(ad)
     except ValueError:
@@ -498,20 +528,21 @@ def _apply1(op: Any, a: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _mode.get().enabled:
+    if recording:
         return Value(out, None, op, (a,))
     return Value(out, None, None, ())
 
 
 def _apply2(op: Any, a: Any, b: Any) -> Value:
+    recording = _mode.get().enabled
     if type(a) is Value:
         ad = a.data
     else:
-        a = ad = as_data(a)
+        a = ad = _constant(a) if recording else as_data(a)
     if type(b) is Value:
         bd = b.data
     else:
-        b = bd = as_data(b)
+        b = bd = _constant(b) if recording else as_data(b)
     try:
         out = op.forward(ad, bd)
     except ValueError:
@@ -520,7 +551,7 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _mode.get().enabled:
+    if recording:
         return Value(out, None, op, (a, b))
     return Value(out, None, None, ())
 
