@@ -85,7 +85,7 @@ def _power(a: Data, b: Data) -> Data:
 def _divide(a: Data, b: Data) -> Data:
     if type(a) is float and type(b) is float and b != 0.0:
         return a / b
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return np.divide(a, b)
 
 
@@ -145,7 +145,7 @@ def power(a: Any, b: Any) -> Any:
 def divide(a: Any, b: Any) -> Any:
     """a / b (±inf where b is 0)."""
     if isinstance(a, Value) or isinstance(b, Value):
-        return a * power(b, -1.0)
+        return _apply2(Div, a, b)
     return _divide(a, b)
 
 
@@ -168,7 +168,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def _relu(x: Data) -> Data:
     if type(x) is float:
-        return x if x > 0.0 else 0.0
+        return 0.0 if x <= 0.0 else x  # nan stays nan, as in np.maximum
     return np.maximum(x, 0.0)
 
 
@@ -232,37 +232,59 @@ class Mul(Primitive):
     )
 
 
+class Div(Primitive):
+    """a / b, exact to the bit; ∂/∂a = 1/b, ∂/∂b = −a/b² = −(a/b)/b."""
+
+    symbol = "/"
+    forward = staticmethod(_divide)
+    grads = (
+        lambda g, out, a, b: divide(g, b),
+        lambda g, out, a, b: -divide(g * out, b),
+    )
+
+
+def _zero(x: Any) -> Data:
+    """1 where x = 0, else 0 (a constant even when x is a Value), in x's float type."""
+    x = _raw(x)
+    if type(x) is float:
+        return 1.0 if x == 0.0 else 0.0
+    return np.equal(x, 0).astype(np.result_type(x, np.float32))
+
+
 def _lowered(c: Data) -> Data:
-    """c − 1, except 1 where c = 0: there c·a^(c−1) must be 0 even at a = 0."""
+    """c − 1, except 0 where c = 0: there c·a^(c−1) is 0 for every a (0, ±inf too), as in torch."""
     if type(c) is float:
-        return c - 1.0 if c != 0.0 else 1.0
-    return np.where(c == 0, 1.0, c - 1.0)
+        return c - 1.0 if c != 0.0 else 0.0
+    return np.where(c == 0, 0.0, c - 1.0)
 
 
 class PowerOf(Primitive):
-    """a^c for a constant c; ∂/∂a = c·a^(c−1)."""
+    """a^c for a constant c; ∂/∂a = c·a^(c−1) (0 where c = 0)."""
 
     symbol = "x^c"
     forward = staticmethod(_power)
     grads = (lambda g, out, a, c: g * (c * power(a, _lowered(c))),)
 
 
-def _log_base(a: Any) -> Any:
-    """ln a, but 0 where a = 0: there a^b·ln a → 0 (for b > 0), as in torch."""
-    zero = np.equal(_raw(a), 0.0)
+def _log_base(a: Any, b: Any) -> Any:
+    """ln a, but 0 where a = 0 and b ≥ 0: there a^b·ln a → 0, as in torch (b < 0 gives ±inf)."""
+    ra, rb = _raw(a), _raw(b)
+    if type(ra) is float and type(rb) is float:
+        return log(a + 1.0) if ra == 0.0 and rb >= 0.0 else log(a)
+    zero = np.equal(ra, 0.0) & np.greater_equal(rb, 0.0)
     if not zero.any():
         return log(a)
-    return log(a + zero.astype(np.result_type(_raw(a))))  # ln 1 = 0 where a = 0
+    return log(a + zero.astype(np.result_type(ra)))  # ln 1 = 0 there
 
 
 class Pow(Primitive):
-    """a^b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b · ln a (taken as 0 where a = 0)."""
+    """a^b; ∂/∂a = b·a^(b−1) (0 where b = 0), ∂/∂b = a^b · ln a (0 where a = 0 ≤ b)."""
 
     symbol = "xʸ"
     forward = staticmethod(_power)
     grads = (
-        lambda g, out, a, b: g * (b * power(a, b - 1.0)),
-        lambda g, out, a, b: g * (out * _log_base(a)),
+        lambda g, out, a, b: g * (b * power(a, b - 1.0 + _zero(b))),
+        lambda g, out, a, b: g * (out * _log_base(a, b)),
     )
 
 

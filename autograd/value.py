@@ -8,6 +8,7 @@ per-call overhead; tensors are float64 unless they were given as float32.
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, ClassVar, NamedTuple
@@ -31,6 +32,8 @@ def as_data(x: Any) -> Data:
         return x
     if isinstance(x, Value):
         return x.data
+    if isinstance(x, np.ndarray) and tx is not np.ndarray:
+        x = _plain(x)
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"a bool is not a number here: got {x!r}; use 0.0 or 1.0")
     if isinstance(x, np.floating) and x.dtype == np.float32:
@@ -56,6 +59,18 @@ def as_data(x: Any) -> Data:
     raise TypeError(f"expected a number, a nested list or a numpy array, got {_describe(x)}")
 
 
+def _plain(x: np.ndarray) -> np.ndarray:
+    """An ndarray subclass as a plain array, or TypeError where that would change its meaning."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"a {type(x).__name__} is not accepted: its masked elements would count; "
+            "pass x.filled(value) or x.compressed()"
+        )
+    if isinstance(x, np.matrix):
+        raise TypeError("a matrix is not accepted (its * is @): pass np.asarray(x)")
+    return np.asarray(x)  # memmap and other subclasses: a plain view of the same numbers
+
+
 def _constant(x: Any) -> Data:
     """A raw operand as engine data, copied if it is the caller's array: they may change it.
 
@@ -79,6 +94,29 @@ def _frozen(arg: Any) -> Any:
     return arg
 
 
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {_describe(name)}")
+
+
+def _axis(a: Any) -> int:
+    if isinstance(a, (bool, np.bool_)):
+        raise TypeError(f"an axis must be an int, got {_describe(a)}")
+    try:
+        return operator.index(a)  # numpy integers and 0-d integer arrays too
+    except TypeError:
+        raise TypeError(f"an axis must be an int or a tuple of ints, got {_describe(a)}") from None
+
+
+def _axes(axis: Any) -> Any:
+    """`axis` as None, an int or a tuple of ints (numpy integers, 0-d arrays and lists accepted)."""
+    if axis is None or type(axis) is int:
+        return axis
+    if isinstance(axis, (tuple, list)):
+        return tuple(_axis(a) for a in axis)
+    return _axis(axis)
+
+
 def _describe(x: Any) -> str:
     text = repr(x)
     if len(text) > 40:
@@ -100,7 +138,7 @@ class Value:
     zeroed; intermediate nodes get a fresh `grad` on every backward pass.
     """
 
-    __slots__ = ("_grad", "_op", "_prev", "_scope", "data", "name")
+    __slots__ = ("_grad", "_name", "_op", "_prev", "_scope", "data")
 
     # Let `ndarray * Value` defer to Value.__rmul__ instead of making object arrays.
     __array_ufunc__ = None
@@ -110,15 +148,26 @@ class Value:
             data = as_data(data)
             if isinstance(data, np.ndarray):
                 data = data.copy()
-            if name is not None and not isinstance(name, str):
-                raise TypeError(f"name must be a str or None, got {_describe(name)}")
+            if name is not None and type(name) is not str:
+                _check_name(name)
             _prev = ()
         self.data = data
-        self.name = name
+        self._name = name
         self._grad: Any = None
         self._op = _op
         self._prev: tuple[Any, ...] = _prev
         self._scope: Any = _mode.get().scope
+
+    @property
+    def name(self) -> str | None:
+        """The label drawings and explanations show for this Value, or None."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        if name is not None and type(name) is not str:
+            _check_name(name)
+        self._name = name
 
     # ---- gradient --------------------------------------------------------
     @property
@@ -139,7 +188,9 @@ class Value:
         d = self.data
         shape = shape_of(d)
         if type(d) is not float:
-            if shape_of(g) == ():  # `p.grad = 0`, micrograd's way of zeroing, fills the shape
+            if not shape:  # a float32 scalar keeps its kind
+                g = d.dtype.type(g) if shape_of(g) == () else g
+            elif shape_of(g) == ():  # `p.grad = 0`, micrograd's way of zeroing, fills the shape
                 g = np.full(shape, g, dtype=d.dtype)
             elif g.shape == shape:
                 g = np.array(g, dtype=d.dtype)
@@ -254,7 +305,8 @@ class Value:
         return f"Value({label}shape={self.shape}, dtype={d.dtype})"
 
     # ---- operators -----------------------------------------------------------
-    # Subtraction and division are compositions: they have no backward of their own.
+    # Subtraction is a composition, with no backward of its own; division is a primitive,
+    # since a·(1/b) is not a/b to the bit and 1/b overflows where a/b does not.
     def __add__(self, other: Any) -> Value:
         return _apply2(_ops.Add, self, other)
 
@@ -277,12 +329,10 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other: Any) -> Value:
-        if isinstance(other, Value):
-            return self * other**-1.0
-        return self * _reciprocal(as_data(other))
+        return _apply2(_ops.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
-        return other * self**-1.0
+        return _apply2(_ops.Div, other, self)
 
     def __pow__(self, exponent: Any) -> Value:
         return _power(self, exponent)
@@ -326,13 +376,13 @@ class Value:
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over `axis` (all axes by default)."""
-        return _ops.Sum.apply(self, axis, keepdims)
+        return _ops.Sum.apply(self, _axes(axis), keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over `axis` divided by the number of elements summed."""
         total = self.sum(axis, keepdims)  # numpy checks the axes
         count = self.size / total.size if total.size else 1.0
-        return total * _reciprocal(count)
+        return total / count
 
     def reshape(self, *shape: Any) -> Value:
         """The same data with a new shape (numpy's rules, including one -1)."""
@@ -354,15 +404,6 @@ class Value:
     def T(self) -> Value:
         """The transpose: axes reversed."""
         return _ops.Transpose.apply(self, None)
-
-
-def _reciprocal(d: Data) -> Data:
-    """1/d for a constant, with numpy's answer (±inf) at zero."""
-    if type(d) is float and d != 0.0:
-        return 1.0 / d
-    with np.errstate(divide="ignore"):
-        r = np.divide(1.0, d)
-    return float(r) if type(d) is float else r
 
 
 def _power(base: Any, exponent: Any) -> Value:

@@ -566,3 +566,38 @@ def test_a_primitive_without_a_symbol_is_labelled_by_its_class_name() -> None:
 
     assert Double.symbol == "Double" and Triple.symbol == "3·"
     assert Primitive.symbol == "Primitive"
+
+
+@pytest.mark.parametrize(
+    "axis", [np.int64(1), np.int32(-1), np.array(1), (np.int64(0), 1), [0, np.int8(1)]], ids=repr
+)
+def test_sum_and_mean_take_numpy_integer_axes_through_backward(axis: Any) -> None:
+    data = np.arange(6.0).reshape(2, 3)
+    as_ints = tuple(int(a) for a in axis) if isinstance(axis, tuple | list) else int(axis)
+    for method in ("sum", "mean"):
+        x = Value(data)
+        out = getattr(x, method)(axis)
+        np.testing.assert_array_equal(out.data, getattr(np, method)(data, as_ints))
+        out.backward(np.ones(out.shape))
+        count = data.size / np.size(out.data) if method == "mean" else 1.0
+        np.testing.assert_array_equal(x.grad, np.full((2, 3), 1.0 / count))
+
+
+def test_a_bool_or_float_axis_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match="axis"):
+        Value(np.ones((2, 3))).sum(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="axis"):
+        Value(np.ones((2, 3))).mean(True)  # type: ignore[arg-type]
+
+
+def test_zero_to_the_power_zero_has_zero_gradient_for_the_base() -> None:
+    """As torch: ∂(a^b)/∂a = b·a^(b−1) is taken as 0 where b = 0, even at a = 0."""
+    a, b = Value(0.0), Value(0.0)
+    out = a**b
+    out.backward()
+    assert (out.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+    a = Value(np.zeros(2))
+    b = Value(np.array([0.0, 2.0]))
+    (a**b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
