@@ -13,12 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 from catalogue import (
-    Graph,
     Mutated,
     ThreadPlan,
     ValueBackend,
     central_differences,
-    graphs,
     mutated_graphs,
     thread_plans,
 )
@@ -35,6 +33,7 @@ from autograd import (
     scope,
     topological_order,
 )
+from autograd.testing import Graph, graphs
 
 # ---------------------------------------------------------------------------
 # The backward order.
