@@ -773,3 +773,35 @@ def test_random_graphs_differentiated_in_threads_at_once(plan: ThreadPlan) -> No
         _in_threads(*(job(i) for i in range(len(plan.graphs))))
     finally:
         sys.setswitchinterval(interval)
+
+
+# ---------------------------------------------------------------------------
+# What a node holds, and what the walk skips.
+# ---------------------------------------------------------------------------
+
+
+def test_a_node_holds_its_inputs_itself_one_object_for_the_collector() -> None:
+    a, b = Value(1.0), Value(2.0)
+    for node, inputs in [(a * b, (a, b)), (a.tanh(), (a,)), (a * 3.0, (a, 3.0))]:
+        held = gc.get_referents(node)
+        assert all(any(x is h for h in held) for x in inputs if isinstance(x, Value))
+        assert not any(type(h) is tuple for h in held)
+        assert node.inputs == inputs
+    v = Value(np.ones((2, 3)))
+    s = v.sum(1, True)
+    assert s.inputs == (v, 1, True) and s.op is autograd.ops.Sum
+    assert a.inputs == () and a.op is None
+
+
+def test_an_array_leaf_only_the_graph_holds_gets_no_gradient_and_a_held_one_does() -> None:
+    w = Value(np.array([1.0, -1.0]))
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    held = Value(x)
+    out = (Value(x) @ w).sum() + (held @ w).sum()
+    out.backward()
+    (unheld, _), _ = out.inputs[0].inputs[0].inputs, None
+    assert not unheld.grad_computed  # no one could have asked for it
+    np.testing.assert_array_equal(held.grad, [[1.0, -1.0], [1.0, -1.0]])
+    np.testing.assert_array_equal(w.grad, 2 * x.sum(axis=0))
+    (gx,) = gradients((Value(x) * w).sum(), [w])  # gradients asks only for w
+    np.testing.assert_array_equal(gx, x.sum(axis=0))
