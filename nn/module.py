@@ -126,7 +126,7 @@ class Module:
     def zero_grad(self) -> None:
         """Forget every parameter's gradient."""
         for _, p in self._named_parameters():
-            p._grad = None  # Value.zero_grad, without a call per parameter
+            p.zero_grad()
 
     # ---- running ------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
