@@ -521,6 +521,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights of a network saved by `train --model network --save`",
     )
     drawp.set_defaults(run=run_draw)
+    from nn import playground, stepper  # they take this module's argument types
+
+    stepper.add_command(sub, _HelpFormatter)
+    playground.add_command(sub, _HelpFormatter)
     return parser
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from autograd import Value
 from autograd.graph import Scope
-from autograd.value import _state
 
 if sys.platform != "win32":
     import fcntl
@@ -139,13 +138,8 @@ class Module:
         label = self._label or type(self).__name__
         color = self.color
         inside = Scope(label, self) if color is None else Scope(label, self, color=color)
-        # Scope's own `with`, written out: a module call is on every forward's path.
-        inside.parent = outside = _state.scope
-        _state.scope = inside
-        try:
+        with inside:
             return self.forward(*args, **kwargs)
-        finally:
-            _state.scope = outside
 
     @contextlib.contextmanager
     def using(self, parameters: Sequence[Value]) -> Iterator[None]:

@@ -226,12 +226,12 @@ def test_forward_runs_in_a_scope_named_after_the_module_with_its_colour() -> Non
 
 
 def test_a_forward_that_raises_leaves_no_scope_behind() -> None:
-    from autograd.value import _state
+    from autograd.graph import current_scope
 
     model = Stack()
     with pytest.raises(ValueError):
         model(np.ones(5))  # three weights, five features
-    assert _state.scope is None
+    assert current_scope() is None
     path = model(np.ones(3))._scope.path()  # the next call starts at the top again
     assert [s.label for s in path] == ["Stack", "rest.1"]
 
