@@ -414,6 +414,10 @@ BAD_INPUT = {
         "no/such",
     ),
     "draw an unknown format": (["draw", "--out", "graph.jpg"], "cannot tell the format"),
+    "draw svg into a .png": (
+        ["draw", "--out", "g.png", "--format", "svg"],
+        "--out g.png says png but --format says svg",
+    ),
     "draw a label of 2": (["draw", "--y", "2"], "--y"),
     "draw an infinite input": (["draw", "--x1", "inf"], "--x1"),
     "draw a perceptron's weights": (["draw", "--load", "perceptron.npz"], "does not match"),
@@ -446,6 +450,32 @@ def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
     args, expected = BAD_INPUT[case]
     line = bad(*args, cwd=bad_files)
     assert expected in line, line
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="address-space limits are POSIX")
+def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
+    import resource
+
+    def small_address_space() -> None:
+        limit = 2 << 30  # 2 GiB: enough to start, not for 3·10⁸ weights
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(
+        [str(VALUEGRAD), "train", "--model", "mlp", "--hidden", "100000000", "--epochs", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        preexec_fn=small_address_space,
+    )
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "valuegrad: error: out of memory: the model or the data is too large for this machine"
+    ]
 
 
 def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
