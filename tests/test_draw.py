@@ -734,3 +734,20 @@ def test_blank_and_control_character_names_render(tmp_path: Path, name: str) -> 
     texts = svg_texts(render(y, tmp_path / "n.svg").read_bytes())
     shown = repr(name) if not name.strip() else repr(name)[1:-1]
     assert texts.count(" ".join(shown.split())) == 2  # the node and the cluster
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG")])
+def test_value_draw_renders_to_a_path(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    loss, _ = lesson_like()
+    g = loss.draw(tmp_path / f"x{suffix}", show_grad=False)
+    assert isinstance(g, Drawing) and "not computed yet" not in g.source
+    assert (tmp_path / f"x{suffix}").read_bytes().startswith(magic)
+    loss.draw(str(tmp_path / "x.dot"))
+    assert (tmp_path / "x.dot").read_text(encoding="utf-8") == draw(loss).source
+
+
+def test_value_draw_refuses_a_path_of_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="format"):
+        lesson_like()[0].draw(tmp_path / "x.bmpx")
+    assert not (tmp_path / "x.bmpx").exists()
