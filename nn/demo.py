@@ -192,7 +192,11 @@ def _plots(
         return []
     models = {"perceptron": perceptron, "network": network}
     fig = plots.decision_boundaries(
-        models, X, y, title="alien sentiment: where each model predicts happy"
+        models,
+        X,
+        y,
+        title="alien sentiment: where each model predicts happy",
+        words=plots.ALIEN_WORDS,
     )
     boundaries = plots.save(fig, out / "decision-boundaries.png")
     curves = plots.save(
