@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograd.draw import COLOURS
 from nn import Perceptron, TwoLayerNetwork
 
 BIN = Path(sys.executable).parent
@@ -20,6 +21,8 @@ VALUEGRAD = BIN / ("valuegrad.exe" if os.name == "nt" else "valuegrad")
 HAS_DOT = shutil.which("dot") is not None
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+
+CELL = "</font></td><td width='4'></td><td align='left'>"  # between a label's key and value
 
 
 def run(
@@ -338,9 +341,10 @@ def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
     for name in (*NAMES, "x1", "x2", "z1", "a2", "y_hat", "L"):
         assert f"<b>{name}</b>" in source, name
     assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
-    assert "color=red" in source and "color=green" in source and "color=purple" in source
+    for colour in COLOURS.values():
+        assert f'color="{colour}"' in source
     net = TwoLayerNetwork(seed=4)
-    assert f"data</font> {net.w11.data:.4g}<" in source
+    assert f"data{CELL}{net.w11.data:.4g}<" in source
 
 
 @pytest.mark.skipif(not HAS_DOT and not os.environ.get("CI"), reason="graphviz's dot is missing")
@@ -361,7 +365,7 @@ def test_draw_a_trained_network(tmp_path):
     net.save(tmp_path / "net.npz")
     r = run("draw", "--load", "net.npz", "--out", "g.dot", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "data</font> 7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert f"data{CELL}7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
