@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import signal
@@ -249,3 +250,126 @@ def test_a_port_out_of_range_is_a_one_line_error() -> None:
     )
     assert r.returncode == 2 and "--port must be at most 65535" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# The page in a real browser (headless Chromium).
+# ---------------------------------------------------------------------------
+
+
+def shown(page: Any) -> tuple[dict[str, float], dict[str, float], float]:
+    """The parameters, gradients and loss the page shows: the exact numbers kept beside the text."""
+    params, grads = {}, {}
+    for row in page.locator("#params tbody tr").all():
+        name = row.get_attribute("data-name")
+        params[name] = float(row.locator(".value").get_attribute("data-value"))
+        grads[name] = float(row.locator(".grad").get_attribute("data-value"))
+    return params, grads, float(page.get_attribute("#loss", "data-value"))
+
+
+def agrees(page_says: tuple, engine_says: tuple) -> bool:
+    """The page's (loss, gradients) equal the engine's, to rounding."""
+    (loss, grads), (expected_loss, expected_grads) = page_says, engine_says
+    return loss == pytest.approx(expected_loss, rel=1e-12) and grads == pytest.approx(
+        expected_grads, rel=1e-12, abs=1e-15
+    )
+
+
+def updated(page: Any, before: int) -> int:
+    """Wait until the page drew more than `before` answers and awaits none; the new count."""
+    page.wait_for_function(
+        f"Number(document.body.dataset.updates || 0) > {before}"
+        " && document.body.dataset.pending === '0'"
+    )
+    return int(page.evaluate("Number(document.body.dataset.updates)"))
+
+
+def test_the_playground_in_a_browser(browser: Any, server: str) -> None:
+    from PIL import Image, ImageStat
+
+    # The test's own waits evaluate script text, which the page's policy forbids (as it should).
+    page = browser.new_page(viewport={"width": 1300, "height": 1100}, bypass_csp=True)
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server) else elsewhere.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server)
+    n = updated(page, 0)
+    params, grads, loss = shown(page)
+    assert list(params) == list(NAMES)
+    assert agrees((loss, grads), engine("network", "alien", 0, params))
+
+    # Move a slider: the loss and the nine gradients are the engine's for the new weights.
+    page.locator('#params tr[data-name="w11"] input').evaluate(
+        "(s) => { s.value = '1.5'; s.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    n = updated(page, n)
+    params, grads, loss = shown(page)
+    assert params["w11"] == 1.5
+    expected_loss, expected_grads = engine("network", "alien", 0, params)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert grads == pytest.approx(expected_grads, rel=1e-12, abs=1e-15)
+    for name in NAMES:
+        arrow = page.locator(f'#params tr[data-name="{name}"] .move').text_content()
+        assert arrow == ("←" if grads[name] > 0 else "→" if grads[name] < 0 else "·")
+
+    # One step of gradient descent: w ← w − lr·∂L/∂w.
+    page.fill("#lr", "0.8")
+    page.locator("#lr").blur()
+    n = updated(page, n)
+    page.click("#step")
+    n = updated(page, n)
+    stepped, _, stepped_loss = shown(page)
+    for name in NAMES:
+        assert stepped[name] == pytest.approx(
+            params[name] - 0.8 * grads[name], rel=1e-12, abs=1e-15
+        )
+    assert stepped_loss < loss
+
+    # The chain rule of a parameter, for the sample chosen.
+    page.fill("#sample", "5")
+    page.locator("#sample").blur()
+    n = updated(page, n)
+    page.click('#params tr[data-name="w2"] .name')
+    X, y = datasets.load("alien", seed=0)
+    net = TwoLayerNetwork(seed=0)
+    net.load_state_dict({k: np.array(v) for k, v in stepped.items()})
+    one = log_loss(net([Value(X[5, 0], "x1"), Value(X[5, 1], "x2")]), float(y[5]))
+    one.name = "L"
+    assert page.text_content("#explain").endswith(str(explain(one, net.w2)))
+    assert page.locator("#graph svg").count() == 1
+
+    # The address holds the state: loading it again shows the same setup.
+    url = page.url
+    assert "lr=0.8" in url and "sample=5" in url
+    page.goto(url)
+    updated(page, 0)
+    again, _, again_loss = shown(page)
+    assert (again, again_loss) == (stepped, stepped_loss)
+    assert page.input_value("#lr") == "0.8" and page.input_value("#sample") == "5"
+
+    # The picture is not blank: the surface, the points and the lines are drawn.
+    shot = Image.open(io.BytesIO(page.locator("#plot").screenshot())).convert("RGB")
+    assert len(shot.getcolors(1 << 20) or ()) > 50
+    assert max(ImageStat.Stat(shot).stddev) > 10
+    whole = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L")
+    assert ImageStat.Stat(whole).stddev[0] > 10
+
+    # Play runs steps until paused; the perceptron has three knobs; reset starts again.
+    page.click("#play")
+    n = updated(page, updated(page, 0))
+    page.click("#play")
+    page.select_option("#model", "perceptron")
+    page.wait_for_function("document.querySelectorAll('#params tbody tr').length === 3")
+    params, grads, loss = shown(page)
+    assert agrees((loss, grads), engine("perceptron", "alien", 0, params))
+
+    # A bad address is refused with the server's message, and the page says so.
+    page.goto(server + "?model=network&w11=abc")
+    page.wait_for_function("document.getElementById('error').textContent !== ''")
+    assert "params lacks w21" in page.text_content("#error")
+    page.goto(server + "?lr=nan")
+    page.wait_for_function("document.getElementById('error').textContent !== ''")
+    assert "lr must be a number, got null" in page.text_content("#error")
+    assert not errors and not elsewhere
+    page.close()
