@@ -372,11 +372,13 @@ class Graph:
 
 
 @st.composite
-def graphs(draw: Any, tensors: bool = False, max_leaves: int = 3, max_steps: int = 8) -> Graph:
+def graphs(
+    draw: Any, tensors: bool = False, max_leaves: int = 3, max_steps: int = 8, min_leaves: int = 1
+) -> Graph:
     """A random expression DAG over 1–3 leaves: scalars, or tensors of broadcastable shapes."""
     table = TENSOR_GRAPH_OPS if tensors else GRAPH_OPS
     elements = st.floats(-1.5, 1.5, allow_subnormal=False)
-    n_leaves = draw(st.integers(1, max_leaves))
+    n_leaves = draw(st.integers(min_leaves, max(min_leaves, max_leaves)))
     leaves: list[Any] = []
     for _ in range(n_leaves):
         if tensors:
@@ -410,3 +412,24 @@ def central_differences(
             grad[index] = (plus - phi(moved)) / (2 * eps)
         result.append(grad)
     return result
+
+
+@dataclass(frozen=True)
+class Closure:
+    """f(x) = d/dy G(x, y) at y = y0, for a random graph G of two leaves: the inner function
+    closes over the outer variable x, so d/dx f needs the inner derivative's own graph."""
+
+    graph: Graph
+
+    def inner(self, transforms: Any, o: Any, x: Any) -> Any:
+        """d/dy G(x, y) at the graph's second leaf, with `transforms.grad`."""
+        y0 = transforms.lift(self.graph.leaves[1])
+        return transforms.grad(lambda y: self.graph(o, x, y))(y0)
+
+    def __repr__(self) -> str:
+        return f"f(x0) = d/dx1 G(x0, x1) at x1 = {self.graph.leaves[1]!r}, where\n{self.graph}"
+
+
+def closures() -> Any:
+    """Random nested-grad closures over scalar graphs (see Closure)."""
+    return graphs(min_leaves=2, max_leaves=2).map(Closure)
