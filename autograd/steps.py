@@ -231,10 +231,10 @@ def step_drawing(steps: Steps, k: int, **draw_options: Any) -> Drawing:
     with _grads_as_of(nodes, step.grads):
         d = draw(steps.root, **draw_options)
     for s in step.shares:
-        vid = d.node_id(s.input)
+        vid = d.ids.get(s.input)
         if vid is not None:
             d.node(vid, color=CURRENT, penwidth="2")
-    vid, oid = d.node_id(step.node), d.op_id(step.node)
+    vid, oid = d.ids.get(step.node), d.op_id(step.node)
     if vid is not None:
         d.node(vid, color=CURRENT, penwidth="4")
     if oid is not None:
@@ -324,7 +324,7 @@ def stepper_html(
     explained: dict[str, str] = {}
     with _grads_as_of(topological_order(steps.root), steps[-1].grads):
         for node in topological_order(steps.root):
-            vid = last.node_id(node)
+            vid = last.ids.get(node)
             if vid is not None:
                 explained[vid] = str(explain(steps.root, node))
     data = {
