@@ -255,12 +255,17 @@ def step_drawings(steps: Steps, **draw_options: Any) -> list[Drawing]:
 
 
 def save_gif(
-    steps: Steps, path: str | Path, *, ms_per_step: int = 1200, **draw_options: Any
+    steps: Steps,
+    path: str | Path,
+    *,
+    ms_per_step: int = 1200,
+    width: int | None = None,
+    **draw_options: Any,
 ) -> Path:
     """Write the steps' drawings as an animated GIF, one frame per step (needs `dot` and Pillow).
 
-    The frames are rendered to PNG by `dot` and padded to one size; the result is
-    the same bytes for the same graph.
+    The frames are rendered to PNG by `dot`, padded to one size and, with `width`,
+    scaled to that many pixels across; the same graph gives the same bytes.
     """
     try:
         from PIL import Image
@@ -270,18 +275,23 @@ def save_gif(
         ) from None
     if ms_per_step < 1:
         raise ValueError(f"ms_per_step must be at least 1, got {ms_per_step}")
+    if width is not None and width < 16:
+        raise ValueError(f"width must be at least 16 pixels, got {width}")
     if not len(steps):
         raise ValueError("there are no steps to draw: the output is a leaf")
     images = [
         Image.open(io.BytesIO(d.pipe(format="png"))).convert("RGB")
         for d in step_drawings(steps, **draw_options)
     ]
-    width = max(im.width for im in images)
-    height = max(im.height for im in images)
+    size = (max(im.width for im in images), max(im.height for im in images))
+    if width is not None:
+        scaled = (width, max(1, round(size[1] * width / size[0])))
     frames = []
     for im in images:
-        frame = Image.new("RGB", (width, height), "white")
+        frame = Image.new("RGB", size, "white")
         frame.paste(im, (0, 0))
+        if width is not None:
+            frame = frame.resize(scaled, Image.Resampling.LANCZOS)
         frames.append(
             frame.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         )

@@ -183,10 +183,12 @@ def test_the_gif_has_a_frame_per_step_changes_and_is_reproducible(tmp_path: Path
     from PIL import Image, ImageChops
 
     first = save_gif(lesson(seed=4), tmp_path / "a.gif")
-    again = save_gif(lesson(seed=4), tmp_path / "b.gif")
-    other = save_gif(lesson(seed=5), tmp_path / "c.gif")
-    assert first.read_bytes() == again.read_bytes()
-    assert first.read_bytes() != other.read_bytes()
+    again = save_gif(lesson(seed=4), tmp_path / "b.gif", width=500)
+    other = save_gif(lesson(seed=5), tmp_path / "c.gif", width=500)
+    assert (
+        again.read_bytes() == save_gif(lesson(seed=4), tmp_path / "b2.gif", width=500).read_bytes()
+    )
+    assert again.read_bytes() != other.read_bytes()
     with Image.open(first) as im:
         assert im.format == "GIF"
         assert im.n_frames == len(lesson(seed=4)) >= 6
@@ -195,6 +197,16 @@ def test_the_gif_has_a_frame_per_step_changes_and_is_reproducible(tmp_path: Path
         im.seek(im.n_frames - 1)
         end = im.convert("RGB")
     assert ImageChops.difference(start, end).getbbox() is not None
+    small = save_gif(lesson(seed=4), tmp_path / "d.gif", width=300, ms_per_step=500)
+    with Image.open(small) as im:
+        assert im.width == 300 and im.n_frames == len(lesson(seed=4))
+        assert im.info["duration"] == 500 and im.info["loop"] == 0
+    with Image.open(again) as im:
+        assert im.width == 500
+    with pytest.raises(ValueError, match="width must be at least 16"):
+        save_gif(lesson(), tmp_path / "e.gif", width=0)
+    with pytest.raises(ValueError, match="ms_per_step must be at least 1"):
+        save_gif(lesson(), tmp_path / "e.gif", ms_per_step=0)
 
 
 @needs_dot
