@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from catalogue import Graph, ValueBackend, central_differences, graphs
+from catalogue import ValueBackend, central_differences
 from hypothesis import assume, example, given, settings
 
 import autograd.graph
@@ -25,6 +25,7 @@ from autograd import (
     scope,
     topological_order,
 )
+from autograd.testing import Graph, graphs
 
 # ---------------------------------------------------------------------------
 # The backward order.

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from catalogue import Closure, Graph, Op, ValueBackend, cases, closures, graphs, seed_for
+from catalogue import Closure, Op, ValueBackend, cases, closures
 from hypothesis import example, given
 
 from autograd import Value
+from autograd.testing import Graph, graphs, seed_for
 
 torch = pytest.importorskip("torch")
 
