@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -313,6 +314,9 @@ def save_gif(
 # ---------------------------------------------------------------------------
 
 
+_SCRIPT_HAZARD = re.compile(r"<(?=/|!--|script)", re.IGNORECASE)
+
+
 def _svg(d: Drawing) -> str:
     """The drawing as an SVG element to put inside a page (no XML prologue)."""
     text = d.pipe(format="svg").decode("utf-8")
@@ -343,7 +347,8 @@ def stepper_html(
         ],
         "explain": explained,
     }
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script>, "</", "<!--" and "<script" could end or confuse the element: \u003c is "<".
+    payload = _SCRIPT_HAZARD.sub(r"\\u003c", json.dumps(data, ensure_ascii=False))
     page = (Path(__file__).parent / "stepper.html").read_text(encoding="utf-8")
     return page.replace("{{title}}", html.escape(title)).replace("{{data}}", payload)
 

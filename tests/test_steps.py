@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -132,6 +133,20 @@ def test_tensors_non_values_and_leaves() -> None:
         stepper_html(backprop_steps(leaf))
 
 
+def test_float32_nan_and_overflow_are_recorded_as_the_pass_computes_them() -> None:
+    a, b = Value(np.float32(2.0), "a"), Value(np.array(3.0, dtype=np.float32), "b")
+    f = (a * b).tanh() + a
+    steps = backprop_steps(f)
+    assert all(steps[-1].grads[n] == n.grad for n in topological_order(f))
+    x = Value(1e300, "x")
+    steps = backprop_steps(x * x * x)  # 3x² overflows
+    assert math.isinf(x.grad) and steps[-1].grads[x] == x.grad
+    assert steps[-1].lines[-1].endswith("so df/dx = inf + inf = inf")
+    n = Value(math.nan, "n")
+    steps = backprop_steps(n * 2.0)
+    assert steps[0].lines[1] == "df/dn = df/df · df/dn = 1 · 2 = 2" and n.grad == 2.0
+
+
 def test_the_lessons_steps_end_with_the_nine_parameters_and_the_inputs() -> None:
     steps = lesson()
     names = {p.name for p in steps.parameters}
@@ -219,6 +234,19 @@ def test_the_page_is_self_contained_and_holds_every_frame_and_explanation() -> N
     w11 = next(p for p in steps.parameters if p.name == "w11")
     assert json.dumps(str(explain(steps.root, w11)), ensure_ascii=False)[1:-1] in page
     assert "</script>" not in page.split('id="data">', 1)[1].split("</script>", 1)[0]
+
+
+@needs_dot
+def test_a_hostile_name_cannot_end_the_pages_script() -> None:
+    name = "</script><!--<script>alert(1)</script>"
+    h = Value(2.0, name=name)
+    steps = backprop_steps(h * h)
+    page = stepper_html(steps)
+    assert page.count("</script>") == 2 and page.lower().count("<script") == 2
+    assert "<!--" not in page
+    data = json.loads(page.split('id="data">', 1)[1].split("</script>", 1)[0])
+    assert [f["caption"] for f in data["frames"]] == [s.caption for s in steps]
+    assert "</script><!--<script" in data["frames"][0]["caption"]
 
 
 @needs_dot
