@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -189,6 +191,27 @@ def raw(server: str, request: bytes) -> str:
     return b"".join(chunks).decode()
 
 
+def test_requests_at_once_get_the_answers_they_would_get_alone(server: str) -> None:
+    setups = [
+        {"data": data, "model": model, "seed": seed, "steps": 3}
+        for data in ("alien", "moons")
+        for model in ("network", "perceptron")
+        for seed in (0, 1)
+    ]
+    alone = [post(server, json.dumps(s))[1] for s in setups]
+    together: list[Any] = [None] * len(setups)
+
+    def ask(i: int) -> None:
+        together[i] = post(server, json.dumps(setups[i]))[1]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(setups))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert together == alone
+
+
 def test_an_oversized_body_is_refused_unread(server: str) -> None:
     reply = raw(server, b"POST /api/state HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n{")
     assert reply.startswith("HTTP/1.1 400")
@@ -239,6 +262,36 @@ def test_valuegrad_playground_serves_on_127_0_0_1_and_stops_on_ctrl_c() -> None:
             proc.wait()
     assert proc.returncode == 0, err
     assert err.strip() == "playground stopped"
+
+
+def test_open_opens_the_address_in_the_browser(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')
+    script.chmod(0o755)
+    proc = subprocess.Popen(
+        [str(VALUEGRAD), "playground", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(script)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[2]
+        for _ in range(300):
+            if opened.exists() and opened.read_text():
+                break
+            time.sleep(0.1)
+        assert opened.read_text().strip() == url
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
 
 
 def test_a_port_out_of_range_is_a_one_line_error() -> None:
