@@ -225,6 +225,13 @@ def test_an_oversized_body_is_refused_unread(server: str) -> None:
     assert post(server, "{}")[0] == 200
 
 
+def test_a_stalled_request_does_not_hold_up_the_others(server: str) -> None:
+    host, port = server.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as stalled:
+        stalled.sendall(b"POST /api/state HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        assert post(server, "{}")[0] == 200
+
+
 def test_the_page_and_its_files_and_nothing_else(server: str) -> None:
     kinds = {"": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
     for name, kind in kinds.items():
