@@ -84,7 +84,9 @@ class Node:
     op: Any = None
     operands: list[Any] = field(default_factory=list)  # Nodes, then static args as given
     forward_only: bool = False  # made under no_grad: no gradient flows through it
-    value: Any = None  # a constant's data
+    value: Any = None  # a constant's data, a leaf's Value
+    data: Any = None  # its number in the trace
+    grad: Any = None  # its gradient in the trace's eager backward pass
     text: str = ""  # how the source refers to it
 
 
@@ -149,9 +151,11 @@ def _literal(x: Any) -> str | None:
     return None
 
 
-def _index(index: Any) -> str | None:
+def _index(index: Any, ndim: int) -> str | None:
     """numpy index syntax for ints, slices and `...`: `[:, 0]`."""
     parts = index if isinstance(index, tuple) else (index,)
+    if len(parts) == ndim and parts[0] is Ellipsis:
+        parts = (slice(None), *parts[1:])  # X[..., 0] of a matrix reads as X[:, 0]
     out = []
     for p in parts:
         if isinstance(p, slice) and p.step is None:
@@ -201,6 +205,7 @@ class Generator:
                 continue
             if node.kind == "const":
                 node.text = self.constant(node.value)
+                node.data = node.value
                 continue
             wanted = _identifier(node.name) or self._column_name(node)
             if node is self.root and wanted is None:
@@ -260,7 +265,7 @@ class Generator:
         if op is ops.BroadcastTo and xs[0].shape != tuple(node.shape):
             return f"np.broadcast_to({a}, {names[1]})"
         if op is ops.GetItem and xs[0].shape:
-            index = _index(xs[1])
+            index = _index(xs[1], len(xs[0].shape))
             return f"{a}{index}" if index is not None else f"{a}[{names[1]}]"
         if op is ops.MatMul:
             return f"{a} @ {names[1]}"
@@ -310,7 +315,21 @@ class Generator:
                 return (f"np.outer({g}, {other})" if i == 0 else f"{other}.T @ {g}"), tuple(a.shape)
             return (f"{g} @ {other}.T" if i == 0 else f"{other}.T @ {g}"), tuple(a.shape)
         args = ", ".join([g, node.text, *names])
-        return f"{self.op_name(op)}.grads[{i}]({args})", None
+        return f"{self.op_name(op)}.grads[{i}]({args})", self._probe(node, i)
+
+    def _probe(self, node: Node, i: int) -> tuple[int, ...] | None:
+        """The shape a primitive's own vjp gives on the traced numbers, when it can be trusted."""
+        xs = node.operands
+        n = len(node.op.grads)
+        datas = [x.data if isinstance(x, Node) else x for x in xs[:n]] + list(xs[n:])
+        try:
+            got = node.op.grads[i](node.grad, node.data, *datas)
+        except Exception:  # the program will call fit, which reduces whatever comes back
+            return None
+        shape, dtype = shape_and_dtype(got) if isinstance(got, float | np.ndarray) else ((), None)
+        if dtype != xs[i].dtype or (type(got) is float) != (type(xs[i].data) is float):
+            return None
+        return shape if shape in (tuple(xs[i].shape), tuple(node.shape)) else None
 
     def _reduce(self, expr: str, shape: tuple[int, ...] | None, target: Node) -> str:
         """expr summed down to `target`'s shape (broadcasting undone) and in its dtype."""
@@ -323,7 +342,7 @@ class Generator:
                 if len(product) == 2 and len(shape) == 1 and all(_is_name(p) for p in product):
                     expr = f"{product[0]} @ {product[1]}"  # Σ g·x as one dot product, no temporary
                 else:
-                    expr = f"({expr}).sum()"
+                    expr = f"{expr}.sum()" if _is_name(expr) else f"({expr}).sum()"
             else:
                 lead = len(shape) - len(to)
                 if lead:

@@ -144,7 +144,8 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             continue
         if key in nodes:
             continue
-        shape, dtype = shape_and_dtype(v.data)
+        data = v.data
+        shape, dtype = shape_and_dtype(data)
         op, operands = v.op, v.inputs
         forward_only = False
         if op is None and key in recorder.forward_only:
@@ -152,7 +153,7 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             forward_only = True
         if op is None:
             nodes[key] = node = Node("leaf", shape, dtype, v.name or "")
-            node.value = v
+            node.value, node.data = v, data
             order.append(node)
             continue
         if not is_primitive(op):
@@ -163,9 +164,10 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             x = given[i]
             if not isinstance(x, Value):
                 const = Node("const", *shape_and_dtype(x))
-                const.value = x
+                const.value = const.data = x
                 given[i] = _Const(const)
-        nodes[key] = Node("op", shape, dtype, v.name or "", op, given, forward_only)
+        nodes[key] = node = Node("op", shape, dtype, v.name or "", op, given, forward_only)
+        node.data, node.grad = data, v.grad if v.grad_computed else None
         stack.append((v, True))
         for x in reversed(given[:n]):
             if isinstance(x, Value) and id(x) not in nodes:
@@ -384,6 +386,7 @@ class Compiled:
                 v = Value(a, names[i] if i < len(names) else f"arg{i}")
                 inputs[i] = v
                 node = Node("arg", *shape_and_dtype(v.data), v.name or "")
+                node.data = v.data
                 arg_nodes[id(v)] = node
                 arg_list.append(node)
                 keep.append(i)

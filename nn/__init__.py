@@ -1,6 +1,7 @@
 """valuegrad's neural nets: the lesson's perceptrons and network, losses, optimizers, training."""
 
 from nn import datasets
+from nn.compiled import CompiledStep, compile_step
 from nn.layers import MLP, Dense, Perceptron, Sequential
 from nn.losses import hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
@@ -12,6 +13,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "CompiledStep",
     "Dense",
     "History",
     "Module",
@@ -21,6 +23,7 @@ __all__ = [
     "TwoLayerNetwork",
     "accuracy",
     "analytic_gradients",
+    "compile_step",
     "datasets",
     "fit",
     "hinge",

@@ -695,6 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights of a network saved by `train --model network --save`",
     )
     drawp.set_defaults(run=run_draw)
+    from nn.compiled import add_code_command
+
+    add_code_command(sub, _HelpFormatter)
     return parser
 
 

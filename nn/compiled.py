@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 from autograd.compile import Compiled
@@ -60,3 +63,46 @@ def compile_step(
 ) -> CompiledStep:
     """The training step loss(model(X), y).backward() as a compiled program; see CompiledStep."""
     return CompiledStep(model, loss)
+
+
+def add_code_command(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register `valuegrad code`, which prints the lesson network's compiled step."""
+    code = sub.add_parser(
+        "code",
+        formatter_class=formatter,
+        help="print the lesson network's training step as the numpy code it compiles to",
+        description="Trace one step of the red/green/purple network on a batch of the alien data\n"
+        "and print the program autograd.compile writes for it: the forward, then the\n"
+        "backward, which reads as the nine derivatives worked out by hand.",
+    )
+    code.add_argument(
+        "--rows", type=_positive, default=100, metavar="N", help="rows in the traced batch"
+    )
+    code.add_argument(
+        "--seed", type=_positive, default=0, metavar="N", help="seed for the data and weights"
+    )
+    code.set_defaults(run=run_code)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0 or (value == 0 and text != "0"):
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
+    return value
+
+
+def run_code(args: argparse.Namespace) -> int:
+    """`valuegrad code`: print the compiled step of the lesson network."""
+    from nn.datasets import alien_sentiment
+    from nn.network import TwoLayerNetwork
+
+    if args.rows < 1:
+        raise ValueError("--rows must be at least 1")
+    X, y = alien_sentiment(n=args.rows, seed=args.seed)
+    step = compile_step(TwoLayerNetwork(seed=args.seed))
+    step(np.asarray(X), np.asarray(y))
+    print(step.source, end="")
+    return 0
