@@ -53,7 +53,7 @@ import numpy as np
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import gradients, is_grad_enabled
-from autograd.value import Value, _state, as_data
+from autograd.value import Value, _trace, as_data
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _TRACING = threading.RLock()  # the watch on Value is process-wide: one trace at a time
@@ -97,35 +97,61 @@ class _Recorder:
         self.reads.append(f"{what} at {where}")
 
 
+# Value's number readers, as the class defines them; while any thread traces, they are
+# replaced by wrappers that tell that thread's recorder (a context variable) of each read.
+_READERS = {k: Value.__dict__[k] for k in ("data", "item", "numpy", "__float__")}
+_watch_lock = threading.Lock()
+_watchers = 0  # traces under way, in any thread: the wrappers are installed while it is > 0
+
+
+def _reader(name: str, original: Any) -> Any:
+    what = ".data" if name == "data" else "float()" if name == "__float__" else f".{name}()"
+    if name == "data":
+
+        def data(v: Value) -> Any:
+            recorder = _trace.get()
+            if recorder is not None:
+                recorder.read(what, sys._getframe(1))
+            return original.__get__(v, Value)
+
+        return property(data, original.__set__)
+
+    @functools.wraps(original)
+    def read(v: Value) -> Any:
+        recorder = _trace.get()
+        if recorder is not None:
+            recorder.read(what, sys._getframe(1))
+        return original(v)
+
+    return read
+
+
+_WATCHED = {k: _reader(k, m) for k, m in _READERS.items()}
+
+
 @contextmanager
 def _watching(recorder: _Recorder) -> Iterator[None]:
-    """While f is traced, Value notices reads of its numbers from outside the engine."""
-    slot = Value.__dict__["data"]
-    saved = {k: Value.__dict__[k] for k in ("item", "numpy", "__float__")}
+    """While f is traced, Value tells this thread's recorder of reads of its numbers.
 
-    def data(v: Value) -> Any:
-        recorder.read(".data", sys._getframe(1))
-        return slot.__get__(v, Value)
-
-    def watched(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def read(v: Value) -> Any:
-            recorder.read(f".{name}()" if name != "__float__" else "float()", sys._getframe(1))
-            return method(v)
-
-        return read
-
-    setattr(Value, "data", property(data, slot.__set__))  # noqa: B010 (mypy: a slot)
-    for name, method in saved.items():
-        setattr(Value, name, watched(name.strip("_") if name == "__float__" else name, method))
-    previous, _state.trace = _state.trace, recorder
+    The wrappers are shared by every thread that traces at once (counted under a lock),
+    and each reports only to the recorder of the thread that reads.
+    """
+    global _watchers
+    with _watch_lock:
+        if _watchers == 0:
+            for k, m in _WATCHED.items():
+                setattr(Value, k, m)
+        _watchers += 1
+    token = _trace.set(recorder)
     try:
         yield
     finally:
-        _state.trace = previous
-        setattr(Value, "data", slot)  # noqa: B010
-        for name, method in saved.items():
-            setattr(Value, name, method)
+        _trace.reset(token)
+        with _watch_lock:
+            _watchers -= 1
+            if _watchers == 0:
+                for k, m in _READERS.items():
+                    setattr(Value, k, m)
 
 
 def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list[Node], Node, str]:

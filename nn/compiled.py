@@ -65,9 +65,11 @@ def compile_step(
     return CompiledStep(model, loss)
 
 
-def add_code_command(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
-    """Register `valuegrad code`, which prints the lesson network's compiled step."""
-    code = sub.add_parser(
+def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register `code` on the CLI's subparsers: it prints the lesson network's compiled step."""
+    from nn.cli import _int_at_least  # the CLI's argument types
+
+    p = sub.add_parser(
         "code",
         formatter_class=formatter,
         help="print the lesson network's training step as the numpy code it compiles to",
@@ -75,23 +77,15 @@ def add_code_command(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         "and print the program autograd.compile writes for it: the forward, then the\n"
         "backward, which reads as the nine derivatives worked out by hand.",
     )
-    code.add_argument(
-        "--rows", type=_positive, default=100, metavar="N", help="rows in the traced batch"
+    p.add_argument("--rows", type=_int_at_least(1), default=100, metavar="N", help="batch rows")
+    p.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="seed for the data and weights",
     )
-    code.add_argument(
-        "--seed", type=_positive, default=0, metavar="N", help="seed for the data and weights"
-    )
-    code.set_defaults(run=run_code)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0 or (value == 0 and text != "0"):
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
-    return value
+    p.set_defaults(run=run_code)
 
 
 def run_code(args: argparse.Namespace) -> int:
@@ -99,8 +93,6 @@ def run_code(args: argparse.Namespace) -> int:
     from nn.datasets import alien_sentiment
     from nn.network import TwoLayerNetwork
 
-    if args.rows < 1:
-        raise ValueError("--rows must be at least 1")
     X, y = alien_sentiment(n=args.rows, seed=args.seed)
     step = compile_step(TwoLayerNetwork(seed=args.seed))
     step(np.asarray(X), np.asarray(y))
