@@ -269,6 +269,8 @@ class Generator:
             return f"{a}{index}" if index is not None else f"{a}[{names[1]}]"
         if op is ops.MatMul:
             return f"{a} @ {names[1]}"
+        if op.__name__ == "Copy" and op.__module__ == "autograd.compile":
+            return a  # Value(v): the same numbers, a new leaf
         return f"{self.op_name(op)}.forward({', '.join(names)})"
 
     def op_name(self, op: Any) -> str:
@@ -398,7 +400,7 @@ class Generator:
         lines.append("# forward")
         for node in order:
             if node.kind == "op":
-                note = "  # no_grad: no gradient flows back through it" if node.forward_only else ""
+                note = "  # no gradient flows back through this line" if node.forward_only else ""
                 lines.append(f"{node.text} = {self.forward(node)}{note}")
         grads: dict[Node, str] = {}
         if active:

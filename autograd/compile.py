@@ -53,7 +53,7 @@ import numpy as np
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import gradients, is_grad_enabled
-from autograd.value import Value, _trace, as_data
+from autograd.value import Primitive, Value, _trace, as_data
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _TRACING = threading.RLock()  # the watch on Value is process-wide: one trace at a time
@@ -126,7 +126,39 @@ def _reader(name: str, original: Any) -> Any:
     return read
 
 
-_WATCHED = {k: _reader(k, m) for k, m in _READERS.items()}
+class Copy(Primitive):
+    """A new leaf made from a traced Value's numbers (`Value(v)`, `v.detach()`): no gradient."""
+
+    forward = staticmethod(lambda a: a)
+    grads = (lambda g, out, a: g,)
+
+
+def _maker(name: str, original: Any) -> Any:
+    """A wrapper that records `Value(v)` and `v.detach()` of a traced v as a forward-only Copy."""
+    if name == "detach":
+
+        def detach(v: Value) -> Value:
+            out: Value = original(v)
+            recorder = _trace.get()
+            if recorder is not None:
+                recorder(out, Copy, (v,))
+            return out
+
+        return detach
+
+    @functools.wraps(original)
+    def init(self: Value, data: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, data, *args, **kwargs)
+        recorder = _trace.get()
+        if recorder is not None and isinstance(data, Value) and self.is_leaf:
+            recorder(self, Copy, (data,))
+
+    return init
+
+
+_READERS.update({k: Value.__dict__[k] for k in ("__init__", "detach")})
+_MAKERS = ("__init__", "detach")
+_WATCHED = {k: (_maker if k in _MAKERS else _reader)(k, m) for k, m in _READERS.items()}
 
 
 @contextmanager

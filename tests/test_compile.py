@@ -567,3 +567,16 @@ def test_valuegrad_code_prints_the_lesson_step(tmp_path: Any) -> None:
     compile(r.stdout, "valuegrad code", "exec")  # it is Python
     r = run("code", "--rows", "0", cwd=tmp_path)
     assert r.returncode == 2 and "--rows" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_value_made_from_a_traced_values_numbers_is_a_copy_without_gradient() -> None:
+    def f(w: Value, X: Value) -> Value:
+        a = (Value(X) @ w).sigmoid()  # as in the benchmarks' tensor step
+        return (a * w.detach().sum() + Value(a) * a).mean()
+
+    step, eager = autograd.compile(f), value_and_grad(f)
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=3)
+    for X in (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))):
+        assert same_answer(step(w, X), eager(w, X))
+    assert replays(step) and "no gradient flows back" in step.source
