@@ -37,7 +37,7 @@ NAMESPACE: dict[str, Any] = {
     "exp": ops._exp,
     "log": ops._log,
     "tanh": ops._tanh,
-    "sigmoid": ops._sigmoid,
+    "sigmoid": lambda x: _sigmoid(x),
     "relu": ops._relu,
     "softplus": ops._softplus,
     "power": ops._power,
@@ -69,7 +69,15 @@ TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Softplus: ("softplus({0})", "{g} * sigmoid({0})"),
 }
 
-_PRODUCT = re.compile(r"^\{g\} \* \{(\d+)\}$")
+# On arrays plain numpy calls: the engine's raw functions wrap each call in np.errstate,
+# which costs more than the call itself on a small batch (so a replay may warn where the
+# eager step is silent; the numbers are the same).
+ARRAY_TEMPLATES: dict[type, tuple[str, ...]] = {
+    ops.Exp: ("np.exp({0})", "{g} * {out}"),
+    ops.Log: ("np.log({0})", "{g} / {0}"),
+    ops.Tanh: ("np.tanh({0})", "{g} * (1.0 - {out} * {out})"),
+    ops.ReLU: ("np.maximum({0}, 0.0)", "{g} * ({0} > 0.0)"),
+}
 _HELPER = re.compile(r"^(t|c|k)\d+$")
 
 
@@ -243,11 +251,13 @@ class Generator:
         op, xs = node.op, node.operands
         n = len(op.grads)
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
-        template = TEMPLATES.get(op) or getattr(op, "code", None)
+        template = self.template(node)
         if template is not None:
             return template[0].format(*names, out=node.text)
         a = xs[0].text if n else ""
         if op is ops.PowerOf:
+            if type(xs[0].data) is np.ndarray and type(xs[1]) is float:
+                return f"{a} ** {names[1]}"
             return f"power({a}, {names[1]})"
         if op is ops.Sum and xs[0].shape:
             axis, keepdims = xs[1], xs[2]
@@ -273,6 +283,13 @@ class Generator:
             return a  # Value(v): the same numbers, a new leaf
         return f"{self.op_name(op)}.forward({', '.join(names)})"
 
+    def template(self, node: Node) -> tuple[str, ...] | None:
+        """The primitive's templates: numpy's own calls on arrays, the engine's on numbers."""
+        op = node.op
+        if op in ARRAY_TEMPLATES and type(node.operands[0].data) is np.ndarray:
+            return ARRAY_TEMPLATES[op]
+        return TEMPLATES.get(op) or getattr(op, "code", None)
+
     def op_name(self, op: Any) -> str:
         """The name under which the source calls a primitive that has no template."""
         if op not in self.primitives:
@@ -287,13 +304,15 @@ class Generator:
         n = len(op.grads)
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         a = xs[i]
-        template = TEMPLATES.get(op) or getattr(op, "code", None)
+        template = self.template(node)
         if template is not None:  # every template's vjps are shaped like the output
             shape = tuple(node.shape)
             return template[1 + i].format(*names, g=g, out=node.text), shape
         if op is ops.PowerOf:
             c = xs[1]
             lowered = self.constant(ops._lowered(c))
+            if type(xs[0].data) is np.ndarray and type(c) is float:
+                return f"{g} * ({names[1]} * {names[0]} ** {lowered})", tuple(node.shape)
             return f"{g} * ({names[1]} * power({names[0]}, {lowered}))", tuple(node.shape)
         if op is ops.BroadcastTo:
             return g, tuple(node.shape)
@@ -454,6 +473,16 @@ class Generator:
         namespace = dict(NAMESPACE, own=_own, fit=_fit, **self.constants)
         exec(compile(source, "<autograd.compile>", "exec"), namespace)
         return Program(source, namespace["step"], params), leaves
+
+
+def _sigmoid(x: Any) -> Any:
+    """σ(x) = 1/(1 + e^−x): for an array in place in one fresh array, as the engine's, unguarded."""
+    if type(x) is not np.ndarray or x.size <= 1:
+        return ops._sigmoid(x)
+    t = np.negative(x)
+    np.exp(t, t)
+    t += 1.0
+    return np.reciprocal(t, t)
 
 
 def _is_name(text: str) -> bool:
