@@ -221,7 +221,12 @@ class Generator:
             node.text = self.names.claim(wanted)
             if node.kind == "leaf":
                 leaves.append(node)
-        return leaves
+        first_use: dict[Node, int] = {}
+        for k, node in enumerate(self.order):
+            for x in node.operands:
+                if isinstance(x, Node):
+                    first_use.setdefault(x, k)
+        return sorted(leaves, key=lambda n: first_use.get(n, -1))  # as the forward reads them
 
     def _column_name(self, node: Node) -> str | None:
         """A column taken from a named array is named after it as the lesson does: X[:, 0] is x1."""

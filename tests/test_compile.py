@@ -580,3 +580,15 @@ def test_a_value_made_from_a_traced_values_numbers_is_a_copy_without_gradient() 
     for X in (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))):
         assert same_answer(step(w, X), eager(w, X))
     assert replays(step) and "no gradient flows back" in step.source
+
+
+def test_the_readme_shows_lines_of_the_real_program() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Compiling a step")[1].split("\n## ")[0]
+    shown = section.split("```text\n")[1].split("```")[0].splitlines()
+    net, X, y = lesson(n=100)
+    step = compile_step(net)
+    step(X, y)
+    assert len(shown) == 8 and all(line in step.source.splitlines() for line in shown)
