@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import sys
 import threading
@@ -251,15 +252,23 @@ class _Const:
 
 
 def _close(a: Any, b: Any) -> bool:
-    """a and b agree to rounding: same shape, and equal within 1e-9 of b's largest magnitude."""
+    """a and b agree to rounding: the same shape, within 1e-9 of b's largest magnitude (or 1e-14).
+
+    The floor allows for sums taken in another order where the terms cancel.
+    """
+    if isinstance(a, float) and isinstance(b, float):  # one number: no numpy calls
+        close = abs(a - b) <= max(1e-9 * abs(b), 1e-14)
+        return a == b or close or (math.isnan(a) and math.isnan(b))
     if np.shape(a) != np.shape(b):
         return False
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if np.array_equal(a, b, equal_nan=True):
+        return True
     finite = np.isfinite(b)
     if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
-        return bool(np.array_equal(a, b, equal_nan=True))
+        return False
     scale = float(np.max(np.abs(b[finite]), initial=0.0))
-    return bool(np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-12 * scale))
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(1e-9 * scale, 1e-14)))
 
 
 def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
