@@ -199,6 +199,7 @@ class Generator:
         self.names = _Names()
         self.constants: dict[str, Any] = {}
         self.primitives: dict[Any, str] = {}
+        self.row_of_ones: dict[Any, str] = {}
         self.lines: list[str] = []
         self.any_float32 = any(n.dtype == np.float32 for n in order)
 
@@ -268,6 +269,8 @@ class Generator:
             axis, keepdims = xs[1], xs[2]
             if axis is None and not keepdims:
                 return f"{a}.sum()"
+            if axis in (0, -2, (0,), (-2,)) and not keepdims and len(xs[0].shape) == 2:
+                return f"{self.ones(xs[0].shape[0], node.dtype)} @ {a}"
             return f"{a}.sum(axis={names[1]}{', keepdims=True' if keepdims else ''})"
         if op is ops.Reshape and xs[0].shape:
             return f"{a}.reshape({self.constant(tuple(node.shape))})"
@@ -287,6 +290,19 @@ class Generator:
         if op.__name__ == "Copy" and op.__module__ == "autograd.compile":
             return a  # Value(v): the same numbers, a new leaf
         return f"{self.op_name(op)}.forward({', '.join(names)})"
+
+    def ones(self, n: int, dtype: Any) -> str:
+        """A constant row of n ones: `ones @ x` sums x's rows as one matrix–vector product.
+
+        numpy's x.sum(axis=0) of a tall matrix with few columns walks it column by column:
+        for 10⁴ × 2 it takes 25 times as long as the product (measured, numpy 2).
+        """
+        key = (n, np.dtype(dtype))
+        if key not in self.row_of_ones:
+            name = self.names.claim("ones")
+            self.constants[name] = np.ones(n, dtype)
+            self.row_of_ones[key] = name
+        return self.row_of_ones[key]
 
     def template(self, node: Node) -> tuple[str, ...] | None:
         """The primitive's templates: numpy's own calls on arrays, the engine's on numbers."""
@@ -371,7 +387,9 @@ class Generator:
                     expr = f"{expr}.sum()" if _is_name(expr) else f"({expr}).sum()"
             else:
                 lead = len(shape) - len(to)
-                if lead:
+                if lead == 1 and len(shape) == 2:
+                    expr = f"{self.ones(shape[0], target.dtype)} @ {_wrap(expr)}"
+                elif lead:
                     expr = f"({expr}).sum(axis={self.constant(tuple(range(lead)))})"
                 stretched = tuple(i for i, k in enumerate(to) if k == 1 and shape[lead + i] != 1)
                 if stretched:
@@ -488,6 +506,11 @@ def _sigmoid(x: Any) -> Any:
     np.exp(t, t)
     t += 1.0
     return np.reciprocal(t, t)
+
+
+def _wrap(expr: str) -> str:
+    """expr as an operand of @: in parentheses unless it is a name."""
+    return expr if _is_name(expr) else f"({expr})"
 
 
 def _is_name(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -29,14 +30,18 @@ class CompiledStep:
             raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
         self.model = model
         self.loss, _ = _loss(loss)
-        self.parameters = model.parameters()
+        self._compile(model.parameters())
+
+    def _compile(self, parameters: list[Value]) -> None:
+        model = self.model
 
         def step(X: Any, y: Any) -> Value:
             return self.loss(model(X), y)
 
+        self.parameters = parameters
         # The loss checks its labels by reading them; this step checks them itself on every
         # call, so that read cannot change what the program computes.
-        self.compiled = Compiled(step, wrt=self.parameters, trusted=(check_labels.__code__,))
+        self.compiled = Compiled(step, wrt=parameters, trusted=(check_labels.__code__,))
 
     @property
     def source(self) -> str:
@@ -52,6 +57,9 @@ class CompiledStep:
 
     def run(self, X: Any, y: Any) -> float:
         """The step on data already checked (X a 2-D float array, y its labels as floats)."""
+        now = self.model.parameters()
+        if len(now) != len(self.parameters) or any(map(operator.is_not, now, self.parameters)):
+            self._compile(now)  # a parameter was replaced by a new Value: the program reads the old
         value, grads = self.compiled(X, y)
         for p, g in zip(self.parameters, grads, strict=True):
             p.grad = g if not p.grad_computed else p.grad + g

@@ -592,3 +592,15 @@ def test_the_readme_shows_lines_of_the_real_program() -> None:
     step = compile_step(net)
     step(X, y)
     assert len(shown) == 8 and all(line in step.source.splitlines() for line in shown)
+
+
+def test_compile_step_sees_a_parameter_replaced_by_a_new_value() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    net.w11 = Value(0.75, "w11")  # a new Value, not new data in the old one
+    net.red.w11 = net.w11
+    net.zero_grad()
+    step(X, y)
+    want = nn.analytic_gradients(net, X, y)
+    assert all(close(p.grad, want[name]) for name, p in net.named_parameters())
