@@ -11,7 +11,8 @@ Design:
   engine's public interface (`op`, `inputs`, `data`) and handed to
   `autograd.codegen`, which writes the program. Leaf Values that f reads from its
   closure or a module (a model's parameters) are read live, by reference, on
-  every call; raw arrays f closes over are kept by reference too.
+  every call; raw arrays f closes over are kept by reference too. Being held by
+  reference, a new Value put in a leaf's place is not seen: compile f again.
 - **Replay.** A later call with the same argument shapes and dtypes, the same grad
   mode and live leaves of the same shapes runs the program. A new shape traces
   again; a bounded cache keeps the most recent `cache_size` programs.
