@@ -200,6 +200,7 @@ class Generator:
         self.constants: dict[str, Any] = {}
         self.primitives: dict[Any, str] = {}
         self.row_of_ones: dict[Any, str] = {}
+        self.rows = 0  # N when tall (N, k) matrices are stored transposed
         self.lines: list[str] = []
         self.any_float32 = any(n.dtype == np.float32 for n in order)
 
@@ -256,6 +257,8 @@ class Generator:
         """The right-hand side computing `node` from its operands."""
         op, xs = node.op, node.operands
         n = len(op.grads)
+        if self.rows and self.touches_tall(node):
+            return self.forward_tall(node)
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         template = self.template(node)
         if template is not None:
@@ -287,7 +290,7 @@ class Generator:
             return f"{a}{index}" if index is not None else f"{a}[{names[1]}]"
         if op is ops.MatMul:
             return f"{a} @ {names[1]}"
-        if op.__name__ == "Copy" and op.__module__ == "autograd.compile":
+        if _is_copy(op):
             return a  # Value(v): the same numbers, a new leaf
         return f"{self.op_name(op)}.forward({', '.join(names)})"
 
@@ -323,6 +326,8 @@ class Generator:
         """The gradient flowing from `node` to its operand i, and its shape (None: not known)."""
         op, xs = node.op, node.operands
         n = len(op.grads)
+        if self.rows and self.touches_tall(node):
+            return self.vjp_tall(node, i, g)
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         a = xs[i]
         template = self.template(node)
@@ -376,6 +381,8 @@ class Generator:
     def _reduce(self, expr: str, shape: tuple[int, ...] | None, target: Node) -> str:
         """expr summed down to `target`'s shape (broadcasting undone) and in its dtype."""
         to = tuple(target.shape)
+        if self.rows and shape is not None and self.is_tall(shape) and shape != to:
+            return self.reduce_tall(expr, shape, target)
         if shape is None:
             return f"fit({expr}, {self.constant(to)}, {self.constant(target.dtype)})"
         if shape != to:
@@ -397,6 +404,139 @@ class Generator:
         if self.any_float32:
             expr = f"cast({expr}, {self.constant(target.dtype)})"
         return expr
+
+    # ---- the layout pass ------------------------------------------------------------
+    # A tall matrix (N, k), N ≥ TALL rows and few columns, is stored as its transpose (k, N):
+    # then a column is a contiguous row, X @ W is Wᵀ @ Xᵀ, a bias adds along rows, and
+    # numpy's loops run over N, not over k. (10⁴ × 2 plus a bias of 2: 3.6 µs transposed
+    # against 128 µs, numpy 2.) Shapes stay those of the trace; only the code changes.
+    def plan_layout(self) -> int:
+        """N when every operation on a tall matrix can be written transposed, else 0."""
+        nodes = [*self.args, *self.order]
+        talls = {n.shape[0] for n in nodes if len(n.shape) == 2 and n.shape[0] >= TALL}
+        if len(talls) != 1:
+            return 0
+        (rows,) = talls
+        self.rows = rows
+        for node in nodes:
+            shape = tuple(node.shape)
+            if len(shape) > 2 or (len(shape) == 2 and shape[0] == rows and shape[1] >= rows):
+                break
+            if node.kind == "op" and self.touches_tall(node) and not self._layout_ok(node):
+                break
+        else:
+            return rows
+        self.rows = 0
+        return 0
+
+    def is_tall(self, shape: tuple[int, ...]) -> bool:
+        return len(shape) == 2 and shape[0] == self.rows
+
+    def touches_tall(self, node: Node) -> bool:
+        if self.is_tall(tuple(node.shape)):
+            return True
+        return any(isinstance(x, Node) and self.is_tall(tuple(x.shape)) for x in node.operands)
+
+    def _layout_ok(self, node: Node) -> bool:
+        op, xs, out = node.op, node.operands, tuple(node.shape)
+        n = len(op.grads)
+        if op in TEMPLATES or op is ops.PowerOf or _is_copy(op) or hasattr(op, "code"):
+            if not self.is_tall(out):
+                return False
+            k = out[1]
+            return all(tuple(x.shape) in ((), (1,), (k,), (1, k), (self.rows, 1), out) for x in xs[:n])
+        if op is ops.Sum:
+            return self.is_tall(tuple(xs[0].shape)) and not xs[2] and xs[1] in _AXES
+        if op is ops.MatMul:
+            a, b = tuple(xs[0].shape), tuple(xs[1].shape)
+            return self.is_tall(a) and len(b) == 2 and not self.is_tall(b)
+        if op is ops.GetItem:
+            index = xs[1]
+            return (
+                isinstance(index, tuple)
+                and len(index) == 2
+                and index[0] in (slice(None), Ellipsis)
+                and isinstance(index[1], int)
+                and not isinstance(index[1], bool)
+            )
+        return False
+
+    def operand(self, x: Node, out: tuple[int, ...]) -> str:
+        """x as it broadcasts against a transposed tall result."""
+        shape = tuple(x.shape)
+        if shape == (out[1],) and out[1] != 1:
+            return f"{x.text}[:, None]"
+        if len(shape) == 2 and not self.is_tall(shape):
+            return f"{x.text}.T"
+        return x.text
+
+    def forward_tall(self, node: Node) -> str:
+        op, xs, out = node.op, node.operands, tuple(node.shape)
+        n = len(op.grads)
+        if op is ops.Sum:
+            a, axis = xs[0], _AXES[xs[1]]
+            if axis is None:
+                return f"{a.text}.sum()"
+            if axis == 0:  # Σ over the rows, which are the stored columns
+                return f"{a.text} @ {self.ones(self.rows, node.dtype)}"
+            return f"{self.ones(a.shape[1], node.dtype)} @ {a.text}"
+        if op is ops.MatMul:
+            return f"{xs[1].text}.T @ {xs[0].text}"
+        if op is ops.GetItem:
+            return f"{xs[0].text}[{xs[1][1]}]"
+        names = [self.operand(x, out) for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
+        if op is ops.PowerOf:
+            return f"{names[0]} ** {names[1]}" if type(xs[1]) is float else f"power({names[0]}, {names[1]})"
+        if _is_copy(op):
+            return names[0]
+        template = self.template(node)
+        assert template is not None
+        return template[0].format(*names, out=node.text)
+
+    def vjp_tall(self, node: Node, i: int, g: str) -> tuple[str, tuple[int, ...]]:
+        op, xs, out = node.op, node.operands, tuple(node.shape)
+        n = len(op.grads)
+        a = xs[i]
+        stored = self.constant((a.shape[1], self.rows)) if self.is_tall(tuple(a.shape)) else ""
+        if op is ops.Sum:
+            axis = _AXES[xs[1]]
+            spread = f"{g}[:, None]" if axis == 0 else g
+            return f"np.broadcast_to({spread}, {stored})", tuple(a.shape)
+        if op is ops.MatMul:
+            if i == 0:
+                return f"{xs[1].text} @ {g}", tuple(a.shape)
+            return f"{xs[0].text} @ {g}.T", tuple(a.shape)
+        if op is ops.GetItem:
+            return f"scatter({g}, {stored}, ({xs[1][1]},))", tuple(a.shape)
+        names = [self.operand(x, out) for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
+        if op is ops.PowerOf:
+            lowered = self.constant(ops._lowered(xs[1]))
+            return f"{g} * ({names[1]} * power({names[0]}, {lowered}))", out
+        if _is_copy(op):
+            return g, out
+        template = self.template(node)
+        assert template is not None
+        return template[1 + i].format(*names, g=g, out=node.text), out
+
+    def reduce_tall(self, expr: str, shape: tuple[int, ...], target: Node) -> str:
+        """A transposed tall contribution summed down to `target`'s shape."""
+        to = tuple(target.shape)
+        k = shape[1]
+        ones = self.ones(self.rows, target.dtype)
+        if to == ():
+            total = f"{_wrap(expr)}.sum()"
+        elif to == (1,):
+            total = f"np.reshape({_wrap(expr)}.sum(), (1,))"
+        elif to == (k,):
+            total = f"{_wrap(expr)} @ {ones}"
+        elif to == (1, k):
+            total = f"({_wrap(expr)} @ {ones})[None, :]"
+        else:  # (N, 1) from (N, k): stored (1, N)
+            total = f"{self.ones(k, target.dtype)} @ {_wrap(expr)}"
+            total = f"({total})[None, :]"
+        if self.any_float32:
+            total = f"cast({total}, {self.constant(target.dtype)})"
+        return total
 
     # ---- the whole step ---------------------------------------------------------
     def _merge_repeats(self) -> None:
@@ -424,6 +564,7 @@ class Generator:
         self._merge_repeats()
         leaves = self._name_nodes()
         order, root = self.order, self.root
+        self.plan_layout()
         # A node gets a gradient when it lies on a path from a wrt node to the root that
         # does not pass through a forward-only (no_grad) node.
         depends = {n for n in self.wrt}
@@ -439,6 +580,11 @@ class Generator:
         active = depends & reaches
 
         lines = self.lines
+        if self.rows:
+            for x in [*self.args, *leaves]:
+                if self.is_tall(tuple(x.shape)):
+                    transposed = f"{x.text} = np.ascontiguousarray({x.text}.T)"
+                    lines.append(f"{transposed}  # stored as its columns, one row each")
         lines.append("# forward")
         for node in order:
             if node.kind == "op":
@@ -478,7 +624,10 @@ class Generator:
         for w in self.wrt:
             if w in grads:
                 g = grads[w]
-                results.append(f"own({g})" if w.shape else g)
+                if self.rows and self.is_tall(tuple(w.shape)):
+                    results.append(f"np.ascontiguousarray({g}.T)")
+                else:
+                    results.append(f"own({g})" if w.shape else g)
             else:
                 zero = "0.0" if not w.shape and w.dtype == np.float64 else None
                 results.append(
@@ -506,6 +655,14 @@ def _sigmoid(x: Any) -> Any:
     np.exp(t, t)
     t += 1.0
     return np.reciprocal(t, t)
+
+
+TALL = 1024  # rows from which a tall matrix is stored transposed (see plan_layout)
+_AXES = {None: None, 0: 0, -2: 0, (0,): 0, (-2,): 0, 1: 1, -1: 1, (1,): 1, (-1,): 1}
+
+
+def _is_copy(op: Any) -> bool:
+    return bool(op.__name__ == "Copy" and op.__module__ == "autograd.compile")
 
 
 def _wrap(expr: str) -> str:

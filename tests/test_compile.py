@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import Primitive, Value, no_grad, value_and_grad
+from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
 from autograd.testing import seed_for
 from nn.compiled import compile_step
@@ -181,6 +182,64 @@ def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
     assert same_answer(step(*tall), want)
     assert same_answer(step(*fresh), eager(*fresh))  # the first program is still kept
     assert replays(step) and len(step._cache) == (2 if any(x.ndim for x in inputs) else 1)
+
+
+TALL_SHAPES = ((), (3,), (1, 3), (TALL, 1), (TALL, 3))
+LAYOUT_STEPS = sorted(set(STEPS) - {"T", "reshape", "index", "flip"})  # these keep row-major
+
+
+@st.composite
+def tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+    """Programs over tall matrices (TALL rows), which the layout pass stores transposed."""
+    shapes = [
+        (TALL, 3),
+        *(draw(st.sampled_from(TALL_SHAPES)) for _ in range(draw(st.integers(0, 2)))),
+    ]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    steps = []
+    for k in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(LAYOUT_STEPS))
+        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
+        steps.append((name, args))
+    return inputs, steps
+
+
+@given(tall_programs())
+@example(
+    ([np.ones((TALL, 3)), np.ones((1, 3))], [("matmul", (0,)), ("sum0", (2,)), ("mul", (3, 1))])
+)
+def test_tall_programs_stored_transposed_replay_as_eager(program: Any) -> None:
+    inputs, steps = program
+
+    def f(*xs: Value) -> Value:
+        return run_program(steps, *xs)
+
+    argnums = tuple(range(len(inputs)))
+    step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
+    assert same_answer(step(*inputs), eager(*inputs))
+    fresh = [np.random.default_rng(3).uniform(-1.5, 1.5, x.shape) for x in inputs]
+    assert same_answer(step(*fresh), eager(*fresh))
+    assert replays(step)
+
+
+def test_the_layout_pass_stores_tall_matrices_by_columns() -> None:
+    def loss(W1: Value, b1: Value, W2: Value, X: Value, y: Value) -> Value:
+        a = (X @ W1 + b1).sigmoid()
+        return ((a @ W2).sigmoid() - y).__pow__(2.0).sum(axis=0).mean()
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(TALL, 2)), rng.integers(0, 2, (TALL, 1)).astype(float)
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(3, 1))]
+    step, eager = autograd.compile(loss, (0, 1, 2, 3)), value_and_grad(loss, (0, 1, 2, 3))
+    for _ in range(2):
+        assert same_answer(step(*params, X, y), eager(*params, X, y))
+        X = X + 0.5
+    assert "X = np.ascontiguousarray(X.T)" in step.source and "W1.T @ X" in step.source
+    assert "b1[:, None]" in step.source
+    short = autograd.compile(loss, (0, 1, 2, 3))
+    short(*params, X[:100], y[:100])
+    assert "ascontiguousarray" not in short.source  # short matrices stay as they are
 
 
 # ---------------------------------------------------------------------------
