@@ -443,8 +443,8 @@ class Generator:
         if op in TEMPLATES or op is ops.PowerOf or _is_copy(op) or hasattr(op, "code"):
             if not self.is_tall(out):
                 return False
-            k = out[1]
-            return all(tuple(x.shape) in ((), (1,), (k,), (1, k), (self.rows, 1), out) for x in xs[:n])
+            fits = ((), (1,), (out[1],), (1, out[1]), (self.rows, 1), out)
+            return all(tuple(x.shape) in fits for x in xs[:n])
         if op is ops.Sum:
             return self.is_tall(tuple(xs[0].shape)) and not xs[2] and xs[1] in _AXES
         if op is ops.MatMul:
@@ -486,7 +486,9 @@ class Generator:
             return f"{xs[0].text}[{xs[1][1]}]"
         names = [self.operand(x, out) for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         if op is ops.PowerOf:
-            return f"{names[0]} ** {names[1]}" if type(xs[1]) is float else f"power({names[0]}, {names[1]})"
+            if type(xs[1]) is float:
+                return f"{names[0]} ** {names[1]}"
+            return f"power({names[0]}, {names[1]})"
         if _is_copy(op):
             return names[0]
         template = self.template(node)

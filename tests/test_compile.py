@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from catalogue import OPS, ValueBackend, cases
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
 from autograd.testing import seed_for
 from nn.compiled import compile_step
-from tests.catalogue import OPS, ValueBackend, cases
 
 
 def close(a: Any, b: Any, rel: float = 1e-12) -> bool:
@@ -161,6 +161,7 @@ def run_program(steps: list[tuple[str, tuple[int, ...]]], *xs: Value) -> Value:
 @given(programs())
 @example(([np.ones((2, 3))], [("no_grad", (0,)), ("mul", (1, 0))]))
 @example(([np.ones(3), np.ones((2, 1))], [("blend", (0, 1)), ("index", (2,))]))
+@example(([np.ones((1, 3)), np.ones((2, 1))], [("add", (0, 1))]))
 def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
     inputs, steps = program
 
