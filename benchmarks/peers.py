@@ -36,12 +36,10 @@ def install(venv: Path) -> dict[str, str]:
 
 
 class Worker:
-    """A worker.py process in another interpreter, asked one JSON line at a time."""
+    """A worker.py process in another interpreter (isolated mode: `autograd` is HIPS's there)."""
 
     def __init__(self, python: str):
-        self.cwd = tempfile.TemporaryDirectory(prefix="valuegrad-worker-")
-        pipe = subprocess.PIPE
-        # -I: isolated mode, so this repository is not on its path and `autograd` is HIPS's.
+        self.cwd, pipe = tempfile.TemporaryDirectory(prefix="valuegrad-worker-"), subprocess.PIPE
         command = [python, "-I", str(WORKER)]
         self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe, text=True, cwd=self.cwd.name)
         self.info = self.request({"cmd": "hello"})

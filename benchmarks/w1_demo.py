@@ -18,11 +18,21 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import moons, optional, torch_threads
+from benchmarks.common import optional, torch_threads
 from benchmarks.harness import Case, Context, Gradients, Local, Report, ratio_check, run_case
 
 ALPHA = 1e-4
 LR = 0.1
+
+
+def moons(n: int, seed: int, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, n points in all, labels −1 and +1 (micrograd's demo data)."""
+    rng = np.random.default_rng(seed)
+    top = np.arange(n) < n // 2
+    t = rng.uniform(0.0, np.pi, n)
+    x = np.where(top, np.cos(t), 1.0 - np.cos(t))
+    y = np.where(top, np.sin(t), 0.5 - np.sin(t))
+    return np.stack([x, y], axis=1) + noise * rng.standard_normal((n, 2)), np.where(top, -1.0, 1.0)
 
 
 class Neuron:
@@ -262,7 +272,7 @@ def run(ctx: Context) -> Report:
     else:
         skipped["torch"] = str(why)
     shape = "→".join(map(str, sizes))
-    case = Case("W1", f"MLP {shape}, {n} points", "numpy", systems, skipped)
+    case = Case(f"W1 MLP {shape}, {n} points", "numpy", systems, skipped)
     # One thread: on a problem this small more threads only add waiting.
     with torch_threads(torch, 1):
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)

@@ -13,6 +13,8 @@ a compiled step against one eager step, and one full-batch gradient-descent epoc
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ import numpy as np
 import autograd
 import nn
 from autograd import Value
-from benchmarks.common import compiled_fit, compiler, optional, python_calls, then, torch_threads
+from benchmarks.common import compiled_fit, compiler, optional, then, torch_threads
 from benchmarks.harness import (
     Case,
     CaseResult,
@@ -162,9 +164,8 @@ def first_call(n: int) -> Case:
     if compile_ is not None:
         fresh = lambda: compile_(loss, argnums=(0, 1, 2, 3))(*params, X, y)  # noqa: E731
         out.insert(1, Local("valuegrad first call", fresh, lambda: lesson_names(*fresh()[1])))
-    return Case(
-        "W2", f"first call n={n:,}", "numpy", out, {} if compile_ else {"valuegrad first call": why}
-    )
+    skipped = {} if compile_ else {"valuegrad first call": why}
+    return Case(f"W2 first call n={n:,}", "numpy", out, skipped)
 
 
 def epoch(n: int) -> Case:
@@ -208,7 +209,7 @@ def epoch(n: int) -> Case:
             a -= LR * g
 
     numpy = Local("numpy", numpy_epoch, lambda: lesson_names(*numpy_gradients(X, y, params)))
-    return Case("W2", f"GD epoch n={n:,}", "numpy", [*out.values(), numpy], skipped)
+    return Case(f"W2 GD epoch n={n:,}", "numpy", [*out.values(), numpy], skipped)
 
 
 def run(ctx: Context) -> Report:
@@ -222,7 +223,7 @@ def run(ctx: Context) -> Report:
             others, absent = remotes(
                 ctx, "W2", X=X, y=y, W1=params[0], b1=params[1], W2=params[2], b2=params[3]
             )
-            case = Case("W2", f"n={n:,}", "numpy", local + others, skipped | absent)
+            case = Case(f"W2 n={n:,}", "numpy", local + others, skipped | absent)
             results[n] = run_case(
                 case, min(ctx.repeats, 5) if n >= 10**6 else ctx.repeats, ctx.min_time, ctx.log
             )
@@ -257,17 +258,34 @@ def checks(results: dict[int, CaseResult], first: CaseResult, gd: CaseResult) ->
     return out
 
 
+def python_calls(step: Callable[[], object]) -> int:
+    """How many Python functions one run of `step` calls (C functions not counted)."""
+    step()  # first calls may import or fill caches
+    count = 0
+
+    def tally(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        count += event == "call"
+
+    sys.setprofile(tally)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    return count - 1  # the step itself
+
+
 def explained(check: Check, r: CaseResult) -> Check:
     """The check, and for a small-batch miss what bounds it: Python calls, not rows."""
     ours, floor = check.label.split(": ")[1].split(" / ")
-    if check.status != "MISS" or r.case.label not in ("n=1", "n=100"):
+    if check.status != "MISS" or r.case.title not in ("W2 n=1", "W2 n=100"):
         return check
     steps = {name: r.step(name) for name in (ours, floor)}
     calls = {name: python_calls(s) for name, s in steps.items() if s is not None}
     check.why = (
-        f"At {r.case.label} a numpy call costs about the same whatever the batch, so a step's "
-        f"time goes by its Python calls. One {ours} step calls {calls.get(ours, '?')} Python "
-        f"functions (sys.setprofile) and took {duration(r.seconds(ours))}; the hand-written "
+        f"At {r.case.title[3:]} a numpy call costs about the same whatever the batch, so a "
+        f"step's time goes by its Python calls. One {ours} step calls {calls.get(ours, '?')} "
+        f"Python functions (sys.setprofile) and took {duration(r.seconds(ours))}; the hand-written "
         f"numpy calls {calls.get(floor, '?')} and took {duration(r.seconds(floor))}."
     )
     return check

@@ -208,8 +208,7 @@ def run(ctx: Context) -> Report:
     arrays = dict(zip(NAMES, params, strict=True))
     others, absent = remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
     case = Case(
-        "W3",
-        f"MLP {'→'.join(map(str, sizes))}, batch {batch}",
+        f"W3 MLP {'→'.join(map(str, sizes))}, batch {batch}",
         "numpy",
         systems + others,
         skipped | absent,

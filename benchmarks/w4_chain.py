@@ -131,7 +131,7 @@ def run(ctx: Context) -> Report:
             else:
                 sys.setrecursionlimit(max(limit, n + 1000))
                 systems.append(system("micrograd", micrograd.Value, n))
-            case = Case("W4", f"n={n:,}", "valuegrad", systems, skipped)
+            case = Case(f"W4 n={n:,}", "valuegrad", systems, skipped)
             results[n] = r = run_case(
                 case, 3 if n >= 100_000 else ctx.repeats, ctx.min_time, ctx.log
             )

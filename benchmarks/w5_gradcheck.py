@@ -63,7 +63,7 @@ def run(ctx: Context) -> Report:
         return passed
 
     systems = [Local(name, step, verdict(step)) for name, step in modes.items()]
-    case = Case("W5", f"lesson network, n={n}", "forward+backward", systems)
+    case = Case(f"W5 lesson network, n={n}", "forward+backward", systems)
     result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     base = result.seconds("forward+backward")
