@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from contextvars import ContextVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class Value:
         self._grad: Any = None
         self._op = _op
         self._prev: tuple[Any, ...] = _prev
-        self._scope: Any = _state.scope
+        self._scope: Any = _mode.get().scope
 
     # ---- gradient --------------------------------------------------------
     @property
@@ -350,15 +351,37 @@ def _power(base: Any, exponent: Any) -> Value:
     return _apply2(_ops.PowerOf, base, exponent)
 
 
-class _State:
-    __slots__ = ("enabled", "scope")
+class _Mode(NamedTuple):
+    """What operations do here: record a graph or not, and which scope new nodes join.
 
-    def __init__(self) -> None:
-        self.enabled = True
-        self.scope: Any = None  # a graph.Scope, or None
+    Modes form a stack, one per thread (and per asyncio task): entering a block
+    pushes a new mode that points to the one it replaces, and leaving pops it.
+    """
+
+    enabled: bool
+    scope: Any  # a graph.Scope, or None
+    previous: _Mode | None
 
 
-_state = _State()
+# A context variable costs 16 ns a read against 29 ns for threading.local (and 7 ns for
+# the plain global it replaces); a new thread starts from the default: recording, no scope.
+_TOP = _Mode(True, None, None)
+_mode: ContextVar[_Mode] = ContextVar("autograd_mode", default=_TOP)
+# While autograd.compile traces f in this thread: told of each result made under no_grad.
+_trace: ContextVar[Any] = ContextVar("autograd_trace", default=None)
+
+
+def push_mode(enabled: bool, scope: Any) -> None:
+    """Start a block in this thread: operations record a graph if `enabled`, nodes join `scope`."""
+    _mode.set(_Mode(enabled, scope, _mode.get()))
+
+
+def pop_mode() -> None:
+    """End the innermost block `push_mode` started in this thread."""
+    previous = _mode.get().previous
+    if previous is None:
+        raise RuntimeError("pop_mode() without a matching push_mode()")
+    _mode.set(previous)
 
 
 # ---------------------------------------------------------------------------
@@ -373,6 +396,7 @@ class Primitive:
       forward(*inputs)          -> the result, from raw floats or arrays
       grads = (vjp_0, vjp_1, …)  one per differentiable input; vjp_i(g, out, *inputs)
                                  returns g · ∂out/∂input_i, shaped like `out`
+      symbol = "…"               optional: the op's label in drawings (default: the class name)
     Arguments after the differentiable ones are passed through unconverted
     (axes, shapes, indices). Each vjp must be written with operations that work
     on raw data and on Values alike (+ - * / ** @, .sum, .reshape, and the
@@ -384,9 +408,12 @@ class Primitive:
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
+    symbol: ClassVar[str] = "Primitive"  # how drawings label the op; a subclass gets its name
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "symbol" not in cls.__dict__:
+            cls.symbol = cls.__name__
         grads = cls.grads
         if not isinstance(grads, tuple) or not grads or not all(map(callable, grads)):
             raise TypeError(
@@ -425,9 +452,9 @@ class Primitive:
             type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
         ):
             out = _normalise(out)
-        if _state.enabled:
+        if _mode.get().enabled:
             return Value(out, None, cls, tuple(operands))
-        return Value(out, None, None, ())
+        return _unrecorded(out, cls, tuple(operands))
 
 
 def _forward(op: Any, datas: Sequence[Any]) -> Any:
@@ -460,6 +487,15 @@ def _normalise(out: Any) -> Any:
     raise TypeError(f"a primitive's forward must return numbers, got {type(out).__name__}")
 
 
+def _unrecorded(out: Any, op: Any, operands: tuple[Any, ...]) -> Value:
+    """A result made under no_grad: a leaf, of which a compile trace in progress is told."""
+    v = Value(out, None, None, ())
+    trace = _trace.get()
+    if trace is not None:
+        trace(v, op, operands)
+    return v
+
+
 def _apply1(op: Any, a: Any) -> Value:
     if type(a) is Value:
         ad = a.data
@@ -473,9 +509,9 @@ def _apply1(op: Any, a: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _state.enabled:
+    if _mode.get().enabled:
         return Value(out, None, op, (a,))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a,))
 
 
 def _apply2(op: Any, a: Any, b: Any) -> Value:
@@ -495,9 +531,9 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _state.enabled:
+    if _mode.get().enabled:
         return Value(out, None, op, (a, b))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a, b))
 
 
 # The backward pass and the primitives need Value, so they are imported after it.

@@ -1,11 +1,13 @@
 """valuegrad's neural nets: the lesson's perceptrons and network, losses, optimizers, training."""
 
+from autograd import __version__
 from nn import datasets
 from nn.layers import MLP, Dense, Perceptron, Sequential
 from nn.losses import hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
 from nn.network import TwoLayerNetwork, analytic_gradients
 from nn.optim import SGD, Adam, Optimizer
+from nn.pytorch import from_torch, to_torch
 from nn.train import History, accuracy, fit, predict
 
 __all__ = [
@@ -19,13 +21,16 @@ __all__ = [
     "Perceptron",
     "Sequential",
     "TwoLayerNetwork",
+    "__version__",
     "accuracy",
     "analytic_gradients",
     "datasets",
     "fit",
+    "from_torch",
     "hinge",
     "log_loss",
     "log_loss_with_logits",
     "mse",
     "predict",
+    "to_torch",
 ]

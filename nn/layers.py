@@ -148,6 +148,13 @@ def weighted_sum(n: int) -> type[Primitive]:
     class WeightedSum(Primitive):
         __doc__ = f"z = w1·x1 + … + w{n}·x{n} + b; ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1."
         forward = staticmethod(_weighted_sum)
+        # How autograd.compile writes it: w11 * x1 + w21 * x2 + b1, and dL_dz1 * x1 for w11.
+        code = (
+            " + ".join([*(f"{{{i}}} * {{{n + i}}}" for i in range(n)), f"{{{2 * n}}}"]),
+            *(f"{{g}} * {{{n + i}}}" for i in range(n)),
+            *(f"{{g}} * {{{i}}}" for i in range(n)),
+            "{g}",
+        )
         grads = (
             *(_weight_grad(i, n) for i in range(n)),
             *(_input_grad(i, n) for i in range(n)),
@@ -208,7 +215,6 @@ class Perceptron(Module):
             setattr(self, str(p.name), p)
         # Read by attribute on every call, so that `using()` and reassignment are seen.
         self._parameters = operator.attrgetter(*given)
-        self._op = weighted_sum(n_inputs)
 
     @property
     def weights(self) -> tuple[Value, ...]:
@@ -224,7 +230,8 @@ class Perceptron(Module):
         """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""
         xs = columns(x, self.n_inputs, type(self).__name__)
         *weights, bias = self._parameters(self)
-        z = self._op.apply(*weights, *xs, bias)
+        # Looked up, not kept: the primitive is a class made at run time, which pickle cannot name.
+        z = weighted_sum(self.n_inputs).apply(*weights, *xs, bias)
         z.name = self.names[0]
         y_hat = self.activation(z)
         y_hat.name = self.names[1]

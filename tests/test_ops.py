@@ -22,7 +22,6 @@ from catalogue import (
     cases,
     central_differences,
     on_values,
-    seed_for,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +30,7 @@ from hypothesis.extra import numpy as hnp
 import autograd
 import autograd.ops
 from autograd import Primitive, Value, gradcheck, gradients, topological_order
+from autograd.testing import broadcastable_shapes, seed_for
 
 MATMUL_OPS = [op for op in OPS if op.name == "a @ b"]
 
@@ -152,23 +152,22 @@ def test_a_constant_operand_gives_the_same_value_and_gradient(
 
 
 # Beyond the catalogue's fixed patterns: shapes that hypothesis draws, for every binary entry.
-broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)
 matmul_pairs = hnp.mutually_broadcastable_shapes(
     signature="(m?,n),(n,p?)->(m?,p?)", max_dims=2, max_side=3
 )
 
 
 @settings(max_examples=25)
-@given(shapes=broadcast_pairs, seed=st.integers(0, 2**16))
+@given(shapes=broadcastable_shapes(), seed=st.integers(0, 2**16))
 @pytest.mark.parametrize("op", BINARY_ELEMENTWISE, ids=lambda op: op.name)
 def test_any_broadcastable_shapes_give_right_gradients(op: Op, shapes: Any, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    inputs = [d(rng, s) for d, s in zip(op.domains, shapes.input_shapes, strict=True)]
+    inputs = [d(rng, s) for d, s in zip(op.domains, shapes, strict=True)]
     report = gradcheck(on_values(op), *inputs, atol=1e-7, rtol=1e-6)
     assert report, str(report)
     out, leaves = run(op, [x if x.shape else float(x) for x in inputs])
-    assert out.shape == shapes.result_shape
-    assert [np.shape(v.grad) for v in leaves] == list(shapes.input_shapes)
+    assert out.shape == np.broadcast_shapes(*shapes)
+    assert [np.shape(v.grad) for v in leaves] == list(shapes)
 
 
 @settings(max_examples=50)
@@ -534,3 +533,35 @@ def test_module_functions_match_methods_on_values_and_raw_data(name: str) -> Non
     np.testing.assert_array_equal(out.data, getattr(Value(x), name)().data)
     np.testing.assert_array_equal(function(x), out.data)
     assert function(0.5) == getattr(Value(0.5), name)().data
+
+
+def test_every_primitive_carries_the_symbol_drawings_label_it_with() -> None:
+    """`op.symbol` is a node's label, or its argument-free form for ops with extra arguments."""
+    from autograd.draw import op_symbol
+
+    x, v = Value(2.0), Value(np.ones((2, 3)))
+    plain = [x + x, x * x, x**x, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x.softplus()]
+    plain += [v @ v.T, autograd.ops.Scatter.apply(v, (4, 3), [0, 2]), v.astype(np.float32)]
+    for node in plain:
+        assert node.op.symbol == op_symbol(node)
+    assert autograd.ops.Sum.symbol == op_symbol(v.sum()) == "Σ"
+    assert autograd.ops.Transpose.symbol == op_symbol(v.T) == "ᵀ"
+    assert op_symbol(v.reshape(3, 2)).startswith(autograd.ops.Reshape.symbol + " ")
+    assert op_symbol(autograd.ops.broadcast_to(x, (2,))).startswith("broadcast ")
+    assert autograd.ops.BroadcastTo.symbol == "broadcast"
+    assert autograd.ops.GetItem.symbol == "[]" and op_symbol(v[0]).startswith("[")
+    assert autograd.ops.PowerOf.symbol == "x^c" and op_symbol(x**1.5) == "x^1.5"
+
+
+def test_a_primitive_without_a_symbol_is_labelled_by_its_class_name() -> None:
+    class Double(Primitive):
+        forward = staticmethod(lambda a: 2 * a)
+        grads = (lambda g, out, a: 2 * g,)
+
+    class Triple(Primitive):
+        symbol = "3·"
+        forward = staticmethod(lambda a: 3 * a)
+        grads = (lambda g, out, a: 3 * g,)
+
+    assert Double.symbol == "Double" and Triple.symbol == "3·"
+    assert Primitive.symbol == "Primitive"
