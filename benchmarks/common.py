@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,6 +42,16 @@ def then(step: Callable[[], object], read: Callable[[], Any]) -> Callable[[], An
         return read()
 
     return grads
+
+
+def traced(call: Callable[[], Any]) -> Any:
+    """A compiled step's first call; an error if it fell back to eager, so it is never timed."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out = call()
+    if seen:
+        raise RuntimeError(f"fell back to eager: {seen[0].message}")
+    return out
 
 
 def compiler() -> tuple[Any, str]:

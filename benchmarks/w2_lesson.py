@@ -22,7 +22,7 @@ import numpy as np
 import autograd
 import nn
 from autograd import Value
-from benchmarks.common import compiled_fit, compiler, optional, then, torch_threads
+from benchmarks.common import compiled_fit, compiler, optional, then, torch_threads, traced
 from benchmarks.harness import (
     Case,
     CaseResult,
@@ -113,7 +113,9 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
         step = compile_(loss, argnums=(0, 1, 2, 3))
         out.append(
             Local(
-                COMPILED, lambda: step(*params, X, y), lambda: lesson_names(*step(*params, X, y)[1])
+                COMPILED,
+                lambda: step(*params, X, y),
+                lambda: lesson_names(*traced(lambda: step(*params, X, y))[1]),
             )
         )
     out.append(
@@ -163,7 +165,7 @@ def first_call(n: int) -> Case:
     ]
     if compile_ is not None:
         fresh = lambda: compile_(loss, argnums=(0, 1, 2, 3))(*params, X, y)  # noqa: E731
-        out.insert(1, Local("valuegrad first call", fresh, lambda: lesson_names(*fresh()[1])))
+        out.insert(1, Local("valuegrad first call", fresh, lambda: lesson_names(*traced(fresh)[1])))
     skipped = {} if compile_ else {"valuegrad first call": why}
     return Case(f"W2 first call n={n:,}", "numpy", out, skipped)
 

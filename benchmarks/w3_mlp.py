@@ -17,7 +17,7 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import compiler, optional, torch_threads
+from benchmarks.common import compiler, optional, torch_threads, traced
 from benchmarks.harness import (
     Case,
     Context,
@@ -118,7 +118,7 @@ def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[An
             a -= LR * g
 
     def grads() -> Gradients:
-        return dict(zip(NAMES, step_(*params, X, target)[1], strict=True))
+        return dict(zip(NAMES, traced(lambda: step_(*params, X, target))[1], strict=True))
 
     return Local("valuegrad compiled", step, grads)
 
