@@ -217,3 +217,17 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
     assert "| W2 n=1: valuegrad compiled / numpy | — | ≤ 1.1 | not available |" in text
     assert "9.9" not in text and "no compiler" not in text
     assert not report.update_readme(target, results)  # nothing left to change
+
+
+def test_a_compiled_step_that_falls_back_to_eager_is_never_timed_as_compiled() -> None:
+    from benchmarks.common import compiler, traced
+
+    compile_, why = compiler()
+    if compile_ is None:
+        pytest.skip(why)
+    step = compile_(lambda x: (x * float(x.data.sum())).sum())  # Python reads a traced number
+    x = np.ones(3)
+    system = Local("compiled", lambda: step(x), lambda: {"x": traced(lambda: step(x))[1]})
+    result = run_case(Case("T case", "compiled", [system]), 1, 0.0, quiet)
+    assert result.outcomes["compiled"].status == FAILED
+    assert "fell back to eager" in result.outcomes["compiled"].note
