@@ -15,7 +15,7 @@ import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
@@ -32,23 +32,15 @@ class Clock:
     name = "wall"
 
 
-class System(Protocol):
-    """What runs a workload: its gradients for the gate, the seconds of `number` runs."""
-
-    name: str
-
-    def gradients(self) -> Gradients: ...
-    def measure(self, number: int) -> float: ...
-    def release(self) -> None: ...
-
-
 @dataclass
-class Local:
-    """A system that runs in this process: `step` is timed, `grads` feeds the gate."""
+class System:
+    """What runs a workload: `grads` feeds the gate; `step` is timed here, or `timer` elsewhere."""
 
     name: str
     step: Callable[[], object]
     grads: Callable[[], Any]
+    timer: Callable[[int], float] | None = None  # seconds of `number` runs in another process
+    release: Callable[[], object] = lambda: None  # frees what the system holds, once timed
 
     def gradients(self) -> Gradients:
         """The gradients as float64 arrays (torch tensors too)."""
@@ -56,16 +48,15 @@ class Local:
         return {k: np.array(v.detach() if hasattr(v, "detach") else v, float) for k, v in out}
 
     def measure(self, number: int) -> float:
-        """Seconds for `number` calls of `step` and a full collection."""
+        """Seconds for `number` calls of `step` and a full collection (or what `timer` says)."""
+        if self.timer is not None:
+            return self.timer(number)
         step, now = self.step, CLOCKS[Clock.name]
         start = now()
         for _ in range(number):
             step()
         gc.collect()
         return now() - start
-
-    def release(self) -> None:
-        """Nothing beyond what goes out of scope."""
 
 
 @dataclass
@@ -102,11 +93,6 @@ class CaseResult:
     def seconds(self, system: str) -> float | None:
         """Median seconds per run of `system`, or None."""
         return self.outcomes[system].seconds if system in self.outcomes else None
-
-    def step(self, system: str) -> Callable[[], object] | None:
-        """The step of a local system, to profile."""
-        found = [s for s in self.case.systems if s.name == system and isinstance(s, Local)]
-        return found[0].step if found else None
 
     def ratio(self, ours: str, other: str) -> tuple[float, float, float] | None:
         """(median over median, the lowest and highest ratio within one round of samples)."""
@@ -217,8 +203,8 @@ def ratio_check(result: CaseResult, ours: str, other: str, limit: float) -> Chec
         said = [(n, result.outcomes[n].note) for n in (ours, other) if n in result.outcomes]
         notes = [f"{n}: {note}" for n, note in said if note]
         return Check(label, None, limit, "; ".join(notes) or f"{ours} or {other} did not run")
-    value, low, high = found
-    return Check(label, value, limit, low=low, high=high, subject=result.step(ours))
+    step = next(s.step for s in result.case.systems if s.name == ours)
+    return Check(label, found[0], limit, "", found[1], found[2], subject=step)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 import nn
 from autograd import Value
 from benchmarks.common import optional, torch_threads
-from benchmarks.harness import Case, Context, Gradients, Local, Report, ratio_check, run_case
+from benchmarks.harness import Case, Context, Gradients, Report, System, ratio_check, run_case
 
 ALPHA = 1e-4
 LR = 0.1
@@ -131,11 +131,11 @@ def scalar_step(value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> Call
     return step
 
 
-def scalar_system(name: str, value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> Local:
+def scalar_system(name: str, value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> System:
     """A scalar system: the gradients come from a model of its own, untouched by timing."""
     timed = scalar_step(value, weights, X, y)
     fresh = scalar_step(value, weights, X, y)
-    return Local(name, timed, fresh.grads)  # type: ignore[attr-defined]
+    return System(name, timed, fresh.grads)  # type: ignore[attr-defined]
 
 
 def tensor_step(weights: Any, X: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], Any]:
@@ -262,13 +262,13 @@ def run(ctx: Context) -> Report:
     else:
         skipped["micrograd"] = f"{why}; pip install micrograd==0.1.0 (the `bench` extra)"
     step, grads = tensor_step(weights, X, y)
-    systems.append(Local("valuegrad tensor", step, grads))
+    systems.append(System("valuegrad tensor", step, grads))
     step, grads = numpy_step(weights, X, y)
-    systems.append(Local("numpy", step, grads))
+    systems.append(System("numpy", step, grads))
     torch, why = optional("torch")
     if torch is not None:
         step, grads = torch_step(torch, weights, X, y)
-        systems.append(Local("torch", step, grads))
+        systems.append(System("torch", step, grads))
     else:
         skipped["torch"] = str(why)
     shape = "→".join(map(str, sizes))

@@ -28,7 +28,6 @@ from benchmarks.harness import (
     CaseResult,
     Check,
     Context,
-    Local,
     Report,
     System,
     ratio_check,
@@ -102,8 +101,8 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
         loss(vs[0], vs[1], vs[2], vs[3], X, y).backward()
 
     out: list[System] = [
-        Local(NN, nn_step, then(nn_step, lambda: net_grads(net))),
-        Local(TENSOR, tensor_step, then(tensor_step, lambda: lesson_names(*(v.grad for v in vs)))),
+        System(NN, nn_step, then(nn_step, lambda: net_grads(net))),
+        System(TENSOR, tensor_step, then(tensor_step, lambda: lesson_names(*(v.grad for v in vs)))),
     ]
     skipped = {}
     compile_, why = compiler()
@@ -112,14 +111,14 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
     else:
         step = compile_(loss, argnums=(0, 1, 2, 3))
         out.append(
-            Local(
+            System(
                 COMPILED,
                 lambda: step(*params, X, y),
                 lambda: lesson_names(*traced(lambda: step(*params, X, y))[1]),
             )
         )
     out.append(
-        Local(
+        System(
             "numpy",
             lambda: numpy_gradients(X, y, params),
             lambda: lesson_names(*numpy_gradients(X, y, params)),
@@ -139,7 +138,7 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
             bce(torch.sigmoid(a @ tp[2] + tp[3]), yt).backward()
 
         out.append(
-            Local(
+            System(
                 "torch", torch_step, then(torch_step, lambda: lesson_names(*(t.grad for t in tp)))
             )
         )
@@ -152,12 +151,12 @@ def first_call(n: int) -> Case:
     compile_, why = compiler()
     eager = autograd.value_and_grad(loss, argnums=(0, 1, 2, 3))
     out: list[System] = [
-        Local(
+        System(
             "valuegrad eager",
             lambda: eager(*params, X, y),
             lambda: lesson_names(*eager(*params, X, y)[1]),
         ),
-        Local(
+        System(
             "numpy",
             lambda: numpy_gradients(X, y, params),
             lambda: lesson_names(*numpy_gradients(X, y, params)),
@@ -165,7 +164,9 @@ def first_call(n: int) -> Case:
     ]
     if compile_ is not None:
         fresh = lambda: compile_(loss, argnums=(0, 1, 2, 3))(*params, X, y)  # noqa: E731
-        out.insert(1, Local("valuegrad first call", fresh, lambda: lesson_names(*traced(fresh)[1])))
+        out.insert(
+            1, System("valuegrad first call", fresh, lambda: lesson_names(*traced(fresh)[1]))
+        )
     skipped = {} if compile_ else {"valuegrad first call": why}
     return Case(f"W2 first call n={n:,}", "numpy", out, skipped)
 
@@ -175,7 +176,7 @@ def epoch(n: int) -> Case:
     X, y, params = data(n, seed=n + 1)
     labels = y[:, 0].copy()
 
-    def trained(run: Any) -> Local:
+    def trained(run: Any) -> System:
         def moved() -> dict[str, Any]:
             net = network(params)
             run(net, nn.SGD(net.parameters(), lr=LR))
@@ -184,7 +185,7 @@ def epoch(n: int) -> Case:
 
         net = network(params)
         opt = nn.SGD(net.parameters(), lr=LR)
-        return Local("", lambda: run(net, opt), moved)
+        return System("", lambda: run(net, opt), moved)
 
     def by_hand(net: Any, opt: nn.SGD) -> None:
         opt.zero_grad()
@@ -210,7 +211,7 @@ def epoch(n: int) -> Case:
         for a, g in zip(p, numpy_gradients(X, y, p), strict=True):
             a -= LR * g
 
-    numpy = Local("numpy", numpy_epoch, lambda: lesson_names(*numpy_gradients(X, y, params)))
+    numpy = System("numpy", numpy_epoch, lambda: lesson_names(*numpy_gradients(X, y, params)))
     return Case(f"W2 GD epoch n={n:,}", "numpy", [*out.values(), numpy], skipped)
 
 
@@ -282,8 +283,8 @@ def explained(check: Check, r: CaseResult) -> Check:
     ours, floor = check.label.split(": ")[1].split(" / ")
     if check.status != "MISS" or r.case.title not in ("W2 n=1", "W2 n=100"):
         return check
-    steps = {name: r.step(name) for name in (ours, floor)}
-    calls = {name: python_calls(s) for name, s in steps.items() if s is not None}
+    steps = {s.name: s.step for s in r.case.systems if s.name in (ours, floor)}
+    calls = {name: python_calls(step) for name, step in steps.items()}
     check.why = (
         f"At {r.case.title[3:]} a numpy call costs about the same whatever the batch, so a "
         f"step's time goes by its Python calls. One {ours} step calls {calls.get(ours, '?')} "

@@ -27,7 +27,7 @@ import numpy as np
 
 from autograd import Value
 from benchmarks.common import optional
-from benchmarks.harness import Case, CaseResult, Check, Context, Local, Metric, Report, run_case
+from benchmarks.harness import Case, CaseResult, Check, Context, Metric, Report, System, run_case
 from benchmarks.report import number
 
 C, D = 0.99999, 1e-5  # y stays near 1, and ∂y/∂x = C^(n/2) far from underflow
@@ -57,7 +57,7 @@ def build(value: type, n: int) -> tuple[Any, Any]:
     return x, y
 
 
-def system(name: str, value: type, n: int, paused: bool = False) -> Local:
+def system(name: str, value: type, n: int, paused: bool = False) -> System:
     """Build and back-propagate a chain of n nodes, timed as one run."""
 
     def chain() -> tuple[Any, Any]:
@@ -74,7 +74,7 @@ def system(name: str, value: type, n: int, paused: bool = False) -> Local:
         y.backward()
         return {"x": np.array(float(x.grad))}
 
-    return Local(name, step, grads)
+    return System(name, step, grads)
 
 
 def memory(value: type, n: int) -> float:

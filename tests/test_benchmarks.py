@@ -26,7 +26,7 @@ from benchmarks.harness import (
     TIMED,
     Case,
     Check,
-    Local,
+    System,
     disagreement,
     ratio_check,
     run_case,
@@ -35,14 +35,14 @@ from benchmarks.harness import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[Local, list[int]]:
+def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[System, list[int]]:
     """A system whose step counts its calls and whose gradients are `grads`."""
     calls = [0]
 
     def step() -> None:
         calls[0] += 1
 
-    return Local(name, step, lambda: grads), calls
+    return System(name, step, lambda: grads), calls
 
 
 def quiet(line: str) -> None:
@@ -107,7 +107,7 @@ def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
 
 def test_the_gate_refuses_a_real_workload_fed_a_wrong_gradient() -> None:
     systems, skipped, _ = w2_lesson.systems(100, None)
-    tensor = next(s for s in systems if isinstance(s, Local) and s.name == w2_lesson.TENSOR)
+    tensor = next(s for s in systems if isinstance(s, System) and s.name == w2_lesson.TENSOR)
     honest = tensor.grads
     tensor.grads = lambda: {**honest(), "w21": honest()["w21"] * (1 + 1e-7)}
     result = run_case(Case("W2 n=100", "numpy", systems, skipped), 1, 0.0, quiet)
@@ -123,7 +123,7 @@ def test_a_system_that_raises_is_reported_not_fatal() -> None:
     def broken() -> dict[str, np.ndarray]:
         raise RecursionError("maximum recursion depth exceeded")
 
-    case = Case("T case", "reference", [ref, Local("broken", lambda: None, broken)])
+    case = Case("T case", "reference", [ref, System("broken", lambda: None, broken)])
     result = run_case(case, 1, 0.0, quiet)
     assert result.outcomes["broken"].status == FAILED
     assert "RecursionError" in result.outcomes["broken"].note
@@ -153,7 +153,7 @@ def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_
         if phase == "start":
             collections.append(info["generation"])
 
-    system = Local("s", lambda: None, lambda: {})
+    system = System("s", lambda: None, lambda: {})
     gc.callbacks.append(seen)
     try:
         system.measure(3)
@@ -166,7 +166,7 @@ def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_
 
 
 def test_a_ratio_comes_with_its_range_within_one_round() -> None:
-    a = Local("a", lambda: None, lambda: {"x": np.array(1.0)})
+    a = System("a", lambda: None, lambda: {"x": np.array(1.0)})
     result = run_case(Case("T case", "a", [a]), 3, 0.0, quiet)
     bench = result.outcomes["a"].bench
     assert bench is not None and bench.get_nvalue() == 3
@@ -227,7 +227,7 @@ def test_a_compiled_step_that_falls_back_to_eager_is_never_timed_as_compiled() -
         pytest.skip(why)
     step = compile_(lambda x: (x * float(x.data.sum())).sum())  # Python reads a traced number
     x = np.ones(3)
-    system = Local("compiled", lambda: step(x), lambda: {"x": traced(lambda: step(x))[1]})
+    system = System("compiled", lambda: step(x), lambda: {"x": traced(lambda: step(x))[1]})
     result = run_case(Case("T case", "compiled", [system]), 1, 0.0, quiet)
     assert result.outcomes["compiled"].status == FAILED
     assert "fell back to eager" in result.outcomes["compiled"].note
