@@ -4,11 +4,13 @@
 
 with X of shape (n, 2) and W1[i, j] the lesson's w_(i+1)(j+1), for n ∈ {1, 100, 10⁴, 10⁶}.
 The reference is hand-written row-major numpy with the closed-form derivatives. This
-project runs three ways: through nn (TwoLayerNetwork and log_loss, as a learner writes
-it), as the generic tensor step `(Value(X) @ W1 + b1).sigmoid()…mean()`, and compiled
-(`autograd.compile` of that step, when the engine has it). Also here: the first call of
-a compiled step against one eager step, and one full-batch gradient-descent epoch on
-10⁴ samples (nn.SGD by hand, nn.fit, fit(compile=True)) against numpy doing the same.
+project runs through nn (TwoLayerNetwork and log_loss, as a learner writes it), as the
+generic tensor step `(Value(X) @ W1 + b1).sigmoid()…mean()`, and, when the engine has
+them, compiled: that step by `autograd.compile`, the network by `nn.compile_step`. Also
+here: the first call of a compiled step (trace and generate) against one eager step, and
+full-batch gradient descent on 10⁴ samples (nn.SGD by hand, nn.fit, fit(compile=True))
+against numpy doing the same, ten epochs a run, so that fit(compile=True) traces once in
+ten epochs where a training run of hundreds traces once in hundreds.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from benchmarks.report import duration
 
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
 LR = 0.5
+EPOCHS = 10  # per timed run of an epoch system, so that fit(compile=True) traces once in ten
 TENSOR, COMPILED, NN = "valuegrad tensor", "valuegrad compiled", "valuegrad"
+NN_COMPILED = "valuegrad nn compiled"
 
 
 def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -85,7 +89,7 @@ def numpy_gradients(X: np.ndarray, y: np.ndarray, p: list[np.ndarray]) -> list[n
 
 
 def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any, ...]]:
-    """This project's three ways, numpy and PyTorch at batch n; (systems, skipped, the data)."""
+    """This project's ways, numpy and PyTorch at batch n; (systems, skipped, the data)."""
     X, y, params = data(n, seed=n)
     net, labels = network(params), y[:, 0].copy()
 
@@ -105,6 +109,18 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
         System(TENSOR, tensor_step, then(tensor_step, lambda: lesson_names(*(v.grad for v in vs)))),
     ]
     skipped = {}
+    if not hasattr(nn, "compile_step"):
+        skipped[NN_COMPILED] = "not available: nn has no compile_step"
+    else:
+        compiled_net = network(params)
+        nn_step_ = nn.compile_step(compiled_net, nn.log_loss)
+
+        def nn_compiled() -> None:
+            compiled_net.zero_grad()
+            nn_step_(X, labels)
+
+        grads = then(nn_compiled, lambda: net_grads(compiled_net))
+        out.append(System(NN_COMPILED, nn_compiled, lambda: traced(grads)))
     compile_, why = compiler()
     if compile_ is None:
         skipped[COMPILED] = why
@@ -172,47 +188,47 @@ def first_call(n: int) -> Case:
 
 
 def epoch(n: int) -> Case:
-    """One full-batch gradient-descent epoch; a system's "gradients" are (p₀ − p₁)/lr."""
+    """Full-batch gradient descent, EPOCHS epochs a run; the gate reads one epoch's (p₀ − p₁)/lr."""
     X, y, params = data(n, seed=n + 1)
     labels = y[:, 0].copy()
 
-    def trained(run: Any) -> System:
+    def by_hand(net: Any, opt: nn.SGD, epochs: int) -> None:
+        for _ in range(epochs):
+            opt.zero_grad()
+            nn.log_loss(net(X), labels).backward()
+            opt.step()
+
+    def fitted(**options: Any) -> Callable[[Any, nn.SGD, int], object]:
+        return lambda net, opt, epochs: nn.fit(
+            net, X, labels, optimizer=opt, epochs=epochs, progress=False, **options
+        )
+
+    def trained(name: str, run: Callable[[Any, nn.SGD, int], object]) -> System:
         def moved() -> dict[str, Any]:
-            net = network(params)
-            run(net, nn.SGD(net.parameters(), lr=LR))
+            fresh = network(params)
+            traced(lambda: run(fresh, nn.SGD(fresh.parameters(), lr=LR), 1))
             start = lesson_names(*params)
-            return {k: (start[k] - getattr(net, k).data) / LR for k in NAMES}
+            return {k: (start[k] - getattr(fresh, k).data) / LR for k in NAMES}
 
         net = network(params)
         opt = nn.SGD(net.parameters(), lr=LR)
-        return System("", lambda: run(net, opt), moved)
+        return System(name, lambda: run(net, opt, EPOCHS), moved)
 
-    def by_hand(net: Any, opt: nn.SGD) -> None:
-        opt.zero_grad()
-        nn.log_loss(net(X), labels).backward()
-        opt.step()
-
-    def fitted(**options: Any) -> Any:
-        return lambda net, opt: nn.fit(
-            net, X, labels, optimizer=opt, epochs=1, progress=False, **options
-        )
-
-    out = {"valuegrad": trained(by_hand), "valuegrad nn.fit": trained(fitted())}
+    out = [trained("valuegrad", by_hand), trained("valuegrad nn.fit", fitted())]
     skipped = {}
     if why := compiled_fit():
         skipped["valuegrad fit(compile=True)"] = why
     else:
-        out["valuegrad fit(compile=True)"] = trained(fitted(compile=True))
-    for name, system in out.items():
-        system.name = name
+        out.append(trained("valuegrad fit(compile=True)", fitted(compile=True)))
     p = [a.copy() for a in params]
 
-    def numpy_epoch() -> None:
-        for a, g in zip(p, numpy_gradients(X, y, p), strict=True):
-            a -= LR * g
+    def numpy_epochs() -> None:
+        for _ in range(EPOCHS):
+            for a, g in zip(p, numpy_gradients(X, y, p), strict=True):
+                a -= LR * g
 
-    numpy = System("numpy", numpy_epoch, lambda: lesson_names(*numpy_gradients(X, y, params)))
-    return Case(f"W2 GD epoch n={n:,}", "numpy", [*out.values(), numpy], skipped)
+    numpy = System("numpy", numpy_epochs, lambda: lesson_names(*numpy_gradients(X, y, params)))
+    return Case(f"W2 GD {EPOCHS} epochs n={n:,}", "numpy", [*out, numpy], skipped)
 
 
 def run(ctx: Context) -> Report:

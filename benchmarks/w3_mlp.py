@@ -4,8 +4,7 @@ A batch of 256 samples; one step is the forward pass, the backward pass and
 p ← p − lr·∂L/∂p for all six weight arrays. The floor is hand-written numpy
 backprop. This project runs through nn (MLP, log_loss, SGD), from the engine's
 operations, and compiled (`autograd.compile` of the loss, the update in numpy) when
-the engine has it. Every system uses numpy's (or its own) BLAS on one thread unless
-the runner was started with --default-threads.
+the engine has it. Every system uses numpy's (or its own) BLAS, on one thread.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,18 @@ import numpy as np
 
 from autograd import Value
 from benchmarks.common import optional
-from benchmarks.harness import Case, CaseResult, Check, Context, Metric, Report, System, run_case
+from benchmarks.harness import (
+    CLOCKS,
+    Case,
+    CaseResult,
+    Check,
+    Clock,
+    Context,
+    Metric,
+    Report,
+    System,
+    run_case,
+)
 from benchmarks.report import number
 
 C, D = 0.99999, 1e-5  # y stays near 1, and ∂y/∂x = C^(n/2) far from underflow
@@ -92,26 +102,31 @@ def memory(value: type, n: int) -> float:
 
 
 def collector_share(n: int, runs: int = 3) -> float:
-    """Median seconds per node spent in the cyclic collector while one chain is built and freed."""
-    spent, started = 0.0, [0.0]
+    """Median seconds per node in the cyclic collector, over runs made as a sample makes them."""
+    spent, started, now = 0.0, [0.0], CLOCKS[Clock.name]
 
     def clock(phase: str, info: dict[str, Any]) -> None:
         nonlocal spent
         if phase == "start":
-            started[0] = time.perf_counter()
+            started[0] = now()
         else:
-            spent += time.perf_counter() - started[0]
+            spent += now() - started[0]
 
     parts = []
-    for _ in range(runs):
-        spent = 0.0
-        gc.callbacks.append(clock)
-        try:
-            build(Value, n)[1].backward()
-            gc.collect()
-        finally:
-            gc.callbacks.remove(clock)
-        parts.append(spent)
+    gc.collect()
+    gc.freeze()  # as while timing: what was alive before is out of the collector's sight
+    try:
+        for _ in range(runs):
+            spent = 0.0
+            gc.callbacks.append(clock)
+            try:
+                build(Value, n)[1].backward()
+                gc.collect()
+            finally:
+                gc.callbacks.remove(clock)
+            parts.append(spent)
+    finally:
+        gc.unfreeze()
     return sorted(parts)[runs // 2] / n
 
 
