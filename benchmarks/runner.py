@@ -38,7 +38,7 @@ MALLOC = {"default": {}, "tuned": TUNED | {"MALLOC_TOP_PAD_": "100000000"}}
 ONE_THREAD = dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
 ONE_THREAD["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 # What pyperf's metadata says the numbers were measured on (not where: no paths, no host).
-KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "timer", "load_avg_1min")
+KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "load_avg_1min")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

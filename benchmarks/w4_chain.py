@@ -214,7 +214,7 @@ def checks(report: Report, results: dict[int, CaseResult], sizes: list[int]) -> 
     longest = f"W4 n={max(n for n in sizes if n <= MEMORY_AT[1]):,}"
     out.append(
         Check(
-            f"{longest} bytes per node: valuegrad (bytes)",
+            f"W4 bytes per node {longest[3:]}: valuegrad, in bytes",
             measured(report, longest, "valuegrad", HELD),
             100.0,
         )
