@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,8 @@ from typing import Any
 
 import autograd
 import nn
+from benchmarks.harness import CaseResult, Check
+from benchmarks.report import duration
 
 
 def optional(module: str) -> tuple[Any, str]:
@@ -64,3 +67,46 @@ def compiled_fit() -> str:
     """Why nn.fit cannot compile its step, or "" when it can."""
     ok = "compile" in inspect.signature(nn.fit).parameters
     return "" if ok else "not available: nn.fit has no compile option"
+
+
+def python_calls(step: Callable[[], object]) -> int:
+    """How many Python functions one run of `step` calls (functions written in C not counted)."""
+    step()  # a first call may import or fill caches
+    count = 0
+
+    def tally(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        count += event == "call"
+
+    sys.setprofile(tally)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    return count - 1  # the step itself
+
+
+def explained(check: Check, r: CaseResult, small: CaseResult | None = None) -> Check:
+    """The check and, if it missed, what bounds it: each side's time and Python calls per step,
+    and against `small`, the same case on a small batch, the part that does not grow with it."""
+    if check.status != "MISS":
+        return check
+    ours, other = check.label.split(": ", 1)[1].split(" / ")
+    a, b = r.seconds(ours) or 0, r.seconds(other) or 0
+    calls = {
+        s.name: python_calls(s.step)
+        for s in r.case.systems
+        if s.name in (ours, other) and s.timer is None
+    }
+    check.why = (
+        f"In {r.case.title}, one {ours} step took {duration(a)} and called {calls.get(ours, '?')} Python "
+        f"functions (counted with sys.setprofile; numpy's run in C); {other} took {duration(b)}"
+        + (f" and called {calls[other]}." if other in calls else ".")
+    )
+    sa, sb = (small.seconds(ours), small.seconds(other)) if small else (None, None)
+    if sa and sb and small is not None:
+        check.why += (
+            f" In {small.case.title} the two differ by {duration(sa - sb)}, the "
+            f"Python cost of a step, which does not grow with the batch; here by {duration(a - b)}."
+        )
+    return check

@@ -18,7 +18,7 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import optional, torch_threads
+from benchmarks.common import explained, optional, torch_threads
 from benchmarks.harness import Case, Context, Gradients, Report, System, ratio_check, run_case
 
 ALPHA = 1e-4
@@ -277,5 +277,5 @@ def run(ctx: Context) -> Report:
     with torch_threads(torch, 1):
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
-    report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.08))
+    report.checks.append(explained(ratio_check(result, "valuegrad", "micrograd", 0.08), result))
     return report

@@ -15,7 +15,6 @@ ten epochs where a training run of hundreds traces once in hundreds.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,15 @@ import numpy as np
 import autograd
 import nn
 from autograd import Value
-from benchmarks.common import compiled_fit, compiler, optional, then, torch_threads, traced
+from benchmarks.common import (
+    compiled_fit,
+    compiler,
+    explained,
+    optional,
+    then,
+    torch_threads,
+    traced,
+)
 from benchmarks.harness import (
     Case,
     CaseResult,
@@ -37,7 +44,6 @@ from benchmarks.harness import (
 )
 from benchmarks.peer_workloads import lesson_names
 from benchmarks.peers import remotes
-from benchmarks.report import duration
 
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
 LR = 0.5
@@ -257,54 +263,32 @@ def run(ctx: Context) -> Report:
 def checks(results: dict[int, CaseResult], first: CaseResult, gd: CaseResult) -> list[Check]:
     """The eager engine's targets, then the compiler's."""
     out = [
-        explained(ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3), r)
+        explained(
+            ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3),
+            r,
+            results.get(100) if n > 100 else None,
+        )
         for n, r in results.items()
         if n >= 100
     ]
     out += [
-        explained(ratio_check(r, TENSOR, "numpy", 2.5 if n <= 100 else 1.2), r)
+        explained(
+            ratio_check(r, TENSOR, "numpy", 2.5 if n <= 100 else 1.2),
+            r,
+            results.get(100) if n > 100 else None,
+        )
         for n, r in results.items()
         if n in (100, 10_000)
     ]
-    out.append(ratio_check(gd, "valuegrad", "numpy", 1.5))
+    out.append(explained(ratio_check(gd, "valuegrad", "numpy", 1.5), gd))
     for n, r in results.items():
-        out.append(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5))
+        small = results.get(100) if n > 100 else None
+        out.append(explained(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5), r, small))
         if n <= 100 or n >= 10**6:
-            out.append(ratio_check(r, COMPILED, "torch", 0.25 if n <= 100 else 0.6))
-        out.append(ratio_check(r, COMPILED, "HIPS autograd", 0.3))
-    out.append(ratio_check(first, "valuegrad first call", "valuegrad eager", 10.0))
-    out.append(ratio_check(gd, "valuegrad fit(compile=True)", "numpy", 0.6))
-    return out
-
-
-def python_calls(step: Callable[[], object]) -> int:
-    """How many Python functions one run of `step` calls (C functions not counted)."""
-    step()  # first calls may import or fill caches
-    count = 0
-
-    def tally(frame: Any, event: str, arg: Any) -> None:
-        nonlocal count
-        count += event == "call"
-
-    sys.setprofile(tally)
-    try:
-        step()
-    finally:
-        sys.setprofile(None)
-    return count - 1  # the step itself
-
-
-def explained(check: Check, r: CaseResult) -> Check:
-    """The check, and for a small-batch miss what bounds it: Python calls, not rows."""
-    ours, floor = check.label.split(": ")[1].split(" / ")
-    if check.status != "MISS" or r.case.title not in ("W2 n=1", "W2 n=100"):
-        return check
-    steps = {s.name: s.step for s in r.case.systems if s.name in (ours, floor)}
-    calls = {name: python_calls(step) for name, step in steps.items()}
-    check.why = (
-        f"At {r.case.title[3:]} a numpy call costs about the same whatever the batch, so a "
-        f"step's time goes by its Python calls. One {ours} step calls {calls.get(ours, '?')} "
-        f"Python functions (sys.setprofile) and took {duration(r.seconds(ours))}; the hand-written "
-        f"numpy calls {calls.get(floor, '?')} and took {duration(r.seconds(floor))}."
+            out.append(explained(ratio_check(r, COMPILED, "torch", 0.25 if n <= 100 else 0.6), r))
+        out.append(explained(ratio_check(r, COMPILED, "HIPS autograd", 0.3), r))
+    out.append(
+        explained(ratio_check(first, "valuegrad first call", "valuegrad eager", 10.0), first)
     )
-    return check
+    out.append(explained(ratio_check(gd, "valuegrad fit(compile=True)", "numpy", 0.6), gd))
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import compiler, optional, torch_threads, traced
+from benchmarks.common import compiler, explained, optional, torch_threads, traced
 from benchmarks.harness import (
     Case,
     Context,
@@ -215,7 +215,7 @@ def run(ctx: Context) -> Report:
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     report.checks += [
-        ratio_check(result, "valuegrad", "numpy", 1.2),
-        ratio_check(result, "valuegrad compiled", "numpy", 1.0),
+        explained(ratio_check(result, "valuegrad", "numpy", 1.2), result),
+        explained(ratio_check(result, "valuegrad compiled", "numpy", 1.0), result),
     ]
     return report
