@@ -99,8 +99,9 @@ def explained(check: Check, r: CaseResult, small: CaseResult | None = None) -> C
         if s.name in (ours, other) and s.timer is None
     }
     check.why = (
-        f"In {r.case.title}, one {ours} step took {duration(a)} and called {calls.get(ours, '?')} Python "
-        f"functions (counted with sys.setprofile; numpy's run in C); {other} took {duration(b)}"
+        f"In {r.case.title}, one {ours} step took {duration(a)} and called "
+        f"{calls.get(ours, '?')} Python functions (counted with sys.setprofile; numpy's run in "
+        f"C); {other} took {duration(b)}"
         + (f" and called {calls[other]}." if other in calls else ".")
     )
     sa, sb = (small.seconds(ours), small.seconds(other)) if small else (None, None)
