@@ -111,8 +111,8 @@ def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> st
         g = got[name]
         if g.shape != ref.shape:
             return f"{name}: shape {g.shape}, expected {ref.shape}"
-        if not np.all(np.isfinite(g)):
-            return f"{name}: not finite"
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(ref))):
+            return f"{name}: not finite" + ("" if np.all(np.isfinite(ref)) else " in the reference")
         diff = np.abs(g - ref)
         err = np.max(diff, initial=0.0) / max(np.max(np.abs(ref), initial=0.0), 1e-300)
         if err > rtol:

@@ -139,11 +139,18 @@ def test_a_system_that_raises_is_reported_not_fatal() -> None:
         ({"w": np.array([1.0, np.nan])}, False),
         ({"w": np.array([1.0])}, False),  # shape
         ({"v": np.array([1.0, 1e3])}, False),  # names
+        ({"w": np.array([1.0, np.inf])}, False),
     ],
 )
 def test_disagreement(got: dict[str, np.ndarray], agrees: bool) -> None:
     why = disagreement({"w": np.array([1.0, 1e3])}, got)
     assert (why is None) == agrees, why
+
+
+def test_a_reference_that_is_not_finite_agrees_with_nothing() -> None:
+    why = disagreement({"w": np.array([np.nan, 1.0])}, {"w": np.array([0.0, 1.0])})
+    assert why == "w: not finite in the reference"
+    assert disagreement({"w": np.zeros((0, 3))}, {"w": np.zeros((0, 3))}) is None
 
 
 def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_was() -> None:
