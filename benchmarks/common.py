@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 import autograd
 import nn
-from benchmarks.harness import CaseResult, Check
+from benchmarks.harness import CLOCKS, CaseResult, Check, Clock
 from benchmarks.report import duration
 
 
@@ -111,3 +112,31 @@ def explained(check: Check, r: CaseResult, small: CaseResult | None = None) -> C
             f"Python cost of a step, which does not grow with the batch; here by {duration(a - b)}."
         )
     return check
+
+
+def collector_time(step: Callable[[], object], runs: int) -> float:
+    """Median seconds per run in the cyclic collector (gc.callbacks), runs made as a sample
+    makes them: what was alive before frozen out of the collector's sight, a full collection."""
+    spent, started, now = 0.0, [0.0], CLOCKS[Clock.name]
+
+    def clock(phase: str, info: dict[str, Any]) -> None:
+        nonlocal spent
+        if phase == "start":
+            started[0] = now()
+        else:
+            spent += now() - started[0]
+
+    parts = []
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(clock)
+    try:
+        for _ in range(runs):
+            spent = 0.0
+            step()
+            gc.collect()
+            parts.append(spent)
+    finally:
+        gc.callbacks.remove(clock)
+        gc.unfreeze()
+    return sorted(parts)[runs // 2]

@@ -18,8 +18,17 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import explained, optional, torch_threads
-from benchmarks.harness import Case, Context, Gradients, Report, System, ratio_check, run_case
+from benchmarks.common import collector_time, explained, optional, torch_threads
+from benchmarks.harness import (
+    Case,
+    Context,
+    Gradients,
+    Metric,
+    Report,
+    System,
+    ratio_check,
+    run_case,
+)
 
 ALPHA = 1e-4
 LR = 0.1
@@ -277,5 +286,17 @@ def run(ctx: Context) -> Report:
     with torch_threads(torch, 1):
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
+    for s in (s for s in systems if s.name in ("valuegrad", "micrograd")):
+        gc_time, median = collector_time(s.step, 3), result.seconds(s.name)
+        if median:
+            report.metrics.append(
+                Metric(
+                    case.title,
+                    s.name,
+                    "in the cyclic collector",
+                    100 * gc_time / median,
+                    "% of a step",
+                )
+            )
     report.checks.append(explained(ratio_check(result, "valuegrad", "micrograd", 0.08), result))
     return report

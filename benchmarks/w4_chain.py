@@ -25,13 +25,11 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from benchmarks.common import optional
+from benchmarks.common import collector_time, optional
 from benchmarks.harness import (
-    CLOCKS,
     Case,
     CaseResult,
     Check,
-    Clock,
     Context,
     Metric,
     Report,
@@ -101,35 +99,6 @@ def memory(value: type, n: int) -> float:
     return held / n
 
 
-def collector_share(n: int, runs: int = 3) -> float:
-    """Median seconds per node in the cyclic collector, over runs made as a sample makes them."""
-    spent, started, now = 0.0, [0.0], CLOCKS[Clock.name]
-
-    def clock(phase: str, info: dict[str, Any]) -> None:
-        nonlocal spent
-        if phase == "start":
-            started[0] = now()
-        else:
-            spent += now() - started[0]
-
-    parts = []
-    gc.collect()
-    gc.freeze()  # as while timing: what was alive before is out of the collector's sight
-    try:
-        for _ in range(runs):
-            spent = 0.0
-            gc.callbacks.append(clock)
-            try:
-                build(Value, n)[1].backward()
-                gc.collect()
-            finally:
-                gc.callbacks.remove(clock)
-            parts.append(spent)
-    finally:
-        gc.unfreeze()
-    return sorted(parts)[runs // 2] / n
-
-
 def run(ctx: Context) -> Report:
     """Time and memory per node for each n, against micrograd where it can run."""
     report = Report()
@@ -156,7 +125,7 @@ def run(ctx: Context) -> Report:
                     report.metrics.append(
                         Metric(case.title, s.name, "time per node", t / n * 1e9, "ns")
                     )
-            share = collector_share(n, 3 if n >= 100_000 else 7)
+            share = collector_time(systems[0].step, 3 if n >= 100_000 else 7) / n
             report.metrics.append(Metric(case.title, "valuegrad", GC_SHARE, share * 1e9, "ns"))
             if n in MEMORY_AT:
                 for name, value in (

@@ -238,3 +238,17 @@ def test_a_compiled_step_that_falls_back_to_eager_is_never_timed_as_compiled() -
     result = run_case(Case("T case", "compiled", [system]), 1, 0.0, quiet)
     assert result.outcomes["compiled"].status == FAILED
     assert "fell back to eager" in result.outcomes["compiled"].note
+
+
+def test_the_collectors_time_is_measured_and_the_collector_left_as_it_was() -> None:
+    from benchmarks.common import collector_time
+
+    def cycles() -> None:
+        for _ in range(2000):
+            a: list[object] = []
+            a.append(a)
+
+    callbacks = list(gc.callbacks)
+    assert collector_time(cycles, 3) > 0
+    assert collector_time(lambda: None, 3) >= 0
+    assert gc.callbacks == callbacks and gc.isenabled() and gc.get_freeze_count() == 0
