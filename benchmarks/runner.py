@@ -61,6 +61,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     for given, known in ((args.only, WORKLOADS), (args.malloc, MALLOC)):
         if unknown := [w for w in given if w not in known]:
             p.error(f"unknown {', '.join(unknown)}; choose from {', '.join(known)}")
+    if args.repeats is not None and args.repeats < 1:
+        p.error(f"--repeats must be at least 1, got {args.repeats}")
     args.repeats = args.repeats or (1 if args.quick else 7)
     return args
 

@@ -252,3 +252,16 @@ def test_the_collectors_time_is_measured_and_the_collector_left_as_it_was() -> N
     assert collector_time(cycles, 3) > 0
     assert collector_time(lambda: None, 3) >= 0
     assert gc.callbacks == callbacks and gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["--only", "W9"], "unknown W9"), (["--malloc", "fast"], "unknown fast"),
+     (["--repeats", "0"], "at least 1")],
+)  # fmt: skip
+def test_the_command_line_names_what_is_wrong(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        runner.parse(argv)
+    assert says in capsys.readouterr().err
