@@ -75,8 +75,9 @@ def section(
             t, b = o.seconds, o.bench
             ratios = [f"{k}: {v / t:.3g}" for k, v in ours.items() if v and t and k != name]
             runs = f"{b.get_loops()} runs × {b.get_nvalue()}" if b else f"{o.status}: {o.note}"
-            rows.append([result.case.title, name, duration(t), "; ".join(ratios), runs])
-    out += [table(["case", "system", "median", "ours / this", "samples"], rows), ""]
+            spread = f" ± {duration(b.median_abs_dev())}" if b and b.get_nvalue() > 1 else ""
+            rows.append([result.case.title, name, duration(t) + spread, "; ".join(ratios), runs])
+    out += [table(["case", "system", "median ± MAD", "ours / this", "samples"], rows), ""]
     measures = [
         [x.case, x.system, x.metric, f"{number(x.value)} {x.unit}"]
         for r in reports
