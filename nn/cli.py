@@ -332,7 +332,13 @@ def format_check(report: GradcheckReport, names: Sequence[str]) -> str:
 def run_draw(args: argparse.Namespace) -> int:
     """Write the lesson network's graph for one sample, forward and backward."""
     out = Path(args.out or "network." + (args.format or "svg"))
-    fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
+    suffix = out.suffix.lstrip(".").lower()
+    if args.format and suffix in GRAPH_FORMATS and suffix != args.format:
+        raise UsageError(
+            f"--out {out} says {suffix} but --format says {args.format}: "
+            "give one of them, or make them agree"
+        )
+    fmt = args.format or suffix or "svg"
     if fmt not in GRAPH_FORMATS:
         raise UsageError(
             f"cannot tell the format of {out}: give --format {', '.join(GRAPH_FORMATS)} "
@@ -560,10 +566,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights of a network saved by `train --model network --save`",
     )
     drawp.set_defaults(run=run_draw)
-    from nn import playground, stepper  # they take this module's argument types
+    from nn import compiled, playground, stepper  # they take this module's argument types
 
     stepper.add_command(sub, _HelpFormatter)
     playground.add_command(sub, _HelpFormatter)
+    compiled.add_command(sub, _HelpFormatter)
     return parser
 
 
@@ -606,6 +613,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except MemoryError:
+        print(
+            f"{PROG}: error: out of memory: the model or the data is too large for this machine",
+            file=sys.stderr,
+        )
+        return 2
     except (ValueError, OSError, DotNotFoundError, graphviz.ExecutableNotFound) as e:
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
         return 2

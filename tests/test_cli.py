@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograd.draw import COLOURS
 from nn import Perceptron, TwoLayerNetwork
 
 BIN = Path(sys.executable).parent
@@ -20,6 +21,8 @@ VALUEGRAD = BIN / ("valuegrad.exe" if os.name == "nt" else "valuegrad")
 HAS_DOT = shutil.which("dot") is not None
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+
+CELL = "</font></td><td width='4'></td><td align='left'>"  # between a label's key and value
 
 
 def run(
@@ -338,9 +341,10 @@ def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
     for name in (*NAMES, "x1", "x2", "z1", "a2", "y_hat", "L"):
         assert f"<b>{name}</b>" in source, name
     assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
-    assert "color=red" in source and "color=green" in source and "color=purple" in source
+    for colour in COLOURS.values():
+        assert f'color="{colour}"' in source
     net = TwoLayerNetwork(seed=4)
-    assert f"data</font> {net.w11.data:.4g}<" in source
+    assert f"data{CELL}{net.w11.data:.4g}<" in source
 
 
 @pytest.mark.skipif(not HAS_DOT and not os.environ.get("CI"), reason="graphviz's dot is missing")
@@ -361,7 +365,7 @@ def test_draw_a_trained_network(tmp_path):
     net.save(tmp_path / "net.npz")
     r = run("draw", "--load", "net.npz", "--out", "g.dot", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "data</font> 7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert f"data{CELL}7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
@@ -414,6 +418,10 @@ BAD_INPUT = {
         "no/such",
     ),
     "draw an unknown format": (["draw", "--out", "graph.jpg"], "cannot tell the format"),
+    "draw svg into a .png": (
+        ["draw", "--out", "g.png", "--format", "svg"],
+        "--out g.png says png but --format says svg",
+    ),
     "draw a label of 2": (["draw", "--y", "2"], "--y"),
     "draw an infinite input": (["draw", "--x1", "inf"], "--x1"),
     "draw a perceptron's weights": (["draw", "--load", "perceptron.npz"], "does not match"),
@@ -446,6 +454,32 @@ def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
     args, expected = BAD_INPUT[case]
     line = bad(*args, cwd=bad_files)
     assert expected in line, line
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="address-space limits are POSIX")
+def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
+    import resource
+
+    def small_address_space() -> None:
+        limit = 2 << 30  # 2 GiB: enough to start, not for 3·10⁸ weights
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(
+        [str(VALUEGRAD), "train", "--model", "mlp", "--hidden", "100000000", "--epochs", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        preexec_fn=small_address_space,
+    )
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "valuegrad: error: out of memory: the model or the data is too large for this machine"
+    ]
 
 
 def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
