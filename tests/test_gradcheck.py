@@ -508,3 +508,30 @@ def test_a_loss_that_rounds_far_worse_than_its_size_is_not_failed():
 
     report = gradcheck(loss, *net.parameters())
     assert report.failures == 0, str(report)
+
+
+def test_a_prediction_next_to_1_is_not_failed():
+    """ŷ = 1 − 6e-8: ŷ rounds by ε and ln(1 − ŷ) multiplies that by 1/(1 − ŷ), yet the
+    differences look smooth; carrying each node's rounding to f keeps a right gradient ok.
+    """
+    import nn
+
+    model = nn.MLP(1, [1, 1], activation="relu", seed=646061761)
+    rng = np.random.default_rng(646061761)
+    X, y = rng.normal(size=(1, 1)), np.zeros(1)
+
+    def loss(*ps: Value) -> Value:
+        with model.using(ps):
+            return nn.log_loss(model(X), y)
+
+    report = gradcheck(loss, *model.parameters())
+    assert report.failures == 0, str(report)
+
+
+def test_a_function_that_refuses_a_moved_point_is_differenced_inside_its_domain():
+    """log_loss refuses ŷ > 1: at ŷ = 1 − 1e-3 a step of 1e-2 would leave [0, 1]."""
+    import nn
+
+    f = lambda q: nn.log_loss(q, np.array([1.0]))  # noqa: E731
+    report = gradcheck(f, np.array([1 - 1e-3]), eps=1e-2)
+    assert report, str(report)
