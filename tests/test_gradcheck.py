@@ -535,3 +535,28 @@ def test_a_function_that_refuses_a_moved_point_is_differenced_inside_its_domain(
     f = lambda q: nn.log_loss(q, np.array([1.0]))  # noqa: E731
     report = gradcheck(f, np.array([1 - 1e-3]), eps=1e-2)
     assert report, str(report)
+
+
+def test_the_report_names_inputs_by_their_values_names():
+    w, b = Value(np.array([0.5, -1.0]), name="w"), Value(2.0, name="b")
+    report = gradcheck(lambda p, q, r: (p * q * r).tanh().sum(), w, b, 0.3)
+    assert [c.label for c in report.inputs] == ["w", "b", "2"]
+    rows = [line.split()[0] for line in str(report).splitlines()[-3:]]
+    assert rows == ["w", "b", "2"]
+
+
+def test_taylor_test_reports_relu_at_0_as_a_kink():
+    report = taylor_test(lambda v: v.relu(), 0.0)
+    assert report.verdict == "kink" and report
+    assert "kink" in str(report)
+    assert taylor_test(lambda v: scaled_relu_slope(5.0).apply(v), 0.0).verdict == "FAILED"
+
+
+def scaled_relu_slope(slope: float) -> type[Primitive]:
+    """relu whose vjp is `slope` everywhere: at 0, outside the one-sided slopes 0 and 1."""
+
+    class Relu(Primitive):
+        forward = staticmethod(lambda a: np.maximum(a, 0.0))
+        grads = (lambda g, out, a: g * slope,)
+
+    return Relu
