@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd.draw import Drawing, draw, fmt
+from autograd.draw import Drawing, dot_available, draw, fmt
 from autograd.explain import _expression, _local, explain, pretty
 from autograd.graph import backward, topological_order
 from autograd.value import Value
@@ -245,9 +245,35 @@ def step_drawing(steps: Steps, k: int, **draw_options: Any) -> Drawing:
     return d
 
 
-def step_drawings(steps: Steps, **draw_options: Any) -> list[Drawing]:
-    """`step_drawing` for every step, in order."""
-    return [step_drawing(steps, k, **draw_options) for k in range(len(steps))]
+def step_drawings(steps: Steps, *, steady: bool = True, **draw_options: Any) -> list[Drawing]:
+    """`step_drawing` for every step, in order.
+
+    With `steady` (and `dot` installed) every node gets one fixed size in all the
+    drawings, the largest it takes in any of them, so `dot` places it at the same
+    spot in each: the picture does not jump as gradients replace "not computed yet".
+    """
+    drawings = [step_drawing(steps, k, **draw_options) for k in range(len(steps))]
+    if steady and dot_available():
+        seen: dict[str, set[tuple[float, float]]] = {}
+        for d in drawings:
+            for name, size in _sizes(d).items():
+                seen.setdefault(name, set()).add(size)
+        for name, sizes in seen.items():
+            if len(sizes) > 1:  # only nodes whose label changes size
+                w, h = max(w for w, _ in sizes), max(h for _, h in sizes)
+                for d in drawings:
+                    d.node(name, width=f"{w:.4f}", height=f"{h:.4f}", fixedsize="true")
+    return drawings
+
+
+def _sizes(d: Drawing) -> dict[str, tuple[float, float]]:
+    """Each node's width and height in inches, as `dot` lays the drawing out."""
+    sizes = {}
+    for line in d.pipe(format="plain").decode("utf-8").splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":  # node NAME X Y WIDTH HEIGHT ...
+            sizes[parts[1].strip('"')] = (float(parts[4]), float(parts[5]))
+    return sizes
 
 
 # ---------------------------------------------------------------------------

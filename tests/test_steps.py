@@ -193,6 +193,25 @@ def test_a_drawing_shows_exactly_the_gradients_known_at_its_step() -> None:
 # ---------------------------------------------------------------------------
 
 
+def positions(d: Any) -> dict[str, tuple[str, str]]:
+    """Where `dot` puts each node of the drawing."""
+    found = {}
+    for line in d.pipe(format="plain").decode().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":
+            found[parts[1]] = (parts[2], parts[3])
+    return found
+
+
+@needs_dot
+def test_every_node_stays_in_place_from_step_to_step() -> None:
+    steps = lesson()
+    steady = [positions(d) for d in step_drawings(steps)]
+    assert all(p == steady[0] for p in steady)
+    loose = [positions(d) for d in step_drawings(steps, steady=False)]
+    assert any(p != loose[0] for p in loose)  # labels change size, so without it nodes move
+
+
 @needs_dot
 def test_the_gif_has_a_frame_per_step_changes_and_is_reproducible(tmp_path: Path) -> None:
     from PIL import Image, ImageChops
