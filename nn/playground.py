@@ -212,7 +212,10 @@ def evaluate(setup: Setup) -> dict[str, Any]:
     gx, gy = np.meshgrid(xs, ys)
     with no_grad():
         surface = model(np.column_stack([gx.ravel(), gy.ravel()])).data
-    rows, counts = np.unique(np.column_stack([X, y]), axis=0, return_counts=True)
+    # Samples at the same spot are one point with a count (and the first one's index).
+    rows, first, counts = np.unique(
+        np.column_stack([X, y]), axis=0, return_index=True, return_counts=True
+    )
     hidden = {"red": ("w11", "w21", "b1"), "green": ("w12", "w22", "b2")}
     if setup.model == "perceptron":
         hidden = {"purple": ("w1", "w2", "b")}
@@ -238,7 +241,8 @@ def evaluate(setup: Setup) -> dict[str, Any]:
         "grid": GRID,
         "surface": [round(float(p), 4) for p in surface],
         "points": [
-            [float(r[0]), float(r[1]), int(r[2]), int(k)] for r, k in zip(rows, counts, strict=True)
+            [float(r[0]), float(r[1]), int(r[2]), int(k), int(i)]
+            for r, k, i in zip(rows, counts, first, strict=True)
         ],
         "lines": lines,
         "x": [float(X[sample, 0]), float(X[sample, 1]), float(y[sample])],
@@ -368,9 +372,9 @@ def run_playground(args: argparse.Namespace) -> int:
     server = make_server(args.host, args.port)
     url = url_of(server)
     print(f"playground at {url}  (Ctrl-C stops it)", flush=True)
-    if args.open:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    try:
+    try:  # Ctrl-C may come as soon as the address is out, even before serving starts
+        if args.open:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server.serve_forever()
     except KeyboardInterrupt:
         print("playground stopped", file=sys.stderr, flush=True)
