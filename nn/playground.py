@@ -149,9 +149,11 @@ def parse_setup(body: bytes) -> Setup:
 
 def make_model(setup: Setup) -> Module:
     """The model with the setup's parameters (or its initial ones for the seed)."""
-    model: Module = TwoLayerNetwork(seed=setup.seed)
-    if setup.model == "perceptron":
-        model = Perceptron(2, seed=setup.seed)
+    model: Module = (
+        Perceptron(2, seed=setup.seed)
+        if setup.model == "perceptron"
+        else TwoLayerNetwork(seed=setup.seed)
+    )
     if setup.params is not None:
         model.load_state_dict({n: np.array(v) for n, v in setup.params.items()})
     return model
@@ -194,6 +196,7 @@ def evaluate(setup: Setup) -> dict[str, Any]:
     named = dict(model.named_parameters())
     names = MODELS[setup.model]
     params = {n: float(named[n].data) for n in names}
+    grads = {n: float(named[n].grad) for n in names}
     for name, v in params.items():
         if not abs(v) <= MAX_WEIGHT:  # the next request could not send it back
             raise BadRequest(
@@ -233,7 +236,7 @@ def evaluate(setup: Setup) -> dict[str, Any]:
         "sample": sample,
         "names": list(names),
         "params": params,
-        "grads": {n: float(named[n].grad) for n in names},
+        "grads": grads,
         "loss": loss.item(),
         "accuracy": float(np.mean((y_hat.data > 0.5) == (y == 1.0))),
         "n": len(X),
@@ -256,7 +259,6 @@ def _lesson(
 ) -> tuple[str, dict[str, str]]:
     """One sample's graph of its log loss as SVG ("" without `dot`), and each ∂L/∂w's chain rule."""
     named = dict(model.named_parameters())
-    saved = {n: named[n].grad for n in names}
     model.zero_grad()
     loss = log_loss(model([Value(float(x[0]), "x1"), Value(float(x[1]), "x2")]), y)
     loss.name = "L"
@@ -267,8 +269,6 @@ def _lesson(
         svg = svg[svg.index("<svg") :]
     except DotNotFoundError:
         svg = ""
-    for n in names:  # the batch's gradients stay what the sliders show
-        named[n].grad = saved[n]
     return svg, explained
 
 
