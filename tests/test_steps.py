@@ -331,12 +331,17 @@ def test_the_page_pages_through_every_step_offline_in_a_browser(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(path.as_uri())
     n = len(steps)
+    final = {s.input: s for step in steps for s in step.shares}  # each input's last share
     for k, step in enumerate(steps):
         assert page.text_content("#counter") == f"step {k + 1} of {n}"
         caption = page.text_content("#caption")
         assert caption == step.caption
         for line, s in zip(caption.splitlines()[1:], step.shares, strict=True):
-            assert line.split(" = ")[-1] == summary(s.after if s.before is not None else s.product)
+            # incoming · local = product: the node's gradient after the pass, times its slope
+            numbers = re.findall(rf"= ({NUMBER}) · ({NUMBER}) = ({NUMBER})", line)[0]
+            assert numbers == (summary(step.node.grad), summary(s.local), summary(s.product))
+            total = s.input.grad if final[s.input] is s else s.after  # the last share: .grad
+            assert line.split(" = ")[-1] == summary(total)
         if k < n - 1:
             if k % 2:
                 page.keyboard.press("ArrowRight")
