@@ -178,6 +178,18 @@ def test_the_drawings_fill_in_gradients_node_by_node_and_outline_the_current_one
 CELL = "</font></td><td width='4'></td><td align='left'>"  # between a label's key and value
 
 
+def test_a_long_chain_steps_and_draws_with_nodes_collapsed() -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(300):
+        y = (y * 0.99).tanh()
+    steps = backprop_steps(y)
+    assert len(steps) == 600 and steps[-1].grads[x] == x.grad
+    d = step_drawing(steps, 300, max_nodes=20)
+    assert "step 301 of 600" in d.source
+    assert d.ids.get(steps[300].node) is None  # collapsed away: nothing to outline
+
+
 def test_a_drawing_shows_exactly_the_gradients_known_at_its_step() -> None:
     steps = lesson()
     k = 3
@@ -290,6 +302,22 @@ def test_valuegrad_step_writes_the_page_and_the_gif(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "b.gif").read_bytes()[:6] == b"GIF89a"
+    net = TwoLayerNetwork(seed=7)
+    net.w11.data = 3.5  # weights no seed gives
+    net.save(tmp_path / "net.npz")
+    r = subprocess.run(
+        [str(VALUEGRAD), "step", "--load", "net.npz", "--out", "loaded.html"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    loaded = lesson_steps(net, 2.0, 1.0, 1.0)
+    assert r.stdout.endswith(f"L = {loaded.root.item():.4f}\n")
+    assert json.dumps(loaded[0].caption, ensure_ascii=False)[1:-1] in (
+        tmp_path / "loaded.html"
+    ).read_text(encoding="utf-8")
     for args, message in [
         (["--out", "b.png"], "ending in .html or .gif"),
         (["--y", "2"], "label in [0, 1]"),
