@@ -99,8 +99,9 @@
     $("sample").max = String(out.n - 1);
     $("seed").textContent = String(out.seed);
     const [x1, x2, y] = out.x;
-    $("sample-text").textContent =
-      out.sample + ": x1 = " + x1 + ", x2 = " + x2 + ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
+    const short = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+    $("sample-text").textContent = out.sample + ": x1 = " + short(x1) + ", x2 = " + short(x2) +
+      ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
     $("loss").textContent = out.loss.toPrecision(6);
     $("loss").dataset.value = String(out.loss);
     $("accuracy").textContent = (100 * out.accuracy).toFixed(1) + "%";
