@@ -685,11 +685,14 @@ def gradcheck(
 ) -> GradcheckReport:
     """Compare f's autograd gradients with central differences, f'(x) ≈ (f(x+h) − f(x−h)) / 2h.
 
-    Each difference is taken at h = eps·scale and h/2 and extrapolated; the two
-    also give its truncation error, and |f|·ε_mach/h its rounding error. An element
-    passes when |analytic − numerical| ≤ 10·err + atol + rtol·|numerical| and that
-    bound is at most 0.1% of the gradient; where it is wider the element is
-    inconclusive (a falsy report unless strict=False). Steps adapt: smaller near a
+    Each difference is taken at h = eps·max(1, |xᵢ|) and h/2 and extrapolated; the
+    two also give its truncation error, and |f|·ε_mach/h (or the rounding f's own
+    graph suggests, if larger) its rounding error. An element passes when
+    |analytic − numerical| ≤ 10·err + atol + rtol·|numerical| and that bound is at
+    most 0.1% of the gradient, or of the largest gradient checked for one that is 0
+    within its error; where it is wider the element is inconclusive (a falsy report
+    unless strict=False). A function that raises ValueError at a moved point is
+    taken to be outside its domain there. Steps adapt: smaller near a
     domain edge, a steep point or a clip, larger where rounding swamps a small
     gradient. Where the one-sided slopes differ by a jump that stays as the step
     shrinks (relu at 0) the point is a kink, and any value between them is right.
