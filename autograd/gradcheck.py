@@ -372,7 +372,8 @@ class _Objective:
         self.shapes = [p.shape for p in self.points]
         self.names = [x.name if isinstance(x, Value) else None for x in inputs]
         self.rng = np.random.default_rng(seed)
-        out = self._call(self.points, record=False)
+        with np.errstate(all="ignore"):  # an overflow shows in the report as a non-finite f
+            out = self._call(self.points, record=False)
         self.out_shape = out.shape
         self.weights = None if out.shape == () else self.rng.standard_normal(out.shape)
         self.evaluations = 0
@@ -401,8 +402,8 @@ class _Objective:
 
     def value_and_grads(self) -> tuple[float, list[np.ndarray]]:
         self.evaluations += 1
-        out = self._scalar(self._call(self.points, record=True))
-        with np.errstate(all="ignore"):  # an infinite gradient is reported, not warned of
+        with np.errstate(all="ignore"):  # an infinite value or gradient is reported, not warned of
+            out = self._scalar(self._call(self.points, record=True))
             out.backward()
         largest, self.propagated = _rounding_floor(out)
         self.floor = max(largest, self.propagated)

@@ -560,3 +560,13 @@ def scaled_relu_slope(slope: float) -> type[Primitive]:
         grads = (lambda g, out, a: g * slope,)
 
     return Relu
+
+
+@pytest.mark.filterwarnings("error")
+def test_hostile_points_are_inconclusive_without_warnings():
+    assert gradcheck(lambda a: (a * a).sum(), np.zeros(0))  # nothing to check
+    for x in ([1e300, -1e300], [np.nan, 1.0], [1e-300, 3e-310]):
+        report = gradcheck(lambda a: (a * a).sum(), np.array(x))
+        assert report.verdict == "INCONCLUSIVE" and report.failures == 0, str(report)
+    assert gradcheck(lambda a: (a * 2.0).sum(), np.array([1e300, -1e300]))
+    assert taylor_test(lambda a: (a * a).sum(), np.array([1e300])).verdict == "inconclusive"
