@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
-from autograd.gradcheck import MACHINE_EPS, derivative, judge, kink, settle_small
+from autograd.gradcheck import derivative, judge, kink, settle_small
 from autograd.graph import topological_order, unbroadcast
 from autograd.text import fmt, op_symbol
 from autograd.value import Value
@@ -685,8 +685,15 @@ def _check(
     if r.shape != x.shape:
         r = unbroadcast(np.broadcast_to(r, np.broadcast_shapes(r.shape, x.shape)), x.shape)
     f0 = float(np.sum(g * out))
-    sizes = [np.max(np.abs(d), initial=0.0) for d in (x, out) if np.size(d)]
-    floor = MACHINE_EPS * float(max(sizes, default=0.0))
+    # The forward rounds in its own dtype: a cast to float32 is differenced at float32's ε.
+    floor = max(
+        (
+            float(np.finfo(np.result_type(d)).eps) * float(np.max(np.abs(d), initial=0.0))
+            for d in (x, out)
+            if np.size(d)
+        ),
+        default=0.0,
+    )
     verdicts = []
     indices = list(np.ndindex(x.shape))
     if max_elements is not None and len(indices) > max_elements:

@@ -310,6 +310,7 @@ HARD: dict[str, tuple[Any, list[Any]]] = {
     "saturated sigmoid, one": (lambda v: v.sigmoid(), [np.array(745.0)]),
     "log loss at its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([0.0, 1.0])]),
     "log loss near its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([1e-9, 1 - 1e-12])]),
+    "float32 inside f": (lambda v: (v.astype(np.float32) * 3.0).tanh().sum(), [POINT]),
     "float32 inputs": (
         lambda a, b: (a * b).tanh().sum(),
         [np.array([0.3, -1.2], dtype=np.float32), np.array([2.0, 0.5], dtype=np.float32)],
