@@ -369,7 +369,8 @@ def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
     if type(a) is float and axis is None:
         return a
     if type(a) is np.ndarray:
-        return np.add.reduce(a, axis, keepdims=keepdims)  # np.sum, without its Python layer
+        # np.sum without its Python layer
+        return np.add.reduce(a, axis, keepdims=True) if keepdims else np.add.reduce(a, axis)
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 
