@@ -8,9 +8,10 @@ neuron's nodes). Both context managers restore what they found, in their thread.
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,24 @@ def is_grad_enabled() -> bool:
 def current_scope() -> Scope | None:
     """The innermost `scope` block this thread is in, or None."""
     return _mode.get().scope
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large graph is built; restore it after.
+
+    An opt-in: the engine never touches the collector itself. Building a graph of 10^6
+    nodes, the collector rescans the growing graph: 30% of the time in the W4 benchmark.
+    The graph is freed by reference counting all the same. (`gc.freeze()` after loading
+    big models keeps their objects out of every collection as well.)
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Scope:
