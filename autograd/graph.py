@@ -312,7 +312,12 @@ def _walk(order: list[Value], observe: Callable[[Value], object] | None) -> None
                 datas = [p.data if type(p) is Value else p for p in a]
                 for vjp, p in zip(vjps, a, strict=False):
                     if type(p) is Value:
-                        _accumulate(p, vjp(g, out, *datas), g)
+                        gp = vjp(g, out, *datas)
+                        if type(gp) is float and type(p.data) is float:  # as below
+                            old = p._grad
+                            p._grad = gp if old is None else old + gp
+                        else:
+                            _accumulate(p, gp, g)
             else:  # one or two operands, the common case, written out (see _apply)
                 ad = a.data if type(a) is Value else a
                 if b is not None:
@@ -321,7 +326,9 @@ def _walk(order: list[Value], observe: Callable[[Value], object] | None) -> None
                     a._op is not None or type(ad) is not np.ndarray or sys.getrefcount(a) > _UNHELD
                 ):
                     ga = vjps[0](g, out, ad) if b is None else vjps[0](g, out, ad, bd)
-                    if type(ga) is float and type(ad) is float:  # a scalar: nothing to reduce
+                    # A float for a float needs no reducing: it is added here, since in a graph
+                    # of scalars the call of _accumulate per edge would cost more than the add.
+                    if type(ga) is float and type(ad) is float:
                         old = a._grad
                         a._grad = ga if old is None else old + ga
                     else:
