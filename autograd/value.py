@@ -302,11 +302,17 @@ class Value:
         v.name = self.name
         return v
 
-    def draw(self, **kwargs: Any) -> Any:
-        """This Value's graph as a graphviz drawing (see `autograd.draw.draw`); Jupyter shows it."""
-        from autograd.draw import draw
+    def draw(self, path: Any = None, **kwargs: Any) -> Any:
+        """This Value's graph as a graphviz drawing (see `autograd.draw.draw`); Jupyter shows it.
 
-        return draw(self, **kwargs)
+        With a `path` ("graph.svg", .png, .pdf or .dot) it is also rendered there.
+        """
+        from autograd.draw import draw, render
+
+        drawing = draw(self, **kwargs)
+        if path is not None:
+            render(drawing, path)
+        return drawing
 
     def __float__(self) -> float:
         return self.item()
