@@ -66,6 +66,22 @@ class TwoLayerNetwork(Module):
         return "2 → 2 → 1"
 
 
+def same_line(net: TwoLayerNetwork, tolerance: float = 0.5) -> bool:
+    """True when red and green draw (nearly) the same line w·x1 + w'·x2 + b = 0.
+
+    Each line's (w, w', b) is divided by |(w, w')| (and its sign made alike), so b
+    becomes the line's distance from the origin: two lines are the same when those
+    vectors differ by less than `tolerance` (half a count for the lesson's data).
+    """
+    red = np.array([net.w11.data, net.w21.data, net.b1.data], dtype=np.float64)
+    green = np.array([net.w12.data, net.w22.data, net.b2.data], dtype=np.float64)
+    sizes = np.linalg.norm(red[:2]), np.linalg.norm(green[:2])
+    if min(sizes) == 0:
+        return False
+    red, green = red / sizes[0], green / sizes[1]
+    return bool(min(np.linalg.norm(red - green), np.linalg.norm(red + green)) < tolerance)
+
+
 def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]:
     """The nine derivatives of the log loss L = −y·ln ŷ − (1−y)·ln(1−ŷ) by hand; a batch's mean.
 
@@ -80,8 +96,14 @@ def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]
         ∂L/∂b2  = (ŷ−y)·w2·a2(1−a2)
 
     They follow from σ'(z) = σ(z)(1 − σ(z)) and ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y. The values
-    are floats keyed by the parameters' names.
+    are floats keyed by the parameters' names. Any other model raises TypeError.
     """
+    if not isinstance(net, TwoLayerNetwork):
+        raise TypeError(
+            "analytic_gradients: the closed forms are those of the lesson's TwoLayerNetwork, "
+            f"not of {type(net).__name__}; for any other model take the gradients with "
+            "autograd (loss.backward(), or autograd.grad)"
+        )
     data = check_input(x, 2, "analytic_gradients")
     if isinstance(data, Value):
         data = data.data

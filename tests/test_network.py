@@ -192,3 +192,31 @@ def test_second_derivatives_through_the_network_are_differences_of_the_gradient(
     )
     np.testing.assert_allclose(H, differences, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-15)
+
+
+def test_analytic_gradients_refuses_a_model_that_is_not_the_lessons_network() -> None:
+    for model in (nn.MLP(2, [2, 1], seed=0), nn.Perceptron(2, seed=0), object()):
+        with pytest.raises(TypeError, match="lesson's TwoLayerNetwork.*autograd") as info:
+            nn.analytic_gradients(model, [1.0, 2.0], 1.0)  # type: ignore[arg-type]
+        assert type(model).__name__ in str(info.value)
+
+
+def test_same_line_tells_two_drawings_of_one_line_from_two_lines() -> None:
+    from nn.network import same_line
+
+    net = nn.TwoLayerNetwork(seed=0)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(-1.0, 1.0, -1.6))  # x1 − x2 = −1.5, −1.6
+    assert same_line(net)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(4.0, -4.0, 6.4))  # the same, scaled
+    assert same_line(net)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(-2.0, 2.0, 3.0))  # the band's two edges
+    assert not same_line(net)
+    set_weights(net, red=(1.0, 0.0, 0.0), green=(0.0, 1.0, 0.0))  # crossing lines
+    assert not same_line(net)
+    set_weights(net, red=(0.0, 0.0, 1.0), green=(0.0, 0.0, 1.0))  # no line at all
+    assert not same_line(net)
+
+
+def set_weights(net: Any, red: tuple[float, ...], green: tuple[float, ...]) -> None:
+    net.w11.data, net.w21.data, net.b1.data = red
+    net.w12.data, net.w22.data, net.b2.data = green
