@@ -27,11 +27,16 @@ class TwoLayerNetwork(Module):
     and `purple` share them (a parameter is listed once, under its first name).
 
     Initialisation: (w11, w21) and (w12, w22) are unit vectors at right angles, in a
-    random orientation, so red and green never start as the same line; w1 and w2
-    are drawn from N(0, 0.1²), so ŷ starts near ½ while every gradient is non-zero;
-    the biases start at 0. Started from two similar lines, gradient descent often
-    settles with red and green drawing the same edge, and the network then does
-    no better than one perceptron.
+    random orientation, so red and green never start as the same line. w1 and w2
+    are |N(0, 0.1²)|: small, so ŷ starts near ½ while every gradient is non-zero,
+    and both positive, so purple starts as the lesson's "happy when red and green
+    both say so". That loses nothing (turning a hidden perceptron round,
+    w, b → −w, −b with w_k → −w_k and b → b + w_k, leaves ŷ unchanged, so every
+    network has a twin with w1, w2 ≥ 0), and it matters: in that form red and
+    green must face each other across the happy band. Started with opposite signs,
+    purple is "red and not green", whose answer has both lines facing one way, and
+    gradient descent then more often settles with both on the same edge, doing no
+    better than one perceptron. The biases start at 0.
     """
 
     def __init__(self, seed: Seed = None) -> None:
@@ -41,7 +46,7 @@ class TwoLayerNetwork(Module):
         turn = rng.choice([-1.0, 1.0])  # green is red turned by +90° or −90°
         w11, w21 = np.cos(theta), np.sin(theta)
         w12, w22 = -turn * w21, turn * w11
-        w1, w2 = rng.normal(0.0, 0.1, size=2)
+        w1, w2 = np.abs(rng.normal(0.0, 0.1, size=2))
         self.w11, self.w21, self.b1 = Value(w11, "w11"), Value(w21, "w21"), Value(0.0, "b1")
         self.w12, self.w22, self.b2 = Value(w12, "w12"), Value(w22, "w22"), Value(0.0, "b2")
         self.w1, self.w2, self.b = Value(w1, "w1"), Value(w2, "w2"), Value(0.0, "b")
