@@ -40,9 +40,9 @@ FORMULAS = {
 GOOD = 0.97  # the network's accuracy on the lesson's data, short of which it is stuck
 
 
-def stuck_note(net: TwoLayerNetwork) -> str:
-    """One line on why a trained network stopped short of the happy band."""
-    if same_line(net):
+def stuck_note(net: TwoLayerNetwork, X: np.ndarray) -> str:
+    """One line on why a network trained on X stopped short of the happy band."""
+    if same_line(net, X):
         return "both hidden perceptrons drew the same line; try another seed"
     return (
         "the red and green lines do not both reach an edge of the happy band "
@@ -159,7 +159,7 @@ def run(out: Path, *, seed: int = 0, epochs: int = 300) -> None:
     print(f"  one perceptron (a straight line)          {acc_p:7.1%}")
     print(f"  the red/green/purple network (a curve)    {acc_n:7.1%}")
     if acc_n < GOOD:
-        print(f"note: {stuck_note(network)}")
+        print(f"note: {stuck_note(network, X)}")
     print()
 
     # At the initial weights every gradient has a readable size; after training most are tiny.

@@ -71,20 +71,21 @@ class TwoLayerNetwork(Module):
         return "2 → 2 → 1"
 
 
-def same_line(net: TwoLayerNetwork, tolerance: float = 0.5) -> bool:
-    """True when red and green draw (nearly) the same line w·x1 + w'·x2 + b = 0.
+def same_line(net: TwoLayerNetwork, X: Any, share: float = 0.85) -> bool:
+    """True when red and green split the samples X alike: they draw the same line on the data.
 
-    Each line's (w, w', b) is divided by |(w, w')| (and its sign made alike), so b
-    becomes the line's distance from the origin: two lines are the same when those
-    vectors differ by less than `tolerance` (half a count for the lesson's data).
+    Each perceptron puts a sample on one side of its line (z > 0 or not). Two lines
+    bounding the happy band from its two sides agree on about half the samples (the
+    band) and disagree on the rest; two lines on the same edge put at least `share`
+    of them on matching sides (or all on opposite sides, when they face apart).
     """
-    red = np.array([net.w11.data, net.w21.data, net.b1.data], dtype=np.float64)
-    green = np.array([net.w12.data, net.w22.data, net.b2.data], dtype=np.float64)
-    sizes = np.linalg.norm(red[:2]), np.linalg.norm(green[:2])
-    if min(sizes) == 0:
-        return False
-    red, green = red / sizes[0], green / sizes[1]
-    return bool(min(np.linalg.norm(red - green), np.linalg.norm(red + green)) < tolerance)
+    data = check_input(X, 2, "same_line")
+    data = np.asarray(data.data if isinstance(data, Value) else data, dtype=np.float64)
+    x1, x2 = data[..., 0], data[..., 1]
+    side1 = net.w11.data * x1 + net.w21.data * x2 + net.b1.data > 0
+    side2 = net.w12.data * x1 + net.w22.data * x2 + net.b2.data > 0
+    agree = float(np.mean(side1 == side2))
+    return max(agree, 1.0 - agree) >= share
 
 
 def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]:

@@ -201,20 +201,19 @@ def test_analytic_gradients_refuses_a_model_that_is_not_the_lessons_network() ->
         assert type(model).__name__ in str(info.value)
 
 
-def test_same_line_tells_two_drawings_of_one_line_from_two_lines() -> None:
+def test_same_line_tells_two_lines_on_one_edge_from_two_lines_around_the_band() -> None:
     from nn.network import same_line
 
+    X, _ = nn.datasets.alien_sentiment(seed=0)
     net = nn.TwoLayerNetwork(seed=0)
     set_weights(net, red=(2.0, -2.0, 3.0), green=(-1.0, 1.0, -1.6))  # x1 − x2 = −1.5, −1.6
-    assert same_line(net)
-    set_weights(net, red=(2.0, -2.0, 3.0), green=(4.0, -4.0, 6.4))  # the same, scaled
-    assert same_line(net)
+    assert same_line(net, X)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(4.0, -4.0, 6.4))  # the same, facing alike
+    assert same_line(net, X)
     set_weights(net, red=(2.0, -2.0, 3.0), green=(-2.0, 2.0, 3.0))  # the band's two edges
-    assert not same_line(net)
-    set_weights(net, red=(1.0, 0.0, 0.0), green=(0.0, 1.0, 0.0))  # crossing lines
-    assert not same_line(net)
-    set_weights(net, red=(0.0, 0.0, 1.0), green=(0.0, 0.0, 1.0))  # no line at all
-    assert not same_line(net)
+    assert not same_line(net, X)
+    set_weights(net, red=(1.0, -1.0, 1.5), green=(0.0, 1.0, -3.0))  # crossing lines
+    assert not same_line(net, X)
 
 
 def set_weights(net: Any, red: tuple[float, ...], green: tuple[float, ...]) -> None:
@@ -256,10 +255,13 @@ def test_a_stuck_network_is_told_apart_by_whether_red_and_green_drew_one_line() 
     from nn.network import same_line
 
     net, acc = trained(230)  # one of the few seeds past 99 that get stuck, on one edge
-    assert acc < GOOD and same_line(net)
-    assert stuck_note(net) == "both hidden perceptrons drew the same line; try another seed"
+    X, _ = nn.datasets.alien_sentiment(seed=230)
+    assert acc < GOOD and same_line(net, X)
+    assert stuck_note(net, X) == "both hidden perceptrons drew the same line; try another seed"
     net, acc = trained(137)  # stuck another way: one line never reached its edge
-    assert acc < GOOD and not same_line(net)
-    assert "poor minimum" in stuck_note(net)
+    X, _ = nn.datasets.alien_sentiment(seed=137)
+    assert acc < GOOD and not same_line(net, X)
+    assert "poor minimum" in stuck_note(net, X)
     net, acc = trained(0)
-    assert acc >= GOOD and not same_line(net)
+    X, _ = nn.datasets.alien_sentiment(seed=0)
+    assert acc >= GOOD and not same_line(net, X)
