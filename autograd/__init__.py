@@ -1,5 +1,8 @@
 """valuegrad's engine: a `Value` graph for scalars and numpy tensors, with reverse-mode backprop."""
 
+__version__ = "0.1.0"
+
+from autograd.compile import compile
 from autograd.draw import draw, render
 from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
@@ -14,6 +17,8 @@ __all__ = [
     "Scope",
     "TaylorReport",
     "Value",
+    "__version__",
+    "compile",
     "draw",
     "exp",
     "explain",

@@ -1,249 +1,160 @@
-"""Printing the tables, writing results.md and results.csv, and profiling missed targets."""
+"""The results as Markdown, the README's table of targets, and profiles of the missed ones.
+
+A full run of `python -m benchmarks` (every workload, results in this folder) rewrites the
+README's block between START and END from results.md; tests/test_readme.py checks they agree.
+"""
 
 from __future__ import annotations
 
 import cProfile
-import csv
 import pstats
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import CLOCKS, TIMED, Clock, Report
+from benchmarks.harness import Check, Report
 
-OURS = "valuegrad"
 REPO = Path(__file__).resolve().parent.parent
+START = "<!-- benchmark table: written by `python -m benchmarks` from benchmarks/results.md -->"
+END = "<!-- end of the benchmark table -->"
+UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+HEAD = """# Benchmark results
+
+Written by `{command}` on {date}. A ratio is this project's median time over the other
+system's, both measured in the same run (lower is better); in brackets, the lowest and highest
+ratio within one round of samples. The targets are read under glibc's default malloc, which
+users have. The samples are in the pyperf files beside this one (`python -m pyperf show`);
+README.md in this folder says how the runs are made."""
 
 
 def duration(seconds: float | None) -> str:
     """Seconds in the unit that reads best: 412 ns, 41.2 µs, 5.20 ms, 1.23 s."""
     if seconds is None:
         return "—"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            v = seconds / scale
-            return f"{v:.3g} {unit}" if v < 100 else f"{v:.0f} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+    unit, scale = next((u, x) for u, x in UNITS if seconds >= x or u == "ns")
+    return (
+        f"{seconds / scale:.3g} {unit}"
+        if seconds < 100 * scale
+        else f"{seconds / scale:.0f} {unit}"
+    )
 
 
-def limit_text(limit: float) -> str:
-    """The target as "≤ 0.33"."""
-    return f"≤ {limit:g}"
+def number(value: float | None) -> str:
+    """Three significant digits (thousands separated), or — when there is none."""
+    return "—" if value is None else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def metric_text(value: float, unit: str) -> str:
-    """A measured quantity: 2,034 ns, 160.3 B, 12.47 × one forward+backward."""
-    number = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return f"{number} {unit}"
-
-
-def value_text(value: float | None) -> str:
-    """A ratio or value with three significant digits."""
-    return "—" if value is None else f"{value:.3g}"
-
-
-def case_rows(report: Report) -> list[list[str]]:
-    """One row per system and case: time per run, and ours / it for each of our systems."""
-    rows = []
-    for result in report.results:
-        ours = [n for n in result.outcomes if n.startswith(OURS)]
-        for name, o in result.outcomes.items():
-            if o.status == TIMED:
-                status = f"{o.number} runs × {len(o.samples)}"
-            else:
-                status = f"{o.status}: {o.note}"
-            ratios = []
-            for mine in ours:
-                a, b = result.seconds(mine), o.seconds
-                if a is not None and b and name != mine:
-                    ratios.append(f"{mine}: {a / b:.3g}")
-            rows.append([result.case.title, name, duration(o.seconds), "; ".join(ratios), status])
-    return rows
-
-
-def print_report(reports: Sequence[Report], out: Callable[[str], None] = print) -> None:
-    """The per-case times and ratios, then the targets with PASS or MISS."""
-    for report in reports:
-        rows = case_rows(report)
-        if rows:
-            out(_table(["case", "system", "median/run", "ours / this", "runs"], rows))
-            out("")
-        for m in report.metrics:
-            out(f"  {m.workload} {m.case} {m.system}: {m.metric} = {metric_text(m.value, m.unit)}")
-        if report.metrics:
-            out("")
-    checks = [c for r in reports for c in r.checks]
-    if checks:
-        out("Targets (this project / other system, from this run):")
-        out(
-            _table(
-                ["target", "measured", "limit", "status"],
-                [[c.label, value_text(c.value), limit_text(c.limit), c.status] for c in checks],
-            )
-        )
-    for r in reports:
-        for note in r.notes:
-            out(f"note: {note}")
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    # Long notes would stretch every row; the last column is left unpadded.
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*row) for row in rows]
-    return "\n".join(lines)
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    def cell(x: str) -> str:
-        return str(x).replace("|", "\\|")
-
+def table(header: Sequence[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
-def write_markdown(
-    path: Path, reports: Sequence[Report], machine: dict[str, str], argv: Sequence[str]
-) -> None:
-    """results.md: the machine, the targets, every case's table, notes and profiles."""
-    command = " ".join(["python -m benchmarks", *argv])
-    parts = [
-        "# Benchmark results",
-        "",
-        f"Written by `{command}` on {machine['date']}. Every ratio is this project's median "
-        "time over the other system's, both measured in this one run; lower is better. "
-        "In the tables of times, \"ours / this\" gives each of this project's systems' time "
-        "over the time in that row. See README.md in this folder for how the runs are made.",
-        "",
-        "## Machine and versions",
-        "",
-        _md_table(["", ""], [[k, v] for k, v in machine.items()]),
-        "",
+def targets(checks: list[Check]) -> str:
+    """The targets: measured (the range within one round of samples), limit, status, note."""
+    rows = []
+    for c in checks:
+        spread = f" ({number(c.low)}–{number(c.high)})" if c.low is not None else ""
+        rows.append([c.label, number(c.value) + spread, f"≤ {c.limit:g}", c.status, c.note])
+    return table(["target", "measured", "limit", "status", "note"], rows)
+
+
+def section(
+    malloc: str, reports: list[Report], about: dict[str, Any], profiles: dict[str, str]
+) -> str:
+    """One malloc setting's part of results.md: machine, targets, times, measures, bounds."""
+    checks, m = [c for r in reports for c in r.checks], f"{malloc} malloc"
+    out = [f"## Machine, {m}", "", table(["", ""], [[k, str(v)] for k, v in about.items()]), ""]
+    out += [f"## Targets, {m}", "", targets(checks), "", f"## Times, {m}", ""]
+    rows = []
+    for result in (res for r in reports for res in r.results):
+        ours = {n: o.seconds for n, o in result.outcomes.items() if n.startswith("valuegrad")}
+        for name, o in result.outcomes.items():
+            t, b = o.seconds, o.bench
+            ratios = [f"{k}: {v / t:.3g}" for k, v in ours.items() if v and t and k != name]
+            runs = f"{b.get_loops()} runs × {b.get_nvalue()}" if b else f"{o.status}: {o.note}"
+            spread = f" ± {duration(b.median_abs_dev())}" if b and b.get_nvalue() > 1 else ""
+            rows.append([result.case.title, name, duration(t) + spread, "; ".join(ratios), runs])
+    out += [table(["case", "system", "median ± MAD", "ours / this", "samples"], rows), ""]
+    measures = [
+        [x.case, x.system, x.metric, f"{number(x.value)} {x.unit}"]
+        for r in reports
+        for x in r.metrics
     ]
-    checks = [c for r in reports for c in r.checks]
-    if checks:
-        parts += [
-            "## Targets",
-            "",
-            _md_table(
-                ["target", "measured", "limit", "status", "note"],
-                [
-                    [c.label, value_text(c.value), limit_text(c.limit), c.status, c.note]
-                    for c in checks
-                ],
-            ),
-            "",
-        ]
-    parts += ["## Times", ""]
-    for report in reports:
-        rows = case_rows(report)
-        if rows:
-            parts += [
-                _md_table(["case", "system", "median per run", "ours / this", "runs"], rows),
-                "",
-            ]
-        if report.metrics:
-            parts += [
-                _md_table(
-                    ["case", "system", "measure", "value"],
-                    [
-                        [f"{m.workload} {m.case}", m.system, m.metric, metric_text(m.value, m.unit)]
-                        for m in report.metrics
-                    ],
-                ),
-                "",
-            ]
-    notes = [n for r in reports for n in r.notes]
-    if notes:
-        parts += ["## Notes", "", *[f"- {n}" for n in notes], ""]
-    profiles = {k: v for r in reports for k, v in r.profiles.items()}
-    missed = [c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)]
-    if missed:
-        parts += [
-            "## What bounds the missed targets",
-            "",
-            "For each missed target: what bounds it, in numbers measured in this run, then a "
-            "cProfile of this project's side, by own time (tottime); cumtime includes callees.",
-            "",
-        ]
-        for c in missed:
-            parts += [f"### {c.label}", ""]
-            if c.why:
-                parts += [c.why, ""]
-            if c.label in profiles:
-                parts += ["```text", profiles[c.label], "```", ""]
-    path.write_text("\n".join(parts))
-
-
-def write_csv(path: Path, reports: Sequence[Report], machine: dict[str, str]) -> None:
-    """results.csv: one row per timed system, measured quantity and target."""
-    date = machine["date"]
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["date", "kind", "workload", "case", "system", "quantity", "value", "unit",
-                    "status", "note"])  # fmt: skip
-        for report in reports:
-            for result in report.results:
-                case = result.case
-                for o in result.outcomes.values():
-                    value = "" if o.seconds is None else f"{o.seconds:.6g}"
-                    w.writerow(
-                        [date, "time", case.workload, case.label, o.system,
-                         "median seconds per run", value, "s", o.status, o.note]
-                    )  # fmt: skip
-            for m in report.metrics:
-                w.writerow([date, "measure", m.workload, m.case, m.system, m.metric,
-                            f"{m.value:.6g}", m.unit, "", ""])  # fmt: skip
-            for c in report.checks:
-                value = "" if c.value is None else f"{c.value:.6g}"
-                w.writerow([date, "target", c.workload, c.label, OURS, f"≤ {c.limit:g}",
-                            value, "ratio", c.status, c.note])  # fmt: skip
+    out += [table(["case", "system", "measure", "value"], measures), ""] if measures else []
+    notes = list(dict.fromkeys(n for r in reports for n in r.notes))
+    out += [f"Notes, {m}:", "", *[f"- {n}" for n in notes], ""] if notes else []
+    for c in (c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)):
+        out += [f"### What bounds {c.label}, {m}", ""] + ([c.why, ""] if c.why else [])
+        if c.label in profiles:
+            out += ["cProfile of this project's side:", "", "```text", profiles[c.label], "```", ""]
+    return "\n".join(out)
 
 
 def _where(filename: str) -> str:
-    """A profiled function's file relative to the project or to site-packages: no machine paths."""
-    if filename.startswith("~") or filename.startswith("<"):
+    """A profiled function's file relative to the project or site-packages: no machine paths."""
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        return "/".join(path.parts[path.parts.index("site-packages") + 1 :])
+    if filename.startswith(("~", "<")):
         return ""
-    p = Path(filename)
-    parts = p.parts
-    if "site-packages" in parts:
-        return "/".join(parts[parts.index("site-packages") + 1 :])
-    try:
-        return str(p.resolve().relative_to(REPO))
-    except ValueError:
-        return p.name
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
 
 
-def profile(step: Callable[[], object], seconds: float = 1.0, top: int = 14) -> str:
+def profile(step: Callable[[], object], seconds: float = 1.0, top: int = 12) -> str:
     """cProfile of `step` run for about `seconds`: the functions with the most own time."""
-    start = time.perf_counter()
-    runs = 0
-    prof = cProfile.Profile(CLOCKS[Clock.name])
+    prof, runs, start = cProfile.Profile(), 0, time.perf_counter()
     prof.enable()
     while time.perf_counter() - start < seconds or runs < 2:
         step()
         runs += 1
     prof.disable()
     stats: Any = pstats.Stats(prof)
-    total = stats.total_tt
-    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    lines = [f"{runs} runs profiled, {total / runs * 1e3:.3g} ms per run under the profiler"]
-    lines.append(f"{'own %':>6} {'own/run':>10} {'cum/run':>10} {'calls/run':>10}  function")
-    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in entries:
-        where = _where(filename)
-        func = f"{where}:{line} {name}" if where else name
-        lines.append(
-            f"{100 * tottime / total:6.1f} {duration(tottime / runs):>10} "
-            f"{duration(cumtime / runs):>10} {ncalls / runs:10.0f}  {func}"
-        )
+    lines = [
+        f"{runs} runs, {duration(stats.total_tt / runs)} per run under the profiler",
+        f"{'own %':>6} {'own/run':>10} {'cum/run':>10} {'calls/run':>9}  function",
+    ]
+    for (file, line, name), (_, calls, own, cum, _) in sorted(
+        stats.stats.items(), key=lambda kv: -kv[1][2]
+    )[:top]:
+        where = f"{_where(file)}:{line} " if _where(file) else ""
+        times = f"{duration(own / runs):>10} {duration(cum / runs):>10} {calls / runs:9.0f}"
+        lines.append(f"{100 * own / stats.total_tt:6.1f} {times}  {where}{name}")
     return "\n".join(lines)
 
 
-def profile_misses(report: Report, seconds: float) -> None:
-    """Profile this project's side of every missed target that has a step to run."""
-    for check in report.checks:
-        if check.status == "MISS" and check.subject is not None:
-            report.profiles[check.label] = profile(check.subject, seconds)
+def target_rows(results_md: str, malloc: str) -> list[list[str]]:
+    """The rows of one malloc setting's table of targets in results.md, as cells."""
+    found = results_md.partition(f"## Targets, {malloc} malloc")[2].split("\n## ", 1)[0]
+    return [line.strip("| ").split(" | ") for line in found.splitlines() if line.startswith("| ")][
+        1:
+    ]
+
+
+def readme_table(results_md: str) -> str:
+    """The README's block: when it was measured, then every target, under both mallocs."""
+    date = re.search(r" on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", results_md)
+    tuned = {cells[0]: cells[1] for cells in target_rows(results_md, "tuned")}
+    rows = [[c[0], c[1], tuned.get(c[0], "—"), *c[2:4]] for c in target_rows(results_md, "default")]
+    return "\n".join([
+        START,
+        f"Measured side by side in one run on {date.group(1) if date else '—'}, one thread per "
+        "system (ratio = valuegrad's time or memory over the other's, lower is better; in "
+        "brackets its range within one round of samples). The targets are read under glibc's "
+        "default malloc, which users have. `benchmarks/results.md` has every time and, for "
+        "each missed target, what bounds it:",
+        "",
+        table(["target", "default malloc", "tuned malloc", "limit", "status"], rows),
+        END,
+    ])  # fmt: skip
+
+
+def update_readme(readme: Path, results: Path) -> bool:
+    """Rewrite the README's block from results.md; True if the README changed."""
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    new = head + readme_table(results.read_text(encoding="utf-8")) + rest.split(END, 1)[1]
+    readme.write_text(new, encoding="utf-8")
+    return new != text

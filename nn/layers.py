@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd
 from autograd import Primitive, Value
-from autograd.ops import _times
+from autograd.ops import grad_of_product
 from autograd.value import as_data
 from nn.module import Module
 
@@ -129,11 +129,11 @@ def _weighted_sum(*args: Any) -> Any:
 
 
 def _weight_grad(i: int, n: int) -> Callable[..., Any]:
-    return lambda g, out, *args: _times(g, args[n + i], args[i])
+    return lambda g, out, *args: grad_of_product(g, args[n + i], args[i])
 
 
 def _input_grad(i: int, n: int) -> Callable[..., Any]:
-    return lambda g, out, *args: _times(g, args[i], args[n + i])
+    return lambda g, out, *args: grad_of_product(g, args[i], args[n + i])
 
 
 @functools.cache
@@ -148,6 +148,13 @@ def weighted_sum(n: int) -> type[Primitive]:
     class WeightedSum(Primitive):
         __doc__ = f"z = w1·x1 + … + w{n}·x{n} + b; ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1."
         forward = staticmethod(_weighted_sum)
+        # How autograd.compile writes it: w11 * x1 + w21 * x2 + b1, and dL_dz1 * x1 for w11.
+        code = (
+            " + ".join([*(f"{{{i}}} * {{{n + i}}}" for i in range(n)), f"{{{2 * n}}}"]),
+            *(f"{{g}} * {{{n + i}}}" for i in range(n)),
+            *(f"{{g}} * {{{i}}}" for i in range(n)),
+            "{g}",
+        )
         grads = (
             *(_weight_grad(i, n) for i in range(n)),
             *(_input_grad(i, n) for i in range(n)),

@@ -5,8 +5,8 @@ Each entry is a function of its inputs written against a small backend `o` (`o.e
 on numpy (the reference values) and on torch (the parity tests). A new primitive or method gets
 tested everywhere by adding one line to OPS.
 
-It also holds the hypothesis strategy for random expression graphs that the graph tests and the
-torch parity tests share.
+Its backends extend those of `autograd.testing`, whose random expression graphs the graph tests
+and the torch parity tests use.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd import Value, ops
+from autograd.testing import GRAPH_OUT, Graph, NumpyOps, ValueOps, graphs
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Shape], np.ndarray]
@@ -31,44 +32,26 @@ Domain = Callable[[np.random.Generator, Shape], np.ndarray]
 # ---------------------------------------------------------------------------
 
 
-class ValueBackend:
+class ValueBackend(ValueOps):
     """The engine, through the methods of Value."""
 
-    exp = staticmethod(lambda x: x.exp())
-    log = staticmethod(lambda x: x.log())
-    tanh = staticmethod(lambda x: x.tanh())
-    sigmoid = staticmethod(lambda x: x.sigmoid())
-    relu = staticmethod(lambda x: x.relu())
-    softplus = staticmethod(lambda x: x.softplus())
-    sum = staticmethod(lambda x, axis=None, keepdims=False: x.sum(axis, keepdims))
-    mean = staticmethod(lambda x, axis=None, keepdims=False: x.mean(axis, keepdims))
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     transpose = staticmethod(lambda x, axes: x.transpose(axes))
     T = staticmethod(lambda x: x.T)
     broadcast_to = staticmethod(ops.broadcast_to)  # primitives reached only through autograd.ops
     scatter = staticmethod(ops.scatter)
     cast = staticmethod(ops.cast)
-    const = staticmethod(lambda x: x)  # a constant array operand, kept raw
 
 
-class NumpyBackend:
-    """The reference: plain numpy, with σ and softplus written so they cannot overflow."""
+class NumpyBackend(NumpyOps):
+    """The reference: plain numpy."""
 
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
-    tanh = staticmethod(np.tanh)
-    sigmoid = staticmethod(lambda x: np.exp(-np.logaddexp(0.0, -x)))
-    relu = staticmethod(lambda x: np.maximum(x, 0.0))
-    softplus = staticmethod(lambda x: np.logaddexp(0.0, x))
-    sum = staticmethod(lambda x, axis=None, keepdims=False: np.sum(x, axis, keepdims=keepdims))
-    mean = staticmethod(lambda x, axis=None, keepdims=False: np.mean(x, axis, keepdims=keepdims))
     reshape = staticmethod(np.reshape)
     transpose = staticmethod(np.transpose)
     T = staticmethod(np.transpose)
     broadcast_to = staticmethod(np.broadcast_to)
     scatter = staticmethod(lambda g, shape, index: _scatter_reference(g, shape, index))
     cast = staticmethod(lambda x, dtype: np.asarray(x, dtype=dtype))
-    const = staticmethod(lambda x: x)
 
 
 def _scatter_reference(g: np.ndarray, shape: Shape, index: Any) -> np.ndarray:
@@ -276,126 +259,6 @@ def on_values(op: Op) -> Callable[..., Value]:
     return lambda *values: op.fn(ValueBackend, *values)
 
 
-def seed_for(shape: Shape, salt: str = "") -> Any:
-    """A fixed random seed ∂L/∂out for an output of `shape` (1.0 for a scalar)."""
-    if shape == ():
-        return 1.0
-    rng = np.random.default_rng(zlib.crc32(f"{shape} {salt}".encode()))
-    return rng.standard_normal(shape)
-
-
-# ---------------------------------------------------------------------------
-# Random expression graphs (hypothesis): a few leaves, then steps whose operands are any
-# earlier node, so nodes are reused (fan-out) and the graph is a DAG, not a tree.
-# ---------------------------------------------------------------------------
-
-# name → (arity, fn(o, *operands)). Each keeps values moderate, so no step overflows.
-GRAPH_OPS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "add": (2, lambda o, a, b: a + b),
-    "sub": (2, lambda o, a, b: a - b),
-    "mul": (2, lambda o, a, b: a * b),
-    "div": (2, lambda o, a, b: a / (1.0 + b * b)),
-    "pow": (2, lambda o, a, b: (1.0 + a * a) ** o.tanh(b)),
-    "neg": (1, lambda o, a: -a),
-    "affine": (1, lambda o, a: 0.5 * a - 1.25),
-    "rsub": (1, lambda o, a: 2.0 - a),
-    "rdiv": (1, lambda o, a: 1.0 / (2.0 + o.tanh(a))),
-    "square": (1, lambda o, a: a**2),
-    "sqrt": (1, lambda o, a: (1.0 + a * a) ** 0.5),
-    "exp": (1, lambda o, a: o.exp(o.tanh(a))),
-    "log": (1, lambda o, a: o.log(1.0 + a * a)),
-    "tanh": (1, lambda o, a: o.tanh(a)),
-    "sigmoid": (1, lambda o, a: o.sigmoid(a)),
-    "relu": (1, lambda o, a: o.relu(a)),
-    "softplus": (1, lambda o, a: o.softplus(a)),
-}
-
-# Reductions for tensor graphs: each keeps its result broadcastable against GRAPH_SHAPES.
-TENSOR_GRAPH_OPS: dict[str, tuple[int, Callable[..., Any]]] = {
-    **GRAPH_OPS,
-    "sum0": (1, lambda o, a: o.sum(a, 0, True) if len(a.shape) == 2 else o.sum(a)),
-    "mean-1": (1, lambda o, a: o.mean(a, -1, True) if len(a.shape) else a),
-    "sum": (1, lambda o, a: o.sum(a)),
-}
-
-GRAPH_SHAPES: tuple[Shape, ...] = ((), (3,), (1, 3), (2, 1), (2, 3))
-GRAPH_OUT: Shape = (2, 3)
-
-
-@dataclass(frozen=True)
-class Graph:
-    """A random expression DAG: leaf data, steps (op name, operand node indices), output weights."""
-
-    leaves: tuple[Any, ...]
-    steps: tuple[tuple[str, tuple[int, ...]], ...]
-    weights: tuple[float, ...]
-    ops: str  # "scalar" or "tensor"
-
-    def nodes(self, o: Any, *leaves: Any) -> list[Any]:
-        """The leaves, then every step's result, on leaves of any backend."""
-        table = TENSOR_GRAPH_OPS if self.ops == "tensor" else GRAPH_OPS
-        nodes = list(leaves)
-        for name, args in self.steps:
-            nodes.append(table[name][1](o, *(nodes[i] for i in args)))
-        return nodes
-
-    def __call__(self, o: Any, *leaves: Any) -> Any:
-        """Evaluate on leaves of any backend: Σ_k w_k·Σ(node_k), with node_last weighted by W."""
-        made = self.nodes(o, *leaves)[len(leaves) :]
-        last = made[-1]
-        if self.ops == "tensor":
-            last = o.sum(last * o.const(seed_for(GRAPH_OUT, "graph")))
-        total = last
-        for w, node in zip(self.weights, made[:-1], strict=True):
-            total = total + w * o.sum(node)
-        return total
-
-    def distance_to_kinks(self) -> float:
-        """How close any relu's input comes to 0 (inf without relus), evaluated with numpy."""
-        nodes = self.nodes(NumpyBackend, *(np.asarray(x) for x in self.leaves))
-        operands = [nodes[args[0]] for name, args in self.steps if name == "relu"]
-        return min((float(np.min(np.abs(x), initial=np.inf)) for x in operands), default=np.inf)
-
-    def __repr__(self) -> str:
-        n = len(self.leaves)
-        lines = [f"x{i} = {x!r}" for i, x in enumerate(self.leaves)]
-        for k, (name, args) in enumerate(self.steps):
-            lines.append(f"x{n + k} = {name}({', '.join(f'x{i}' for i in args)})")
-        terms = [f"{w}·Σx{n + k}" for k, w in enumerate(self.weights)]
-        last = (
-            f"Σ(x{n + len(self.steps) - 1}·W)"
-            if self.ops == "tensor"
-            else f"x{n + len(self.steps) - 1}"
-        )
-        lines.append(f"output = {' + '.join([last, *terms])}")
-        return "\n".join(lines)
-
-
-@st.composite
-def graphs(
-    draw: Any, tensors: bool = False, max_leaves: int = 3, max_steps: int = 8, min_leaves: int = 1
-) -> Graph:
-    """A random expression DAG over 1–3 leaves: scalars, or tensors of broadcastable shapes."""
-    table = TENSOR_GRAPH_OPS if tensors else GRAPH_OPS
-    elements = st.floats(-1.5, 1.5, allow_subnormal=False)
-    n_leaves = draw(st.integers(min_leaves, max(min_leaves, max_leaves)))
-    leaves: list[Any] = []
-    for _ in range(n_leaves):
-        if tensors:
-            shape = draw(st.sampled_from(GRAPH_SHAPES))
-            leaves.append(draw(hnp.arrays(np.float64, shape, elements=elements)))
-        else:
-            leaves.append(draw(elements))
-    steps = []
-    for k in range(draw(st.integers(1, max_steps))):
-        name = draw(st.sampled_from(sorted(table)))
-        arity = table[name][0]
-        args = tuple(draw(st.integers(0, n_leaves + k - 1)) for _ in range(arity))
-        steps.append((name, args))
-    weights = tuple(draw(st.sampled_from([0.5, -1.0, 2.0, 0.25])) for _ in steps[:-1])
-    return Graph(tuple(leaves), tuple(steps), weights, "tensor" if tensors else "scalar")
-
-
 def central_differences(
     phi: Callable[[list[np.ndarray]], float], points: Sequence[Any], eps: float = 1e-6
 ) -> list[np.ndarray]:
@@ -433,3 +296,68 @@ class Closure:
 def closures() -> Any:
     """Random nested-grad closures over scalar graphs (see Closure)."""
     return graphs(min_leaves=2, max_leaves=2).map(Closure)
+
+
+@dataclass(frozen=True)
+class Mutated:
+    """A tensor graph plus Σ_k Σ(node_k · C_k) for raw constant arrays C_k, which the caller
+    overwrites after the forward pass: the gradient must be the one of the constants as given."""
+
+    graph: Graph
+    constants: tuple[tuple[int, np.ndarray], ...]  # (node index, constant shaped like GRAPH_OUT)
+
+    def __call__(
+        self, o: Any, *leaves: Any, hand: Callable[[np.ndarray], Any] = lambda c: c
+    ) -> Any:
+        """The output, with each constant passed through `hand` (which may lend a buffer)."""
+        nodes = self.graph.nodes(o, *leaves)
+        total = self.graph(o, *leaves)
+        for k, c in self.constants:
+            total = total + o.sum(nodes[k] * hand(c))
+        return total
+
+    def __repr__(self) -> str:
+        extra = " + ".join(f"Σ(x{k}·{c!r})" for k, c in self.constants)
+        return f"{self.graph}\n+ {extra} (constants overwritten after the forward)"
+
+
+@st.composite
+def mutated_graphs(draw: Any) -> Mutated:
+    """Random tensor graphs with raw constant operands that are changed after the forward."""
+    graph = draw(graphs(tensors=True))
+    n_nodes = len(graph.leaves) + len(graph.steps)
+    elements = st.floats(-2.0, 2.0, allow_subnormal=False)
+    constants = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, n_nodes - 1), hnp.arrays(np.float64, GRAPH_OUT, elements=elements)
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    return Mutated(graph, tuple(constants))
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """Graphs to differentiate at once, one thread each, with what else each thread does
+    between passes: nothing, a no_grad block, or a scope block."""
+
+    graphs: tuple[Graph, ...]
+    chores: tuple[str, ...]  # "none", "no_grad" or "scope", one per graph
+
+    def __repr__(self) -> str:
+        return "\n".join(
+            f"thread {i} ({c}):\n{g}"
+            for i, (g, c) in enumerate(zip(self.graphs, self.chores, strict=True))
+        )
+
+
+@st.composite
+def thread_plans(draw: Any) -> ThreadPlan:
+    """Two to four threads, each with a random scalar or tensor graph and a chore."""
+    n = draw(st.integers(2, 4))
+    found = tuple(draw(graphs(tensors=draw(st.booleans()))) for _ in range(n))
+    chores = tuple(draw(st.sampled_from(["none", "no_grad", "scope"])) for _ in range(n))
+    return ThreadPlan(found, chores)
