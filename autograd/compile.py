@@ -25,7 +25,10 @@ Design:
   the eager step. `bool()` of a Value is always True, so it cannot branch.
   `check=True` also compares each program's first replay with the eager step,
   and raises instead of warning.
-- **no_grad** blocks inside f are recorded too, as forward-only lines.
+- **no_grad** blocks inside f are recorded too, as forward-only lines, and so are
+  `Value(v)` and `v.detach()` of a traced v.
+- **Speed** is the generator's (`autograd.codegen`): dead code removed, numpy called
+  directly, row sums as matrix–vector products, tall matrices stored transposed.
 - **Threads.** A program is a pure function of its arguments and the leaves it
   reads, so threads replay one compiled step at once; traces take a lock.
 
