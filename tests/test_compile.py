@@ -664,3 +664,18 @@ def test_compile_step_sees_a_parameter_replaced_by_a_new_value() -> None:
     step(X, y)
     want = nn.analytic_gradients(net, X, y)
     assert all(close(p.grad, want[name]) for name, p in net.named_parameters())
+
+
+def test_fit_with_compile_one_epoch_at_a_time_traces_once() -> None:
+    X, y = nn.datasets.alien_sentiment(n=40, seed=0)
+    net, twin = nn.TwoLayerNetwork(seed=1), nn.TwoLayerNetwork(seed=1)
+    programs = []
+    for _ in range(3):
+        opt = nn.SGD(net.parameters(), lr=0.5)
+        nn.fit(net, X, y, optimizer=opt, epochs=1, progress=False, compile=True)
+        (step,) = net.__dict__["_compiled_steps"].values()
+        programs.extend(step.compiled._cache.values())
+    assert len(set(map(id, programs))) == 1  # one trace, replayed by the later fits
+    nn.fit(twin, X, y, optimizer=nn.SGD(twin.parameters(), lr=0.5), epochs=3, progress=False)
+    assert close([p.data for p in net.parameters()], [p.data for p in twin.parameters()], 1e-12)
+    assert "_compiled_steps" not in net.state_dict()
