@@ -343,7 +343,7 @@ def test_the_source_reads_as_the_lesson() -> None:
     ):
         assert line in forward
     for line in (
-        "dL_dz = LogLossOfLogit.grads[0](dL_dL, L, z, y)",  # (σ(z) − y)/n
+        "dL_dz = (sigmoid(z) - y) * (dL_dL / np.size(z))",  # (ŷ − y)/n
         "dL_dw1 = dL_dz @ a1",
         "dL_da1 = dL_dz * w1",
         "dL_dz1 = dL_da1 * (a1 * (1.0 - a1))",
