@@ -27,19 +27,37 @@
   let updates = 0;
 
   // Requests run one at a time; slider moves made meanwhile are sent once, with the latest values.
+  // data-pending on the body counts the requests not yet answered.
   let chain = Promise.resolve(true);
   let queued = false;
+  let pending = 0;
+  function enqueue(run) {
+    pending += 1;
+    document.body.dataset.pending = String(pending);
+    chain = chain.then(run).finally(() => {
+      pending -= 1;
+      document.body.dataset.pending = String(pending);
+    });
+    return chain;
+  }
   function refresh() {
     if (queued) { return; }
     queued = true;
-    chain = chain.then(() => { queued = false; return send({}); });
+    enqueue(() => { queued = false; return send({}); });
   }
   function act(extra) {
-    chain = chain.then(() => send(extra));
-    return chain;
+    return enqueue(() => send(extra));
+  }
+
+  // A learner's change made while a request was out wins over that request's answer.
+  let edits = 0;
+  function edit(change) {
+    edits += 1;
+    change();
   }
 
   async function send(extra) {
+    const asked = edits;
     const body = Object.assign({}, state, extra);
     if (body.params === null) { delete body.params; }
     let response;
@@ -60,12 +78,13 @@
       return false;
     }
     $("error").textContent = "";
-    render(out);
+    render(out, asked === edits);
     return true;
   }
 
-  function render(out) {
+  function render(out, current) {
     last = out;
+    if (!current) { return; } // the request the change queued draws it
     for (const key of FIELDS) { state[key] = out[key]; }
     state.params = Object.assign({}, out.params);
     const q = new URLSearchParams();
@@ -80,8 +99,9 @@
     $("sample").max = String(out.n - 1);
     $("seed").textContent = String(out.seed);
     const [x1, x2, y] = out.x;
-    $("sample-text").textContent =
-      out.sample + ": x1 = " + x1 + ", x2 = " + x2 + ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
+    const short = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+    $("sample-text").textContent = out.sample + ": x1 = " + short(x1) + ", x2 = " + short(x2) +
+      ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
     $("loss").textContent = out.loss.toPrecision(6);
     $("loss").dataset.value = String(out.loss);
     $("accuracy").textContent = (100 * out.accuracy).toFixed(1) + "%";
@@ -128,7 +148,7 @@
       row.querySelector(".name").textContent = name;
       row.querySelector("input").setAttribute("aria-label", name);
       row.querySelector("input").addEventListener("input", (e) => {
-        state.params[name] = Number(e.target.value);
+        edit(() => { state.params[name] = Number(e.target.value); });
         refresh();
       });
       row.querySelector(".name").addEventListener("click", () => {
@@ -145,8 +165,18 @@
       return;
     }
     $("explain").textContent =
-      "For sample " + last.sample + " alone (the gradient shown beside the slider is the mean " +
-      "of this over all " + last.n + " samples):\n\n" + last.explain[shown];
+      "Sample " + last.sample + " alone; beside the slider is the mean over all " + last.n +
+      " samples.\n\n" + last.explain[shown];
+  }
+
+  // Where a point of the data lands on the canvas (the top row is the largest x2).
+  function toCanvas(out, a, b) {
+    const canvas = $("plot");
+    const [x0, x1, y0, y1] = out.box;
+    return [
+      ((a - x0) / (x1 - x0)) * canvas.width,
+      canvas.height - ((b - y0) / (y1 - y0)) * canvas.height,
+    ];
   }
 
   function plot(out) {
@@ -154,9 +184,8 @@
     const ctx = canvas.getContext("2d");
     const w = canvas.width;
     const h = canvas.height;
-    const [x0, x1, y0, y1] = out.box;
-    const px = (x) => ((x - x0) / (x1 - x0)) * w;
-    const py = (y) => h - ((y - y0) / (y1 - y0)) * h;
+    const px = (x) => toCanvas(out, x, 0)[0];
+    const py = (y) => toCanvas(out, 0, y)[1];
     const n = out.grid;
     const cw = w / (n - 1);
     const ch = h / (n - 1);
@@ -194,6 +223,9 @@
     const legend = out.lines.map((l) => '<span class="line" style="background:' + l.colour +
       '"></span> ' + l.name).join(" ");
     $("line-legend").innerHTML = legend;
+    $("axes").textContent = out.data === "alien"
+      ? "→ x1, the \u201caack\u201d count · ↑ x2, the \u201cbeep\u201d count"
+      : "→ x1 · ↑ x2";
   }
 
   async function play() {
@@ -206,21 +238,41 @@
     }
   }
 
+  // A click on the plot chooses the sample nearest to it (on the screen) for the graph.
+  $("plot").addEventListener("click", (e) => {
+    if (last === null) { return; }
+    const canvas = $("plot");
+    const rect = canvas.getBoundingClientRect();
+    const cx = ((e.clientX - rect.left) * canvas.width) / rect.width;
+    const cy = ((e.clientY - rect.top) * canvas.height) / rect.height;
+    let best = null;
+    let bestDistance = Infinity;
+    for (const [a, b, , , index] of last.points) {
+      const [px, py] = toCanvas(last, a, b);
+      const d = (px - cx) * (px - cx) + (py - cy) * (py - cy);
+      if (d < bestDistance) { bestDistance = d; best = index; }
+    }
+    if (best !== null) { change(() => { state.sample = best; }); }
+  });
   $("step").addEventListener("click", () => act({ steps: 1 }));
   $("play").addEventListener("click", play);
-  $("reset").addEventListener("click", () => { state.params = null; act({}); });
-  $("new-seed").addEventListener("click", () => {
+  function change(how) {
+    edit(how);
+    act({});
+  }
+  $("reset").addEventListener("click", () => change(() => { state.params = null; }));
+  $("new-seed").addEventListener("click", () => change(() => {
     state.seed = Math.floor(Math.random() * 1000000);
     state.params = null;
-    act({});
-  });
-  $("data").addEventListener("change", (e) => { state.data = e.target.value; act({}); });
-  $("model").addEventListener("change", (e) => {
+  }));
+  $("data").addEventListener("change", (e) => change(() => { state.data = e.target.value; }));
+  $("model").addEventListener("change", (e) => change(() => {
     state.model = e.target.value;
     state.params = null;
-    act({});
-  });
-  $("lr").addEventListener("change", (e) => { state.lr = Number(e.target.value); act({}); });
-  $("sample").addEventListener("change", (e) => { state.sample = Number(e.target.value); act({}); });
+  }));
+  $("lr").addEventListener("change", (e) => change(() => { state.lr = Number(e.target.value); }));
+  $("sample").addEventListener("change", (e) => change(() => {
+    state.sample = Number(e.target.value);
+  }));
   act({});
 })();
