@@ -48,7 +48,6 @@ NAMESPACE: dict[str, Any] = {
     "is_zero": ops._zero,
     "cast": ops._cast,
     "scatter": ops._scatter,
-    "total": ops._sum,
     "float64": np.float64,
     "float32": np.float32,
 }
