@@ -62,9 +62,14 @@ def targets(checks: list[Check]) -> str:
 
 
 def section(
-    malloc: str, reports: list[Report], about: dict[str, Any], profiles: dict[str, str]
+    malloc: str,
+    reports: list[Report],
+    about: dict[str, Any],
+    profiles: dict[str, str],
+    bounds: bool,
 ) -> str:
-    """One malloc setting's part of results.md: machine, targets, times, measures, bounds."""
+    """One malloc setting's part of results.md: machine, targets, times, measures, and with
+    `bounds` what bounds each missed target."""
     checks, m = [c for r in reports for c in r.checks], f"{malloc} malloc"
     out = [f"## Machine, {m}", "", table(["", ""], [[k, str(v)] for k, v in about.items()]), ""]
     out += [f"## Targets, {m}", "", targets(checks), "", f"## Times, {m}", ""]
@@ -86,7 +91,7 @@ def section(
     out += [table(["case", "system", "measure", "value"], measures), ""] if measures else []
     notes = list(dict.fromkeys(n for r in reports for n in r.notes))
     out += [f"Notes, {m}:", "", *[f"- {n}" for n in notes], ""] if notes else []
-    for c in (c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)):
+    for c in (c for c in checks if bounds and c.status == "MISS"):
         out += [f"### What bounds {c.label}, {m}", ""] + ([c.why, ""] if c.why else [])
         if c.label in profiles:
             out += ["cProfile of this project's side:", "", "```text", profiles[c.label], "```", ""]

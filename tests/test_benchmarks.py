@@ -74,7 +74,7 @@ def test_a_quick_run_writes_every_workload_with_gradients_that_agree(quick_run: 
     assert str(quick_run) not in md and "--out=PATH" in md
     # The pyperf file holds every timed system, by case and name.
     suite = pyperf.BenchmarkSuite.load(str(quick_run / "results-default-malloc.json"))
-    timed = {f"{t['case']} | {t['system']}" for t in times if t["status"] == TIMED}
+    timed = {f"{t['case']} [{t['system']}]" for t in times if t["status"] == TIMED}
     assert set(suite.get_benchmark_names()) == timed
 
 
