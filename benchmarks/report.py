@@ -141,12 +141,15 @@ def target_rows(results_md: str, malloc: str) -> list[list[str]]:
 def readme_table(results_md: str) -> str:
     """The README's block: when it was measured, then every target, under both mallocs."""
     date = re.search(r" on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", results_md)
+    clock = {"cpu": "CPU time", "wall": "wall-clock time"}.get(
+        (re.findall(r"\| clock \| (\w+) \|", results_md) or ["?"])[0], "?"
+    )
     tuned = {cells[0]: cells[1] for cells in target_rows(results_md, "tuned")}
     rows = [[c[0], c[1], tuned.get(c[0], "—"), *c[2:4]] for c in target_rows(results_md, "default")]
     return "\n".join([
         START,
-        f"Measured side by side in one run on {date.group(1) if date else '—'}, one thread per "
-        "system (ratio = valuegrad's time or memory over the other's, lower is better; in "
+        f"Measured side by side in one run on {date.group(1) if date else '—'}, in {clock}, one "
+        "thread per system (ratio = valuegrad's time or memory over the other's, lower is better; in "
         "brackets its range within one round of samples). The targets are read under glibc's "
         "default malloc, which users have. `benchmarks/results.md` has every time and, for "
         "each missed target, what bounds it:",
