@@ -149,8 +149,9 @@ def readme_table(results_md: str) -> str:
     return "\n".join([
         START,
         f"Measured side by side in one run on {date.group(1) if date else '—'}, in {clock}, one "
-        "thread per system (ratio = valuegrad's time or memory over the other's, lower is better; in "
-        "brackets its range within one round of samples). The targets are read under glibc's "
+        "thread per system (ratio = valuegrad's time or memory over the other's, lower is "
+        "better; in brackets its range within one round of samples). The targets are read under "
+        "glibc's "
         "default malloc, which users have. `benchmarks/results.md` has every time and, for "
         "each missed target, what bounds it:",
         "",
