@@ -571,3 +571,20 @@ def test_hostile_points_are_inconclusive_without_warnings():
         assert report.verdict == "INCONCLUSIVE" and report.failures == 0, str(report)
     assert gradcheck(lambda a: (a * 2.0).sum(), np.array([1e300, -1e300]))
     assert taylor_test(lambda a: (a * a).sum(), np.array([1e300])).verdict == "inconclusive"
+
+
+class Hypot(Primitive):
+    """√(a² + b²); ∂/∂a = a/out, ∂/∂b = b/out."""
+
+    forward = staticmethod(lambda a, b: (a * a + b * b) ** 0.5)
+    grads = (lambda g, out, a, b: g * a / out, lambda g, out, a, b: g * b / out)
+
+
+def test_a_dip_in_the_taylor_remainder_is_not_a_wrong_gradient():
+    """Where the h² and h³ terms cancel r dips; the order is read below the dip."""
+    a = np.array([-1.9921875, 2.0, -1.55859375])
+    b = np.array([-1.625, 1.67578125, 1.63671875])
+    f = lambda x, y: Hypot.apply(x, y)  # noqa: E731
+    report = taylor_test(f, a, b)
+    assert report.verdict == "passed", str(report)
+    assert gradcheck(f, a, b)
