@@ -102,6 +102,7 @@ def test_demo_with_no_arguments_trains_prints_the_table_and_writes_the_pictures(
     folder = tmp_path / "valuegrad-out"
     graph = folder / ("network-graph.svg" if HAS_DOT else "network-graph.dot")
     pictures = [graph, folder / "decision-boundaries.png", folder / "loss-curves.png"]
+    assert (folder / "training.gif").is_file() and "training.gif" in out
     for path in pictures:
         assert path.is_file() and path.stat().st_size > 1000, path
         assert f"valuegrad-out{os.sep}{path.name}" in out  # the demo says where it wrote it
