@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 from autograd import (
     GradcheckReport,
     Primitive,
@@ -588,3 +589,17 @@ def test_a_dip_in_the_taylor_remainder_is_not_a_wrong_gradient():
     report = taylor_test(f, a, b)
     assert report.verdict == "passed", str(report)
     assert gradcheck(f, a, b)
+
+
+class NanSlope(autograd.Primitive):
+    """a² with a vjp that returns nan."""
+
+    forward = staticmethod(lambda a: a * a)
+    grads = (lambda g, out, a: g * float("nan") * a,)
+
+
+def test_gradcheck_and_taylor_test_refuse_nan_gradients():
+    f = lambda v: NanSlope.apply(v).sum()  # noqa: E731
+    x = np.array([1.0, 2.0])
+    assert not autograd.gradcheck(f, x)
+    assert not autograd.taylor_test(f, x)
