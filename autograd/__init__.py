@@ -7,7 +7,15 @@ from autograd.draw import draw, render
 from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_test
-from autograd.graph import Scope, gradients, is_grad_enabled, no_grad, scope, topological_order
+from autograd.graph import (
+    Scope,
+    collection_paused,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+)
 from autograd.ops import exp, log, relu, sigmoid, softplus, tanh
 from autograd.value import Primitive, Value
 
@@ -18,6 +26,7 @@ __all__ = [
     "TaylorReport",
     "Value",
     "__version__",
+    "collection_paused",
     "compile",
     "draw",
     "exp",
