@@ -280,8 +280,8 @@ class Checks:
 def assert_gradients_correct(
     f: Callable[..., Value] | type[Primitive] | Graph,
     *inputs: Any,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    atol: float = 0.0,
+    rtol: float = 1e-6,
     max_examples: int | None = None,
     derandomize: bool = False,
 ) -> Checks | None:
@@ -342,8 +342,9 @@ def _inputs_strategy(inputs: Sequence[Any]) -> st.SearchStrategy[tuple[Any, ...]
 
 
 def _check_at(fn: Callable[..., Value], inputs: Sequence[Any], atol: float, rtol: float) -> Checks:
-    report = gradcheck(fn, *inputs, atol=atol, rtol=rtol)
-    taylor = taylor_test(fn, *inputs)
+    # Inconclusive elements (a gradient no difference resolves at this point) are not failures.
+    report = gradcheck(fn, *inputs, atol=atol, rtol=rtol, strict=False)
+    taylor = taylor_test(fn, *inputs, strict=False)
     values = [Value(x) for x in inputs]
     out = fn(*values)
     wrong = find_wrong_gradients(out) if isinstance(out, Value) else []

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 from autograd import (
     GradcheckReport,
     Primitive,
@@ -310,6 +311,7 @@ HARD: dict[str, tuple[Any, list[Any]]] = {
     "saturated sigmoid, one": (lambda v: v.sigmoid(), [np.array(745.0)]),
     "log loss at its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([0.0, 1.0])]),
     "log loss near its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([1e-9, 1 - 1e-12])]),
+    "float32 inside f": (lambda v: (v.astype(np.float32) * 3.0).tanh().sum(), [POINT]),
     "float32 inputs": (
         lambda a, b: (a * b).tanh().sum(),
         [np.array([0.3, -1.2], dtype=np.float32), np.array([2.0, 0.5], dtype=np.float32)],
@@ -508,3 +510,96 @@ def test_a_loss_that_rounds_far_worse_than_its_size_is_not_failed():
 
     report = gradcheck(loss, *net.parameters())
     assert report.failures == 0, str(report)
+
+
+def test_a_prediction_next_to_1_is_not_failed():
+    """ŷ = 1 − 6e-8: ŷ rounds by ε and ln(1 − ŷ) multiplies that by 1/(1 − ŷ), yet the
+    differences look smooth; carrying each node's rounding to f keeps a right gradient ok.
+    """
+    import nn
+
+    model = nn.MLP(1, [1, 1], activation="relu", seed=646061761)
+    rng = np.random.default_rng(646061761)
+    X, y = rng.normal(size=(1, 1)), np.zeros(1)
+
+    def loss(*ps: Value) -> Value:
+        with model.using(ps):
+            return nn.log_loss(model(X), y)
+
+    report = gradcheck(loss, *model.parameters())
+    assert report.failures == 0, str(report)
+
+
+def test_a_function_that_refuses_a_moved_point_is_differenced_inside_its_domain():
+    """log_loss refuses ŷ > 1: at ŷ = 1 − 1e-3 a step of 1e-2 would leave [0, 1]."""
+    import nn
+
+    f = lambda q: nn.log_loss(q, np.array([1.0]))  # noqa: E731
+    report = gradcheck(f, np.array([1 - 1e-3]), eps=1e-2)
+    assert report, str(report)
+
+
+def test_the_report_names_inputs_by_their_values_names():
+    w, b = Value(np.array([0.5, -1.0]), name="w"), Value(2.0, name="b")
+    report = gradcheck(lambda p, q, r: (p * q * r).tanh().sum(), w, b, 0.3)
+    assert [c.label for c in report.inputs] == ["w", "b", "2"]
+    rows = [line.split()[0] for line in str(report).splitlines()[-3:]]
+    assert rows == ["w", "b", "2"]
+
+
+def test_taylor_test_reports_relu_at_0_as_a_kink():
+    report = taylor_test(lambda v: v.relu(), 0.0)
+    assert report.verdict == "kink" and report
+    assert "kink" in str(report)
+    assert taylor_test(lambda v: scaled_relu_slope(5.0).apply(v), 0.0).verdict == "FAILED"
+
+
+def scaled_relu_slope(slope: float) -> type[Primitive]:
+    """relu whose vjp is `slope` everywhere: at 0, outside the one-sided slopes 0 and 1."""
+
+    class Relu(Primitive):
+        forward = staticmethod(lambda a: np.maximum(a, 0.0))
+        grads = (lambda g, out, a: g * slope,)
+
+    return Relu
+
+
+@pytest.mark.filterwarnings("error")
+def test_hostile_points_are_inconclusive_without_warnings():
+    assert gradcheck(lambda a: (a * a).sum(), np.zeros(0))  # nothing to check
+    for x in ([1e300, -1e300], [np.nan, 1.0], [1e-300, 3e-310]):
+        report = gradcheck(lambda a: (a * a).sum(), np.array(x))
+        assert report.verdict == "INCONCLUSIVE" and report.failures == 0, str(report)
+    assert gradcheck(lambda a: (a * 2.0).sum(), np.array([1e300, -1e300]))
+    assert taylor_test(lambda a: (a * a).sum(), np.array([1e300])).verdict == "inconclusive"
+
+
+class Hypot(Primitive):
+    """√(a² + b²); ∂/∂a = a/out, ∂/∂b = b/out."""
+
+    forward = staticmethod(lambda a, b: (a * a + b * b) ** 0.5)
+    grads = (lambda g, out, a, b: g * a / out, lambda g, out, a, b: g * b / out)
+
+
+def test_a_dip_in_the_taylor_remainder_is_not_a_wrong_gradient():
+    """Where the h² and h³ terms cancel r dips; the order is read below the dip."""
+    a = np.array([-1.9921875, 2.0, -1.55859375])
+    b = np.array([-1.625, 1.67578125, 1.63671875])
+    f = lambda x, y: Hypot.apply(x, y)  # noqa: E731
+    report = taylor_test(f, a, b)
+    assert report.verdict == "passed", str(report)
+    assert gradcheck(f, a, b)
+
+
+class NanSlope(autograd.Primitive):
+    """a² with a vjp that returns nan."""
+
+    forward = staticmethod(lambda a: a * a)
+    grads = (lambda g, out, a: g * float("nan") * a,)
+
+
+def test_gradcheck_and_taylor_test_refuse_nan_gradients():
+    f = lambda v: NanSlope.apply(v).sum()  # noqa: E731
+    x = np.array([1.0, 2.0])
+    assert not autograd.gradcheck(f, x)
+    assert not autograd.taylor_test(f, x)
