@@ -281,3 +281,12 @@ def test_every_loss_takes_raw_predictions_and_returns_a_scalar_value(loss: Any) 
     out = loss(np.array([0.3, 0.6]), np.array([0.0, 1.0]))
     assert isinstance(out, Value) and out.shape == ()
     assert isinstance(loss(0.3, 1), Value)
+
+
+def test_log_loss_takes_a_float32_scalar_prediction():
+    y_hat = Value(np.float32(0.3))
+    loss = nn.log_loss(y_hat, 1.0)
+    loss.backward()
+    assert loss.item() == pytest.approx(-np.log(0.3), rel=1e-6)
+    assert y_hat.grad.dtype == np.float32
+    assert float(y_hat.grad) == pytest.approx(-1 / 0.3, rel=1e-6)

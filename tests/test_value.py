@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import autograd
 from autograd import Value
 
 # ---------------------------------------------------------------------------
@@ -428,3 +429,35 @@ def test_a_name_assigned_later_must_be_a_string_too() -> None:
     with pytest.raises(TypeError, match="bytes"):
         node.name = b"z"  # type: ignore[assignment]
     assert node.name == "z"
+
+
+def test_a_primitive_returning_integers_gives_a_float64_value():
+    class Floor(autograd.Primitive):
+        forward = staticmethod(lambda a: np.floor(a).astype(np.int64))
+        grads = (lambda g, out, a: g * 0.0,)
+
+    out = Floor.apply(Value([1.5, 2.5]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, [1.0, 2.0])
+
+
+def test_a_primitive_without_grads_is_refused_when_defined():
+    with pytest.raises(TypeError, match=r"NoGrads\.grads must be a tuple of functions"):
+
+        class NoGrads(autograd.Primitive):
+            forward = staticmethod(lambda a: a)
+
+
+def test_mean_checks_its_axis_like_sum_and_takes_numpy_ints():
+    v = Value(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match="axis 5"):
+        v.mean(axis=5)
+    np.testing.assert_allclose(v.mean(axis=np.int64(0)).data, [1.5, 2.5, 3.5])
+    assert v.mean(axis=(0, 1)).data == 2.5
+
+
+def test_a_value_is_truthy_like_micrograds():
+    assert Value(0.0)
+    assert Value(np.zeros(3))
+    x = Value(2.0)
+    assert (x or Value(1.0)) is x
