@@ -8,6 +8,7 @@ record the graph of the derivative itself, so `grad(grad(f))` is f''.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -26,33 +27,48 @@ def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     return tuple(i % nargs for i in picked)
 
 
+# How many transforms are running f in this thread. Inside one, a transform's result
+# may depend on the outer transform's variable through a closure (`lambda y: x * y`),
+# so it is returned as a Value with its graph: otherwise d/dx would miss that path.
+_depth: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
+
+
 def _call(
     f: Function, args: tuple[Any, ...], picked: tuple[int, ...]
 ) -> tuple[Value, list[Value], bool]:
-    """Run f with the picked arguments as Values; `nested` if they already were Values."""
-    nested = any(isinstance(args[i], Value) for i in picked)
+    """Run f with the picked arguments as Values; `nested` inside another transform."""
+    depth = _depth.get()
+    nested = depth > 0 or any(isinstance(args[i], Value) for i in picked)
     values = list(args)
     for i in picked:
         if not isinstance(values[i], Value):
             values[i] = Value(args[i])
-    out = f(*values)
+    token = _depth.set(depth + 1)
+    try:
+        out = f(*values)
+    finally:
+        _depth.reset(token)
     if not isinstance(out, Value):
         raise TypeError(f"the function must return a Value, got {type(out).__name__}")
     return out, [values[i] for i in picked], nested
 
 
 def value_and_grad(f: Function, argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """x ↦ (f(x), ∇f(x)) for a scalar-valued f; a tuple of gradients when argnums is a tuple."""
+    """x ↦ (f(x), ∇f(x)) for f with one output element; a tuple of gradients for tuple argnums.
+
+    Inside another transform the results are Values, differentiable in its variable.
+    """
 
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
         picked = _argnums(argnums, len(args))
         out, wrt, nested = _call(f, args, picked)
-        if out.shape != ():
+        if out.size != 1:
             raise ValueError(
                 f"grad needs a function with a scalar output, got shape {out.shape}; "
                 "use jacobian for vector outputs"
             )
-        grads = gradients(out, wrt, create_graph=nested)
+        seed = np.ones(out.shape, out.dtype) if out.shape else None
+        grads = gradients(out, wrt, gradient=seed, create_graph=nested)
         value: Any = out if nested else out.data
         result = grads[0] if isinstance(argnums, int) else tuple(grads)
         return value, result

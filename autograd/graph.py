@@ -1,65 +1,80 @@
 """Recording the graph, ordering it, and walking it backwards.
 
-The only global state is `value._state`: whether operations record a graph
-(switched off by `no_grad`) and which scope new nodes belong to (set by
-`scope`, which nn modules use so drawings can group a neuron's nodes).
-Both context managers restore what they found.
+The only global state is the per-thread mode of `autograd.value`: whether
+operations record a graph (switched off by `no_grad`) and which scope new nodes
+belong to (set by `scope`, which nn modules use so drawings can group a
+neuron's nodes). Both context managers restore what they found, in their thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
 from autograd import ops as _ops
-from autograd.value import Value, _state, as_data, shape_of
+from autograd.value import Value, _mode, as_data, pop_mode, push_mode, shape_of
 
 
-@contextmanager
-def _recording(enabled: bool) -> Iterator[None]:
-    previous = _state.enabled
-    _state.enabled = enabled
-    try:
-        yield
-    finally:
-        _state.enabled = previous
+class _Recording:
+    """A block in which operations record a graph, or not; it can be entered again and nested."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        push_mode(self.enabled, _mode.get().scope)
+
+    def __exit__(self, *exc: object) -> None:
+        pop_mode()
 
 
 def no_grad() -> AbstractContextManager[None]:
-    """Inside this block operations record no graph: results are leaves."""
-    return _recording(False)
+    """Inside this block, in this thread, operations record no graph: results are leaves."""
+    return _Recording(False)
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside `no_grad()`."""
-    return _state.enabled
+    """True unless this thread is inside `no_grad()`."""
+    return _mode.get().enabled
+
+
+def current_scope() -> Scope | None:
+    """The innermost `scope` block this thread is in, or None."""
+    return _mode.get().scope
 
 
 class Scope:
     """A label for the nodes made inside a `scope(...)` block, such as one neuron's forward.
 
     It is its own context manager (a class, not a generator: modules enter one per call).
+    Its parent is the scope it was first entered in; entering it again, even inside
+    itself or one of its children, does not change that.
     """
 
-    __slots__ = ("_previous", "attrs", "label", "owner", "parent")
+    __slots__ = ("_entered", "attrs", "label", "owner", "parent")
 
     def __init__(self, label: str, owner: Any = None, **attrs: Any):
         self.label = label
         self.owner = owner
         self.attrs = attrs
         self.parent: Scope | None = None
-        self._previous: Scope | None = None
+        self._entered = False
 
     def __enter__(self) -> Scope:
-        self.parent = self._previous = _state.scope
-        _state.scope = self
+        mode = _mode.get()
+        if not self._entered:
+            self._entered = True
+            self.parent = mode.scope
+        push_mode(mode.enabled, self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.scope = self._previous
+        pop_mode()
 
     def path(self) -> list[Scope]:
         """This scope and its ancestors, outermost first."""
@@ -133,7 +148,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def _seed(root: Value, gradient: Any) -> Any:
+def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
+    """The seed ∂L/∂root: raw data, or under `create_graph` a Value seed with its graph."""
     shape = root.shape
     if gradient is None:
         if shape:
@@ -143,6 +159,12 @@ def _seed(root: Value, gradient: Any) -> Any:
             )
         d = root.data
         return 1.0 if type(d) is float else d.dtype.type(1.0)
+    if isinstance(gradient, Value) and create_graph:
+        if gradient.shape != shape:
+            raise ValueError(
+                f"backward(): gradient has shape {gradient.shape} but the output has shape {shape}"
+            )
+        return gradient if gradient.dtype == root.dtype else _ops.cast(gradient, root.dtype)
     seed = gradient.data if isinstance(gradient, Value) else as_data(gradient)
     if type(seed) is np.ndarray:
         seed = seed.copy()  # the caller may change its array later
@@ -156,18 +178,31 @@ def _seed(root: Value, gradient: Any) -> Any:
     return seed
 
 
-def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> None:
-    """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh."""
-    seed = _seed(root, gradient)
+def backward(
+    root: Value,
+    gradient: Any = None,
+    create_graph: bool = False,
+    *,
+    observe: Callable[[Value], object] | None = None,
+) -> None:
+    """Fill `.grad` of every node `root` depends on; leaves accumulate, other nodes start afresh.
+
+    `observe(node)`, if given, is called for each inner node in the order the walk
+    visits them (root first), right after that node's gradient has been passed on
+    to its inputs: a step-by-step view of backpropagation.
+    """
+    seed = _seed(root, gradient, create_graph)
     order = topological_order(root, leaves=False)
     for node in order:
         if node._op is not None:
             node._grad = None
     if create_graph:
-        _backprop_graph(order, root, Value(seed, None, None, ()))
+        if not isinstance(seed, Value):
+            seed = Value(seed, None, None, ())
+        _backprop_graph(order, root, seed, observe)
     else:
         _accumulate(root, seed)
-        _backprop(order)
+        _backprop(order, observe)
 
 
 def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
@@ -196,7 +231,7 @@ def _accumulate(p: Value, g: Any, incoming: Any = None) -> None:
         p._grad = g
 
 
-def _backprop(order: list[Value]) -> None:
+def _backprop(order: list[Value], observe: Callable[[Value], object] | None) -> None:
     """The fast walk: raw floats and arrays, no graph recorded."""
     node = order[-1]
     try:
@@ -249,6 +284,8 @@ def _backprop(order: list[Value]) -> None:
                             p._grad = gp if old is None else old + gp
                         else:
                             _accumulate(p, gp, g)
+            if observe is not None:
+                observe(node)
     except (TypeError, ValueError, AttributeError) as e:
         # Name the primitive whose vjp failed: with a custom one the cause is usually there.
         kind = ValueError if isinstance(e, ValueError) else TypeError
@@ -267,9 +304,11 @@ def _accumulate_value(p: Value, g: Value) -> None:
     p._grad = g if old is None else old + g
 
 
-def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
+def _backprop_graph(
+    order: list[Value], root: Value, seed: Value, observe: Callable[[Value], object] | None
+) -> None:
     """The walk for higher derivatives: every gradient is a Value with a graph of its own."""
-    with _recording(True):
+    with _Recording(True):
         _accumulate_value(root, seed)
         for node in reversed(order):
             op = node._op
@@ -283,6 +322,8 @@ def _backprop_graph(order: list[Value], root: Value, seed: Value) -> None:
                 p = prev[i]
                 if type(p) is Value:
                     _accumulate_value(p, vjp(g, node, *prev))
+            if observe is not None:
+                observe(node)
 
 
 def gradients(

@@ -201,6 +201,7 @@ def _scaled(g: Any, slope: Any) -> Any:
 class Add(Primitive):
     """a + b; ∂/∂a = 1, ∂/∂b = 1."""
 
+    symbol = "+"
     forward = staticmethod(lambda a, b: a + b)
     grads = (
         lambda g, out, a, b: g,
@@ -223,6 +224,7 @@ def _times(g: Any, other: Any, this: Any) -> Any:
 class Mul(Primitive):
     """a · b; ∂/∂a = b, ∂/∂b = a."""
 
+    symbol = "×"
     forward = staticmethod(lambda a, b: a * b)
     grads = (
         lambda g, out, a, b: _times(g, b, a),
@@ -240,6 +242,7 @@ def _lowered(c: Data) -> Data:
 class PowerOf(Primitive):
     """a^c for a constant c; ∂/∂a = c·a^(c−1)."""
 
+    symbol = "x^c"
     forward = staticmethod(_power)
     grads = (lambda g, out, a, c: g * (c * power(a, _lowered(c))),)
 
@@ -255,6 +258,7 @@ def _log_base(a: Any) -> Any:
 class Pow(Primitive):
     """a^b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b · ln a (taken as 0 where a = 0)."""
 
+    symbol = "xʸ"
     forward = staticmethod(_power)
     grads = (
         lambda g, out, a, b: g * (b * power(a, b - 1.0)),
@@ -265,6 +269,7 @@ class Pow(Primitive):
 class Exp(Primitive):
     """e^a; ∂/∂a = e^a."""
 
+    symbol = "exp"
     forward = staticmethod(_exp)
     grads = (lambda g, out, a: g * out,)
 
@@ -272,6 +277,7 @@ class Exp(Primitive):
 class Log(Primitive):
     """ln a; ∂/∂a = 1/a."""
 
+    symbol = "ln"
     forward = staticmethod(_log)
     grads = (lambda g, out, a: divide(g, a),)
 
@@ -279,6 +285,7 @@ class Log(Primitive):
 class Tanh(Primitive):
     """tanh a; ∂/∂a = 1 − tanh² a."""
 
+    symbol = "tanh"
     forward = staticmethod(_tanh)
     grads = (lambda g, out, a: _scaled(g, 1.0 - out * out),)
 
@@ -286,6 +293,7 @@ class Tanh(Primitive):
 class Sigmoid(Primitive):
     """σ(a) = 1 / (1 + e^-a); ∂/∂a = σ(a)(1 − σ(a))."""
 
+    symbol = "σ"
     forward = staticmethod(_sigmoid)
     grads = (lambda g, out, a: _scaled(g, out * (1.0 - out)),)
 
@@ -293,6 +301,7 @@ class Sigmoid(Primitive):
 class ReLU(Primitive):
     """max(a, 0); ∂/∂a = 1 where a > 0, else 0."""
 
+    symbol = "ReLU"
     forward = staticmethod(_relu)
     grads = (lambda g, out, a: g * _step(a),)
 
@@ -300,6 +309,7 @@ class ReLU(Primitive):
 class Softplus(Primitive):
     """ln(1 + e^a), as max(a, 0) + ln(1 + e^−|a|); ∂/∂a = σ(a)."""
 
+    symbol = "softplus"
     forward = staticmethod(_softplus)
     grads = (lambda g, out, a: g * sigmoid(a),)
 
@@ -326,6 +336,7 @@ def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
 class Sum(Primitive):
     """Σ a over `axis`; ∂/∂a = 1 everywhere, so g is spread back over the summed axes."""
 
+    symbol = "Σ"
     forward = staticmethod(_sum)
     grads = (
         lambda g, out, a, axis, keepdims: broadcast_to(
@@ -337,6 +348,7 @@ class Sum(Primitive):
 class BroadcastTo(Primitive):
     """a repeated to `shape`; the engine sums g back to a's shape."""
 
+    symbol = "broadcast"
     forward = staticmethod(_broadcast)
     grads = (lambda g, out, a, shape: g,)
 
@@ -344,6 +356,7 @@ class BroadcastTo(Primitive):
 class Reshape(Primitive):
     """a with a new shape; g is reshaped back."""
 
+    symbol = "reshape"
     forward = staticmethod(lambda a, shape: np.reshape(a, shape))
     grads = (lambda g, out, a, shape: reshape(g, _shape(a)),)
 
@@ -360,6 +373,7 @@ def _cast(a: Data, dtype: Any) -> Data:
 class Cast(Primitive):
     """a converted to float64 or float32; g is converted back to a's dtype."""
 
+    symbol = "Cast"
     forward = staticmethod(_cast)
     grads = (lambda g, out, a, dtype: cast(g, np.result_type(_raw(a))),)
 
@@ -377,6 +391,7 @@ def _inverse(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
 class Transpose(Primitive):
     """a with axes permuted; g is permuted back."""
 
+    symbol = "ᵀ"
     forward = staticmethod(lambda a, axes: np.transpose(a, axes))
     grads = (lambda g, out, a, axes: transpose(g, _inverse(axes, len(_shape(a)))),)
 
@@ -405,6 +420,7 @@ def _scatter(g: Data, shape: tuple[int, ...], index: Any) -> Data:
 class GetItem(Primitive):
     """a[index]; g is added back into zeros at the same places."""
 
+    symbol = "[]"
     forward = staticmethod(_getitem)
     grads = (lambda g, out, a, index: scatter(g, _shape(a), index),)
 
@@ -412,6 +428,7 @@ class GetItem(Primitive):
 class Scatter(Primitive):
     """Zeros of `shape` with g added at `index` (the backward of indexing)."""
 
+    symbol = "scatter"
     forward = staticmethod(_scatter)
     grads = (lambda g, out, a, shape, index: take(g, index),)
 
@@ -475,5 +492,6 @@ def _matmul(a: Data, b: Data) -> Data:
 class MatMul(Primitive):
     """a @ b (numpy's matmul); ∂/∂a = g @ bᵀ, ∂/∂b = aᵀ @ g."""
 
+    symbol = "@"
     forward = staticmethod(_matmul)
     grads = (_matmul_grad_a, _matmul_grad_b)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from contextvars import ContextVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class Value:
         self._grad: Any = None
         self._op = _op
         self._prev: tuple[Any, ...] = _prev
-        self._scope: Any = _state.scope
+        self._scope: Any = _mode.get().scope
 
     # ---- gradient --------------------------------------------------------
     @property
@@ -350,15 +351,35 @@ def _power(base: Any, exponent: Any) -> Value:
     return _apply2(_ops.PowerOf, base, exponent)
 
 
-class _State:
-    __slots__ = ("enabled", "scope")
+class _Mode(NamedTuple):
+    """What operations do here: record a graph or not, and which scope new nodes join.
 
-    def __init__(self) -> None:
-        self.enabled = True
-        self.scope: Any = None  # a graph.Scope, or None
+    Modes form a stack, one per thread (and per asyncio task): entering a block
+    pushes a new mode that points to the one it replaces, and leaving pops it.
+    """
+
+    enabled: bool
+    scope: Any  # a graph.Scope, or None
+    previous: _Mode | None
 
 
-_state = _State()
+# A context variable costs 16 ns a read against 29 ns for threading.local (and 7 ns for
+# the plain global it replaces); a new thread starts from the default: recording, no scope.
+_TOP = _Mode(True, None, None)
+_mode: ContextVar[_Mode] = ContextVar("autograd_mode", default=_TOP)
+
+
+def push_mode(enabled: bool, scope: Any) -> None:
+    """Start a block in this thread: operations record a graph if `enabled`, nodes join `scope`."""
+    _mode.set(_Mode(enabled, scope, _mode.get()))
+
+
+def pop_mode() -> None:
+    """End the innermost block `push_mode` started in this thread."""
+    previous = _mode.get().previous
+    if previous is None:
+        raise RuntimeError("pop_mode() without a matching push_mode()")
+    _mode.set(previous)
 
 
 # ---------------------------------------------------------------------------
@@ -373,6 +394,7 @@ class Primitive:
       forward(*inputs)          -> the result, from raw floats or arrays
       grads = (vjp_0, vjp_1, …)  one per differentiable input; vjp_i(g, out, *inputs)
                                  returns g · ∂out/∂input_i, shaped like `out`
+      symbol = "…"               optional: the op's label in drawings (default: the class name)
     Arguments after the differentiable ones are passed through unconverted
     (axes, shapes, indices). Each vjp must be written with operations that work
     on raw data and on Values alike (+ - * / ** @, .sum, .reshape, and the
@@ -384,9 +406,12 @@ class Primitive:
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
+    symbol: ClassVar[str] = "Primitive"  # how drawings label the op; a subclass gets its name
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "symbol" not in cls.__dict__:
+            cls.symbol = cls.__name__
         grads = cls.grads
         if not isinstance(grads, tuple) or not grads or not all(map(callable, grads)):
             raise TypeError(
@@ -425,7 +450,7 @@ class Primitive:
             type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
         ):
             out = _normalise(out)
-        if _state.enabled:
+        if _mode.get().enabled:
             return Value(out, None, cls, tuple(operands))
         return Value(out, None, None, ())
 
@@ -473,7 +498,7 @@ def _apply1(op: Any, a: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _state.enabled:
+    if _mode.get().enabled:
         return Value(out, None, op, (a,))
     return Value(out, None, None, ())
 
@@ -495,7 +520,7 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _state.enabled:
+    if _mode.get().enabled:
         return Value(out, None, op, (a, b))
     return Value(out, None, None, ())
 

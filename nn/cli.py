@@ -11,9 +11,7 @@ import argparse
 import math
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,32 +19,19 @@ import graphviz
 import numpy as np
 
 from autograd import GradcheckReport, Value, gradcheck, no_grad
-from autograd.draw import DotNotFoundError, Drawing, dot_available, draw, render
+from autograd.draw import DotNotFoundError, render
 from autograd.gradcheck import aligned
-from nn import datasets
+from nn import datasets, demo
 from nn.layers import MLP, Perceptron
 from nn.losses import log_loss
 from nn.module import Module
-from nn.network import NAMES, TwoLayerNetwork, analytic_gradients
+from nn.network import TwoLayerNetwork
 from nn.train import History, accuracy, fit
 
 PROG = "valuegrad"
 MODELS = ("perceptron", "network", "mlp")
 DATASETS = ("alien", "xor", "moons", "circles", "blobs")
 GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
-
-# The closed forms of the nine derivatives, as `analytic_gradients` computes them.
-FORMULAS = {
-    "w11": "(ŷ−y)·w1·a1(1−a1)·x1",
-    "w21": "(ŷ−y)·w1·a1(1−a1)·x2",
-    "b1": "(ŷ−y)·w1·a1(1−a1)",
-    "w12": "(ŷ−y)·w2·a2(1−a2)·x1",
-    "w22": "(ŷ−y)·w2·a2(1−a2)·x2",
-    "b2": "(ŷ−y)·w2·a2(1−a2)",
-    "w1": "(ŷ−y)·a1",
-    "w2": "(ŷ−y)·a2",
-    "b": "ŷ−y",
-}
 
 
 class UsageError(ValueError):
@@ -160,180 +145,15 @@ def count_parameters(model: Module) -> int:
     return sum(math.prod(p.shape) for p in model.parameters())
 
 
-def lesson_graph(net: TwoLayerNetwork, x1: float, x2: float, y: float) -> tuple[Value, Drawing]:
-    """The log loss of the network on one sample, after its backward pass, and its drawing."""
-    net.zero_grad()
-    inputs = [Value(float(x1), name="x1"), Value(float(x2), name="x2")]
-    loss = log_loss(net(inputs), float(y))
-    loss.name = "L"
-    loss.backward()
-    return loss, draw(loss)
-
-
 # ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class GradientRow:
-    """One parameter's ∂L/∂p for one sample: by its closed form, by autograd and numerically."""
-
-    name: str
-    formula: str
-    closed_form: float
-    autograd: float
-    numerical: float
-
-    @property
-    def largest_difference(self) -> float:
-        """The largest |difference| between any two of the three values."""
-        values = (self.closed_form, self.autograd, self.numerical)
-        return max(values) - min(values)
-
-
-def gradient_rows(net: TwoLayerNetwork, x: Sequence[float], y: float) -> list[GradientRow]:
-    """The nine derivatives of the log loss at one sample: closed form, autograd, numerical."""
-    closed = analytic_gradients(net, list(x), y)
-    net.zero_grad()
-    log_loss(net(list(x)), y).backward()
-    by_autograd = {name: float(getattr(net, name).grad) for name in NAMES}
-
-    def loss_of(*params: Value) -> Value:
-        with net.using(params):
-            return log_loss(net(list(x)), y)
-
-    report = gradcheck(loss_of, *net.parameters())
-    numerical = {
-        name: c.numerical
-        for (name, _), c in zip(net.named_parameters(), report.inputs, strict=True)
-    }
-    return [
-        GradientRow(name, FORMULAS[name], closed[name], by_autograd[name], numerical[name])
-        for name in NAMES
-    ]
-
-
-def _number(v: float) -> str:
-    """Ten decimals, or scientific notation for a value so small that decimals would hide it."""
-    return f"{v:+.10f}" if v == 0 or abs(v) >= 1e-4 else f"{v:+.4e}"
-
-
-def format_gradient_table(rows: Sequence[GradientRow]) -> str:
-    """The rows as an aligned text table."""
-    header = ("param", "formula", "closed form", "autograd", "numerical", "max |diff|")
-    cells = [header] + [
-        (
-            r.name,
-            r.formula,
-            _number(r.closed_form),
-            _number(r.autograd),
-            _number(r.numerical),
-            f"{r.largest_difference:.1e}",
-        )
-        for r in rows
-    ]
-    widths = [max(len(c[k]) for c in cells) for k in range(len(header))]
-    lines = []
-    for c in cells:
-        parts = [c[0].ljust(widths[0]), c[1].ljust(widths[1])]
-        parts += [v.rjust(w) for v, w in zip(c[2:], widths[2:], strict=True)]
-        lines.append("  " + "  ".join(parts))
-    return "\n".join(lines)
-
-
 def run_demo(args: argparse.Namespace) -> int:
-    """Train the perceptron and the network, compare gradients three ways, write the pictures."""
-    start = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    X, y = datasets.alien_sentiment(seed=args.seed)
-    print(
-        f"valuegrad demo: the perceptron lesson on the alien sentiment data "
-        f"({len(y)} sentences, seed {args.seed})"
-    )
-    print('Each sentence is made of the words "aack" and "beep"; x1 and x2 count them,')
-    print("and y is 1 for a happy sentence, 0 for a sad one.")
-    for line in datasets.example_sentences(3, seed=args.seed):
-        print(f"  {line}")
-    print()
-
-    perceptron = Perceptron(2, seed=args.seed)
-    network = TwoLayerNetwork(seed=args.seed)
-    histories: dict[str, History] = {}
-    for label, model in (("perceptron", perceptron), ("network", network)):
-        print(f"training the {label} for {args.epochs} epochs ...", flush=True)
-        histories[label] = fit(model, X, y, epochs=args.epochs, seed=args.seed)
-        if histories[label].interrupted:
-            raise KeyboardInterrupt  # Ctrl-C stops the whole demo, not just this model
-    acc_p, acc_n = accuracy(perceptron, X, y), accuracy(network, X, y)
-    print()
-    print("accuracy on the training data")
-    print(f"  one perceptron (a straight line)          {acc_p:7.1%}")
-    print(f"  the red/green/purple network (a curve)    {acc_n:7.1%}")
-    print()
-
-    # At the initial weights every gradient has a readable size; after training most are tiny.
-    x1, x2, label_0 = float(X[0, 0]), float(X[0, 1]), float(y[0])
-    start_net = TwoLayerNetwork(seed=args.seed)
-    rows = gradient_rows(start_net, (x1, x2), label_0)
-    worst = max(r.largest_difference for r in rows)
-    print(
-        f"∂L/∂p for sample 0 (x1 = {x1:g}, x2 = {x2:g}, y = {label_0:g}) at the network's initial "
-        "weights,"
-    )
-    print("by the closed form, by autograd and by central differences:")
-    print(format_gradient_table(rows))
-    print(f"  all nine agree to within {worst:.1e}")
-    print()
-
-    written: list[tuple[Path, str]] = []
-    _, drawing = lesson_graph(start_net, x1, x2, label_0)
-    if dot_available():
-        graph_path = render(drawing, out / "network-graph.svg")
-    else:
-        graph_path = render(drawing, out / "network-graph.dot")
-        print(
-            "note: graphviz's `dot` is not installed, so the graph is written as DOT source "
-            "(install graphviz to get SVG)"
-        )
-    written.append((graph_path, "the network's graph for that sample, with values and gradients"))
-    written += _demo_plots(out, perceptron, network, histories, X, y)
-
-    print("wrote")
-    width = max(len(str(p)) for p, _ in written)
-    for path, what in written:
-        print(f"  {str(path).ljust(width)}  {what}")
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    """Run the lesson end to end (nn.demo does the work)."""
+    demo.run(Path(args.out), seed=args.seed, epochs=args.epochs)
     return 0
-
-
-def _demo_plots(
-    out: Path,
-    perceptron: Module,
-    network: Module,
-    histories: dict[str, History],
-    X: np.ndarray,
-    y: np.ndarray,
-) -> list[tuple[Path, str]]:
-    from nn import plots
-
-    if not plots.available():
-        print(f"note: {plots.INSTALL_HINT}, so the decision boundaries and loss curves are skipped")
-        return []
-    models = {"perceptron": perceptron, "network": network}
-    fig = plots.decision_boundaries(
-        models, X, y, title="alien sentiment: where each model predicts happy"
-    )
-    boundaries = plots.save(fig, out / "decision-boundaries.png")
-    curves = plots.save(
-        plots.loss_curves(histories, title="training on the alien sentiment data"),
-        out / "loss-curves.png",
-    )
-    return [
-        (boundaries, "decision boundaries of both models, with the data"),
-        (curves, "loss and accuracy per epoch"),
-    ]
 
 
 # ---------------------------------------------------------------------------
@@ -478,7 +298,7 @@ def run_draw(args: argparse.Namespace) -> int:
     net = TwoLayerNetwork(seed=args.seed)
     if args.load is not None:
         net.load(args.load)
-    loss, drawing = lesson_graph(net, args.x1, args.x2, args.y)
+    loss, drawing = demo.lesson_graph(net, args.x1, args.x2, args.y)
     path = render(drawing, out, format=fmt)
     print(
         f"wrote {path}: L = {loss.item():.4f} "
@@ -562,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    demo = sub.add_parser(
+    demo_p = sub.add_parser(
         "demo",
         formatter_class=_HelpFormatter,
         help="the lesson end to end (the default)",
@@ -571,24 +391,24 @@ def build_parser() -> argparse.ArgumentParser:
         "by\nthe closed form, by autograd and numerically; then write the network's graph (SVG)\n"
         "and the decision boundaries and loss curves (PNG, when matplotlib is installed).",
     )
-    demo.add_argument(
+    demo_p.add_argument(
         "--out", default="valuegrad-out", metavar="DIR", help="directory for the pictures"
     )
-    demo.add_argument(
+    demo_p.add_argument(
         "--seed",
         type=_int_at_least(0),
         default=0,
         metavar="N",
         help="seed for the data and the initial weights",
     )
-    demo.add_argument(
+    demo_p.add_argument(
         "--epochs",
         type=_int_at_least(1),
         default=300,
         metavar="N",
         help="training epochs for each model",
     )
-    demo.set_defaults(run=run_demo)
+    demo_p.set_defaults(run=run_demo)
 
     train = sub.add_parser(
         "train",
@@ -695,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights of a network saved by `train --model network --save`",
     )
     drawp.set_defaults(run=run_draw)
+    from nn import playground, stepper  # they take this module's argument types
+
+    stepper.add_command(sub, _HelpFormatter)
+    playground.add_command(sub, _HelpFormatter)
     return parser
 
 

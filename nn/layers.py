@@ -208,7 +208,6 @@ class Perceptron(Module):
             setattr(self, str(p.name), p)
         # Read by attribute on every call, so that `using()` and reassignment are seen.
         self._parameters = operator.attrgetter(*given)
-        self._op = weighted_sum(n_inputs)
 
     @property
     def weights(self) -> tuple[Value, ...]:
@@ -224,7 +223,8 @@ class Perceptron(Module):
         """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""
         xs = columns(x, self.n_inputs, type(self).__name__)
         *weights, bias = self._parameters(self)
-        z = self._op.apply(*weights, *xs, bias)
+        # Looked up, not kept: the primitive is a class made at run time, which pickle cannot name.
+        z = weighted_sum(self.n_inputs).apply(*weights, *xs, bias)
         z.name = self.names[0]
         y_hat = self.activation(z)
         y_hat.name = self.names[1]

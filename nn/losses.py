@@ -4,6 +4,8 @@ Each takes predictions (a Value: a scalar for one sample, a vector for a batch)
 and labels of the same shape, and returns the mean over the samples as a scalar
 Value. Labels are checked first: NaN, a shape that differs from the
 predictions', and (except for mse) labels outside [0, 1] raise ValueError.
+The log loss of ŷ = σ(z) made by the engine's sigmoid is computed from z, so that
+∂L/∂z = ŷ − y holds exactly however far σ has saturated.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Primitive, Value, log, relu, softplus
+from autograd import Primitive, Value, log, relu, sigmoid
+from autograd.ops import Sigmoid
 from autograd.value import Data, as_data, shape_of
 
 # ŷ is clipped to [tiny, 1 − epsneg] of its dtype: the widest range in which
@@ -153,8 +156,12 @@ def _prepare(y_hat: Any, y: Any, who: str, **checks: bool) -> tuple[Value, Any]:
     labels = check_labels(y, y_hat.shape, who, **checks)
     if isinstance(y, Value):
         return y_hat, y  # labels that are Values stay in the graph
-    if type(labels) is not float and labels.dtype != y_hat.dtype:
-        labels = labels.astype(y_hat.dtype)
+    dtype = y_hat.dtype
+    if type(labels) is float:
+        # A Python float would make numpy compute a float32 scalar's loss in float64.
+        return y_hat, labels if dtype == np.float64 else dtype.type(labels)
+    if labels.dtype != dtype:
+        labels = labels.astype(dtype)
     return y_hat, labels
 
 
@@ -162,14 +169,58 @@ def _mean(v: Value) -> Value:
     return v if v.shape == () else v.mean()
 
 
-def log_loss(y_hat: Any, y: Any) -> Value:
-    """L = mean(−y·ln ŷ − (1−y)·ln(1−ŷ)), ŷ clipped to [tiny, 1 − epsneg] of its dtype.
+def _logit_loss(z: Data, y: Data) -> Data:
+    # max(z, 0) − z·y + ln(1 + e^−|z|): no exponential overflows and no logarithm meets 0.
+    if type(z) is float:
+        return max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+    per_sample = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return np.add.reduce(per_sample, None) / per_sample.size if per_sample.ndim else per_sample
 
-    A fused primitive: one node whose gradient is (ŷ − y)/(ŷ(1 − ŷ))/n. ŷ = 0 or 1
-    gives a finite loss and gradient.
+
+class LogLossOfLogit(Primitive):
+    """L = mean(max(z, 0) − z·y + ln(1 + e^−|z|)) = mean(−y·ln σ(z) − (1−y)·ln(1 − σ(z))).
+
+    ∂L/∂z = (σ(z) − y) / n   (the lesson's ∂L/∂z = ŷ − y, exact for any finite z)
+    ∂L/∂y = −z / n
     """
+
+    forward = staticmethod(_logit_loss)
+    grads = (
+        lambda g, out, z, y: (sigmoid(z) - y) * (g / _count(z)),
+        lambda g, out, z, y: -z * (g / _count(z)),
+    )
+
+
+def log_loss(y_hat: Any, y: Any) -> Value:
+    """L = mean(−y·ln ŷ − (1−y)·ln(1−ŷ)), for predictions ŷ in [0, 1].
+
+    When ŷ = σ(z) was made by the engine's sigmoid the loss is computed from z (as
+    `log_loss_with_logits` does), so ∂L/∂z = ŷ − y exactly, even where σ(z) rounds to
+    0 or 1. Other predictions go through one fused node, clipped to [tiny, 1 − epsneg]
+    of their dtype, whose gradient is (ŷ − y)/(ŷ(1 − ŷ))/n; ŷ = 0 or 1 gives a finite
+    loss and gradient. Predictions outside [0, 1] raise ValueError: they are logits
+    or scores, and want `log_loss_with_logits` or `hinge`.
+    """
+    if isinstance(y_hat, Value) and y_hat.op is Sigmoid:
+        z, labels = _prepare(y_hat.inputs[0], y, "log_loss")
+        return LogLossOfLogit.apply(z, labels)
     y_hat, labels = _prepare(y_hat, y, "log_loss")
+    _check_probabilities(y_hat.data)
     return LogLoss.apply(y_hat, labels)
+
+
+def _check_probabilities(y_hat: Data) -> None:
+    """ValueError unless every prediction lies in [0, 1] (NaN passes: it gives a NaN loss)."""
+    if type(y_hat) is float:
+        lo = hi = y_hat
+    else:
+        lo, hi = float(np.fmin.reduce(y_hat, None)), float(np.fmax.reduce(y_hat, None))
+    if lo < 0.0 or hi > 1.0:
+        bad = lo if lo < 0.0 else hi
+        raise ValueError(
+            f"log_loss: predictions must be probabilities in [0, 1], got {bad!r}; "
+            "for logits (scores before the sigmoid) use log_loss_with_logits"
+        )
 
 
 def log_loss_with_logits(z: Any, y: Any) -> Value:
@@ -178,7 +229,7 @@ def log_loss_with_logits(z: Any, y: Any) -> Value:
     Finite, with the exact gradient (σ(z) − y)/n, for any finite z.
     """
     z, labels = _prepare(z, y, "log_loss_with_logits")
-    return _mean(softplus(z) - z * labels)
+    return LogLossOfLogit.apply(z, labels)
 
 
 def mse(y_hat: Any, y: Any) -> Value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import reprlib
 import stat
 import tempfile
 import zipfile
@@ -20,7 +21,6 @@ import numpy as np
 
 from autograd import Value
 from autograd.graph import Scope
-from autograd.value import _state
 
 M = TypeVar("M", bound="Module")
 PathLike = str | os.PathLike[str]
@@ -53,6 +53,13 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() before assigning {name!r}"
             )
         entries = _entries(name, value)
+        if not entries and value is not None and _registered(children, name):
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a parameter or a sub-module, and a "
+                f"{type(value).__name__} would silently drop it from parameters(), training and "
+                f"save; assign a Value (or a Module), change the numbers with .{name}.data = ..., "
+                f"or set it to None (or del it) to remove it"
+            )
         _replace(children, name, entries)
         for key, item in entries:
             if isinstance(item, Module):
@@ -127,13 +134,8 @@ class Module:
         label = self._label or type(self).__name__
         color = self.color
         inside = Scope(label, self) if color is None else Scope(label, self, color=color)
-        # Scope's own `with`, written out: a module call is on every forward's path.
-        inside.parent = outside = _state.scope
-        _state.scope = inside
-        try:
+        with inside:
             return self.forward(*args, **kwargs)
-        finally:
-            _state.scope = outside
 
     @contextlib.contextmanager
     def using(self, parameters: Sequence[Value]) -> Iterator[None]:
@@ -259,6 +261,7 @@ class Module:
                 parts.append(_describe(key, item))
         return ", ".join(parts)
 
+    @reprlib.recursive_repr(fillvalue="<cycle: a module that contains itself>")
     def __repr__(self) -> str:
         extra = self.extra_repr()
         modules = [(k, m) for k, m in self._children.items() if isinstance(m, Module)]
@@ -296,6 +299,12 @@ def _replace(children: dict[str, Any], name: str, entries: list[tuple[str, Any]]
     children.update(kept)
 
 
+def _registered(children: dict[str, Any], name: str) -> bool:
+    """True when attribute `name` holds registered parameters or modules."""
+    prefix = name + "."
+    return name in children or any(key.startswith(prefix) for key in children)
+
+
 def _entries(name: str, value: Any, leaves_only: bool = True) -> list[tuple[str, Any]]:
     """The registry entries an assignment makes: (key, Value or Module) pairs, maybe none."""
     if isinstance(value, Module):
@@ -315,7 +324,30 @@ def _entries(name: str, value: Any, leaves_only: bool = True) -> list[tuple[str,
             raise TypeError(
                 f"{name}: a list of parameters or modules must hold only Values and Modules"
             )
+    if _hides_parameters(value):
+        raise TypeError(
+            f"{name}: Values or Modules inside a {type(value).__name__} are not registered, so "
+            "parameters(), training and save would miss them; hold them in a flat list or "
+            "tuple, or assign each one to an attribute of its own"
+        )
     return []
+
+
+def _hides_parameters(value: Any) -> bool:
+    """True when a dict, set or nested list holds a Value or a Module somewhere inside."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (Value, Module)):
+            return True
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return False
 
 
 def _check_leaf(name: str, value: Value) -> None:

@@ -180,6 +180,12 @@ def _optimizer(optimizer: str | Optimizer | None, model: Module, lr: float | Non
     if isinstance(optimizer, Optimizer):
         if lr is not None:
             raise ValueError("fit: lr is set on the optimizer you passed; leave fit's lr unset")
+        own = {id(p) for p in model.parameters()}
+        if not any(id(p) in own for p in optimizer.params):
+            raise ValueError(
+                f"fit: the optimizer holds none of the {type(model).__name__}'s parameters, so "
+                "training would change nothing; build it with model.parameters()"
+            )
         return optimizer
     name = "adam" if optimizer is None else optimizer
     if name not in DEFAULT_LR:

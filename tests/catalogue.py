@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from autograd import Value, ops
-from autograd.testing import NumpyOps, ValueOps
+from autograd.testing import Graph, NumpyOps, ValueOps, graphs
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Shape], np.ndarray]
@@ -273,3 +273,24 @@ def central_differences(
             grad[index] = (plus - phi(moved)) / (2 * eps)
         result.append(grad)
     return result
+
+
+@dataclass(frozen=True)
+class Closure:
+    """f(x) = d/dy G(x, y) at y = y0, for a random graph G of two leaves: the inner function
+    closes over the outer variable x, so d/dx f needs the inner derivative's own graph."""
+
+    graph: Graph
+
+    def inner(self, transforms: Any, o: Any, x: Any) -> Any:
+        """d/dy G(x, y) at the graph's second leaf, with `transforms.grad`."""
+        y0 = transforms.lift(self.graph.leaves[1])
+        return transforms.grad(lambda y: self.graph(o, x, y))(y0)
+
+    def __repr__(self) -> str:
+        return f"f(x0) = d/dx1 G(x0, x1) at x1 = {self.graph.leaves[1]!r}, where\n{self.graph}"
+
+
+def closures() -> Any:
+    """Random nested-grad closures over scalar graphs (see Closure)."""
+    return graphs(min_leaves=2, max_leaves=2).map(Closure)

@@ -290,10 +290,13 @@ def test_each_of_the_nine_parameters_reproduces_the_closed_form(name: str) -> No
 
 
 def test_the_lesson_chain_for_w11_is_the_one_on_the_slide() -> None:
+    """The log loss of σ(z) is computed from z, so the chain starts at the slide's dL/dz = ŷ − y."""
     _, net, loss = lesson_network()
-    text = str(explain(loss, net.w11))
-    first = " ".join(text.splitlines()[0].split())
-    assert first == "dL/dw11 = dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw11"
+    e = explain(loss, net.w11)
+    first = " ".join(str(e).splitlines()[0].split())
+    assert first == "dL/dw11 = dL/dz · dz/da1 · da1/dz1 · dz1/dw11"
+    y_hat = net([0.8, -1.3]).item()
+    assert e.paths[0].steps[0].value == pytest.approx(y_hat - 1.0, rel=1e-15)
 
 
 # ---------------------------------------------------------------------------

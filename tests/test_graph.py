@@ -5,13 +5,26 @@ The known answers come first; random expression graphs (hypothesis) close the fi
 
 import gc
 import math
+import sys
+import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from catalogue import ValueBackend, central_differences
 from hypothesis import assume, example, given, settings
 
-from autograd import Value, gradcheck, gradients, is_grad_enabled, no_grad, scope, topological_order
+import autograd.graph
+from autograd import (
+    Value,
+    draw,
+    gradcheck,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+)
 from autograd.testing import Graph, graphs
 
 # ---------------------------------------------------------------------------
@@ -129,6 +142,40 @@ def test_seed_array_is_not_kept() -> None:
     seed[0] = 99.0
     np.testing.assert_array_equal(w.grad, [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(out.grad, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_observe_sees_each_inner_node_once_in_visit_order_after_its_vjps(
+    create_graph: bool,
+) -> None:
+    x, w = Value(0.5), Value(np.array([1.0, -2.0]))
+    h = x * w
+    y = (h.tanh() * h).sum()
+    seen: list[Value] = []
+    passed_on: list[bool] = []
+
+    def observe(node: Value) -> None:
+        seen.append(node)
+        # Right after the node's vjps: every Value input already has a gradient.
+        passed_on.append(all(p.grad_computed for p in node.inputs if isinstance(p, Value)))
+
+    autograd.graph.backward(y, create_graph=create_graph, observe=observe)
+    walk = topological_order(y, leaves=False)[::-1]
+    assert [id(n) for n in seen] == [id(n) for n in walk]
+    assert seen[0] is y and all(passed_on)
+    gx = x.grad.data if create_graph else x.grad
+    assert gx == pytest.approx(
+        float(np.sum(w.data * (np.tanh(h.data) + h.data / np.cosh(h.data) ** 2)))
+    )
+
+
+def test_observe_sees_the_gradients_as_they_stand_at_each_step() -> None:
+    a = Value(3.0)
+    b = a * a
+    c = b + b
+    steps: list[tuple[float, float]] = []
+    autograd.graph.backward(c, observe=lambda node: steps.append((b.grad, a.grad)))
+    assert steps == [(2.0, 0.0), (2.0, 12.0)]
 
 
 def test_a_value_the_output_does_not_use_gets_no_grad() -> None:
@@ -363,6 +410,118 @@ def test_second_derivative_through_batched_matmul_and_both_operands() -> None:
 # ---------------------------------------------------------------------------
 
 
+def test_one_no_grad_object_can_be_entered_again_and_inside_itself() -> None:
+    quiet = no_grad()
+    for _ in range(2):
+        with quiet:
+            assert (Value(1.0) * 2.0).is_leaf
+        assert not (Value(1.0) * 2.0).is_leaf
+    with quiet, quiet:
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def _in_threads(*jobs: Callable[[], object]) -> None:
+    """Run the jobs in threads started together; re-raise the first failure."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as e:  # handed to the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_no_grad_in_one_thread_leaves_another_threads_graph_recorded() -> None:
+    stop = threading.Event()
+    unrecorded: list[int] = []
+
+    def quiet_loop() -> None:
+        while not stop.is_set():
+            with no_grad():
+                assert (Value(1.0) * 2.0).is_leaf
+
+    def build_and_check() -> None:
+        try:
+            for i in range(3000):
+                x = Value(float(i % 7))
+                y = (x * x + 1.0).tanh()
+                if y.is_leaf:
+                    unrecorded.append(i)
+                    continue
+                y.backward()
+                assert x.grad == pytest.approx(2 * x.data * (1 - math.tanh(x.data**2 + 1) ** 2))
+        finally:
+            stop.set()
+
+    sys_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the two blocks interleave
+    try:
+        _in_threads(quiet_loop, quiet_loop, build_and_check)
+    finally:
+        sys.setswitchinterval(sys_interval)
+    assert unrecorded == []
+    assert is_grad_enabled()
+
+
+def test_a_thread_starts_with_recording_on_and_no_scope_whatever_the_main_thread_is_in() -> None:
+    seen: list[tuple[bool, object]] = []
+
+    def look() -> None:
+        seen.append((is_grad_enabled(), (Value(1.0) * 2.0)._scope))
+
+    with no_grad(), scope("main"):
+        _in_threads(look)
+    assert seen == [(True, None)]
+
+
+def test_scopes_in_two_threads_do_not_mix() -> None:
+    """Each thread enters its scope, then both build nodes while both scopes are open."""
+    both_inside = threading.Barrier(2)
+    built = threading.Barrier(2)
+    made: dict[str, Value] = {}
+    outside: dict[str, Value] = {}
+
+    def work(label: str) -> Callable[[], None]:
+        def job() -> None:
+            with scope(label) as s:
+                both_inside.wait()
+                made[label] = Value(1.0) * 2.0
+                built.wait()
+                assert s.parent is None
+            outside[label] = Value(1.0) * 2.0
+
+        return job
+
+    _in_threads(work("a"), work("b"))
+    assert {k: v._scope.label for k, v in made.items()} == {"a": "a", "b": "b"}
+    assert [v._scope for v in outside.values()] == [None, None]
+
+
+def test_a_scope_entered_inside_itself_is_not_its_own_parent() -> None:
+    with scope("outer") as outer:
+        with outer:
+            a = Value(1.0) * 2.0
+        b = a + 1.0
+        with scope("inner") as inner, outer:  # outer again, inside inner
+            c = b * 3.0
+    assert outer.parent is None and inner.parent is outer
+    assert a._scope is outer and b._scope is outer and c._scope is outer
+    assert [s.label for s in outer.path()] == ["outer"]
+    draw(c)  # looped forever when outer was its own ancestor
+    assert (Value(1.0) * 2.0)._scope is None
+
+
 def test_gradients_leaves_grad_untouched_and_gives_zeros_for_unused_inputs() -> None:
     x, y, unused = Value(2.0), Value(np.array([1.0, 3.0])), Value(np.ones((2, 2)))
     x.grad = 5.0
@@ -462,3 +621,16 @@ def test_scopes_nest_and_restore() -> None:
     assert [s.label for s in inner.path()] == ["outer", "inner"]
     assert outer.attrs == {"color": "red"}
     assert d._scope is None
+
+
+def test_a_seed_that_is_a_value_keeps_its_graph() -> None:
+    """Double backward: g = Jᵀu is linear in u, so ∂g[0]/∂u = J[:, 0] (torch: [2, 0, 0])."""
+    x, u = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([0.5, -1.0, 2.0]))
+    (g,) = gradients(x * x, [x], gradient=u, create_graph=True)
+    np.testing.assert_array_equal(g.data, 2 * x.data * u.data)
+    (du,) = gradients(g[0], [u])
+    np.testing.assert_array_equal(du, [2.0, 0.0, 0.0])
+    (dx,) = gradients(g.sum(), [x])
+    np.testing.assert_array_equal(dx, 2 * u.data)
+    plain = gradients(x * x, [x], gradient=u)[0]
+    np.testing.assert_array_equal(plain, 2 * x.data * u.data)  # without create_graph: its data

@@ -121,11 +121,65 @@ def test_a_large_batch_gives_the_formula_whatever_the_labels(labels: str) -> Non
     assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
-def test_a_saturated_sigmoid_before_the_loss_gives_zero_gradient_not_nan() -> None:
-    z = Value(np.array([800.0, -800.0, 40.0]))
-    loss = nn.log_loss(sigmoid(z), [0.0, 1.0, 0.0])
-    loss.backward()
-    assert math.isfinite(loss.item()) and np.all(np.isfinite(z.grad))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("z0", [40.0, 17.0, 800.0, -800.0, 1e300, -1e300, 0.0, 3.5])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
+def test_after_the_engines_sigmoid_dl_dz_is_y_hat_minus_y_for_any_logit(
+    dtype: Any, z0: float, y: float
+) -> None:
+    """log_loss(σ(z), y) is computed from z: ∂L/∂z = ŷ − y even where σ(z) rounds to 0 or 1."""
+    if dtype is np.float32:
+        z0 = float(np.float32(math.copysign(min(abs(z0), 1e30), z0)))  # ±1e300 overflows float32
+    for z in (Value(dtype(z0)), Value(np.array([z0, z0], dtype=dtype))):
+        y_hat = sigmoid(z)
+        loss = nn.log_loss(y_hat, y if z.shape == () else [y, y])
+        loss.backward()
+        n = max(1, z.size)
+        np.testing.assert_array_equal(z.grad, (y_hat.data - dtype(y)) / dtype(n))
+        assert loss.dtype == dtype and np.asarray(z.grad).dtype == dtype
+        exact = max(z0, 0) - z0 * y + math.log1p(math.exp(-abs(z0)))  # in float64
+        assert loss.item() == pytest.approx(exact, rel=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_the_loss_of_a_sigmoid_is_the_logits_form_to_the_bit() -> None:
+    z = np.random.default_rng(0).normal(0, 30, 50)
+    y = (np.arange(50) % 3 == 0).astype(np.float64)
+    a, b = Value(z), Value(z)
+    la, lb = nn.log_loss(sigmoid(a), y), nn.log_loss_with_logits(b, y)
+    la.backward()
+    lb.backward()
+    assert la.item() == lb.item()
+    np.testing.assert_array_equal(a.grad, b.grad)
+
+
+def test_the_loss_of_a_sigmoid_differentiates_twice() -> None:
+    """With create_graph the loss of σ(z) differentiates twice: ∂²L/∂z² = σ(z)(1 − σ(z))."""
+    z = Value(0.7)
+    (g,) = gradients(nn.log_loss(sigmoid(z), 1.0), [z], create_graph=True)
+    (h,) = gradients(g, [z])
+    s = 1 / (1 + math.exp(-0.7))
+    assert g.item() == pytest.approx(s - 1.0, rel=1e-15)
+    assert h == pytest.approx(s * (1 - s), rel=1e-14)
+
+
+@pytest.mark.parametrize("y_hat", [3.0, -0.5, [0.5, 1.0000001], [372.6, 0.5]])
+def test_predictions_outside_0_1_are_refused_with_a_pointer_to_the_logits_form(
+    y_hat: Any,
+) -> None:
+    y = 1.0 if isinstance(y_hat, float) else [1.0, 0.0]
+    with pytest.raises(ValueError, match=r"\[0, 1\].*log_loss_with_logits"):
+        nn.log_loss(Value(y_hat), y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_python_float_label_keeps_the_predictions_dtype(dtype: Any) -> None:
+    for y_hat in (Value(dtype(0.3)), Value(np.array([0.3], dtype=dtype))):
+        for loss in LOSSES:
+            y = 1.0 if y_hat.shape == () else [1.0]
+            out = loss(y_hat, y)
+            out.backward()
+            assert out.dtype == dtype, loss.__name__
+            assert np.asarray(y_hat.grad).dtype == dtype, loss.__name__
 
 
 @given(y_hat=probabilities, y=labels)
@@ -148,7 +202,7 @@ def test_the_labels_can_be_differentiated_too() -> None:
 
 
 @given(z=st.floats(-12, 12), y=labels)  # beyond, ln(1 − σ(z)) loses digits, not the loss
-def test_logits_form_equals_log_loss_of_the_sigmoid(z: float, y: float) -> None:
+def test_logits_form_equals_log_loss_of_a_probability(z: float, y: float) -> None:
     assert nn.log_loss_with_logits(z, y).item() == pytest.approx(
         nn.log_loss(sigmoid(z), y).item(), rel=1e-9, abs=1e-12
     )

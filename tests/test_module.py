@@ -108,6 +108,53 @@ def test_a_non_leaf_value_or_a_mixed_list_is_refused() -> None:
         model.parts = [Affine(), 3.0]
 
 
+@pytest.mark.parametrize("plain", [np.ones(3), 2.0, [1.0, 2.0, 3.0], "w"])
+def test_a_plain_value_over_a_parameter_is_refused_and_the_parameter_kept(plain: Any) -> None:
+    model = Affine()
+    w = model.w
+    with pytest.raises(TypeError, match=r"Affine\.w is a parameter.*\.w\.data = "):
+        model.w = plain
+    assert model.w is w and model.parameters() == [w, model.b]
+    assert list(model.state_dict()) == ["w", "b"]
+
+
+def test_a_plain_value_over_a_list_of_modules_is_refused_but_none_removes_it() -> None:
+    model = Stack()
+    with pytest.raises(TypeError, match="rest is a parameter or a sub-module"):
+        model.rest = np.zeros(2)
+    assert len(model.parameters()) == 7
+    model.rest = None
+    assert len(model.parameters()) == 3
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        lambda: {"a": Affine(), "b": Affine()},
+        lambda: [[Affine(), Affine()]],
+        lambda: ([Value(1.0)], [Value(2.0)]),
+        lambda: {"deep": [{"w": Value(1.0)}]},
+        lambda: {Affine()},
+    ],
+    ids=["dict", "nested list", "tuple of lists", "deeper", "set"],
+)
+def test_modules_or_values_hidden_in_a_container_are_refused_with_a_way_out(holder: Any) -> None:
+    model = Affine()
+    with pytest.raises(TypeError, match=r"not registered.*flat list or tuple"):
+        model.parts = holder()
+    assert [n for n, _ in model.named_parameters()] == ["w", "b"]
+    assert not hasattr(model, "parts")
+
+
+def test_the_repr_of_a_module_that_contains_itself_ends() -> None:
+    model = Stack()
+    model.me = model
+    model.first.parent = model
+    text = repr(model)
+    assert text.count("<cycle: a module that contains itself>") == 2
+    assert len(model.parameters()) == 7
+
+
 def test_forgetting_super_init_is_explained() -> None:
     class Broken(nn.Module):
         def __init__(self) -> None:
@@ -172,12 +219,12 @@ def test_forward_runs_in_a_scope_named_after_the_module_with_its_colour() -> Non
 
 
 def test_a_forward_that_raises_leaves_no_scope_behind() -> None:
-    from autograd.value import _state
+    from autograd.graph import current_scope
 
     model = Stack()
     with pytest.raises(ValueError):
         model(np.ones(5))  # three weights, five features
-    assert _state.scope is None
+    assert current_scope() is None
     path = model(np.ones(3))._scope.path()  # the next call starts at the top again
     assert [s.label for s in path] == ["Stack", "rest.1"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,17 @@ def test_repr_names_the_three_perceptrons() -> None:
     assert text.startswith("TwoLayerNetwork(2 → 2 → 1,")
     for colour in ("red", "green", "purple"):
         assert f"({colour}): Perceptron(" in text and f"color='{colour}'" in text
+
+
+def test_a_network_pickles_with_its_shared_parameters(tmp_path: Any) -> None:
+    net = nn.TwoLayerNetwork(seed=4)
+    copy = pickle.loads(pickle.dumps(net))
+    assert [n for n, _ in copy.named_parameters()] == list(NAMES)
+    assert copy.red.weights[0] is copy.w11 and copy.purple.bias is copy.b
+    x = np.array([[0.3, -1.2], [2.0, 1.0]])
+    np.testing.assert_array_equal(copy(x).data, net(x).data)
+    nn.log_loss(copy(x), [0.0, 1.0]).backward()
+    assert copy.w11.grad != 0.0 and net.w11.grad == 0.0
 
 
 # ---- the closed forms ----------------------------------------------------------------

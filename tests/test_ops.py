@@ -533,3 +533,35 @@ def test_module_functions_match_methods_on_values_and_raw_data(name: str) -> Non
     np.testing.assert_array_equal(out.data, getattr(Value(x), name)().data)
     np.testing.assert_array_equal(function(x), out.data)
     assert function(0.5) == getattr(Value(0.5), name)().data
+
+
+def test_every_primitive_carries_the_symbol_drawings_label_it_with() -> None:
+    """`op.symbol` is a node's label, or its argument-free form for ops with extra arguments."""
+    from autograd.draw import op_symbol
+
+    x, v = Value(2.0), Value(np.ones((2, 3)))
+    plain = [x + x, x * x, x**x, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x.softplus()]
+    plain += [v @ v.T, autograd.ops.Scatter.apply(v, (4, 3), [0, 2]), v.astype(np.float32)]
+    for node in plain:
+        assert node.op.symbol == op_symbol(node)
+    assert autograd.ops.Sum.symbol == op_symbol(v.sum()) == "Σ"
+    assert autograd.ops.Transpose.symbol == op_symbol(v.T) == "ᵀ"
+    assert op_symbol(v.reshape(3, 2)).startswith(autograd.ops.Reshape.symbol + " ")
+    assert op_symbol(autograd.ops.broadcast_to(x, (2,))).startswith("broadcast ")
+    assert autograd.ops.BroadcastTo.symbol == "broadcast"
+    assert autograd.ops.GetItem.symbol == "[]" and op_symbol(v[0]).startswith("[")
+    assert autograd.ops.PowerOf.symbol == "x^c" and op_symbol(x**1.5) == "x^1.5"
+
+
+def test_a_primitive_without_a_symbol_is_labelled_by_its_class_name() -> None:
+    class Double(Primitive):
+        forward = staticmethod(lambda a: 2 * a)
+        grads = (lambda g, out, a: 2 * g,)
+
+    class Triple(Primitive):
+        symbol = "3·"
+        forward = staticmethod(lambda a: 3 * a)
+        grads = (lambda g, out, a: 3 * g,)
+
+    assert Double.symbol == "Double" and Triple.symbol == "3·"
+    assert Primitive.symbol == "Primitive"

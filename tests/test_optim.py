@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -169,6 +170,17 @@ def test_training_steps_never_grow_the_graph(make: Any) -> None:
 
 
 # ---- checks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lr", [np.float32(0.25), np.float64(0.25), np.int64(1), 1, Fraction(1, 4)])
+@pytest.mark.parametrize("make", [nn.SGD, nn.Adam], ids=["SGD", "Adam"])
+def test_any_real_learning_rate_is_taken(make: Any, lr: Any) -> None:
+    p = Value(1.0)
+    opt = make([p], lr=lr)
+    assert opt.lr == float(lr) and type(opt.lr) is float
+    p.grad = 1.0
+    opt.step()
+    assert p.data < 1.0
 
 
 @pytest.mark.parametrize(

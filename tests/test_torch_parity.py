@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from catalogue import Op, ValueBackend, cases
+from catalogue import Closure, Op, ValueBackend, cases, closures
 from hypothesis import example, given
 
 from autograd import Value
@@ -208,3 +208,73 @@ def a_two_layer_mlp_with(params: list[Any]) -> tuple[list[Any], Any]:
     """a_two_layer_mlp on given parameters: V hands them out in order."""
     supply = iter(params)
     return a_two_layer_mlp(lambda _x: next(supply))
+
+
+# ---------------------------------------------------------------------------
+# Nested transforms over closures, against torch.func (which tracks each level apart).
+# ---------------------------------------------------------------------------
+
+
+class EngineTransforms:
+    import autograd as _engine
+
+    grad = staticmethod(_engine.grad)
+    jacobian = staticmethod(_engine.jacobian)
+    hessian = staticmethod(_engine.hessian)
+    lift = staticmethod(lambda x: x)
+
+
+class TorchTransforms:
+    grad = staticmethod(lambda f: torch.func.grad(f))
+    jacobian = staticmethod(lambda f: torch.func.jacrev(f))
+    hessian = staticmethod(lambda f: torch.func.hessian(f))
+    lift = staticmethod(lambda x: torch.as_tensor(x, dtype=torch.float64))
+
+
+C = np.array([0.5, -1.0, 2.0])
+
+# name → (outer transform, function of (T, x)); each inner transform closes over x.
+NESTED: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
+    "x·d/dy(x·y)": ("grad", lambda T, x: x * T.grad(lambda y: x * y)(T.lift(2.0))),
+    "d/dy (x·y)²": ("grad", lambda T, x: T.grad(lambda y: (x * y) ** 2)(T.lift(1.0))),
+    "d/dy tanh(x·y)·y": ("grad", lambda T, x: T.grad(lambda y: (x * y).tanh() * y)(T.lift(0.7))),
+    "three deep": (
+        "grad",
+        lambda T, x: T.grad(lambda y: T.grad(lambda z: (x * y * z).sigmoid())(T.lift(0.3)))(
+            T.lift(-0.4)
+        ),
+    ),
+    "Σ ∇_y σ(x∘y)": (
+        "jacobian",
+        lambda T, x: T.grad(lambda y: (x * y).sigmoid().sum())(T.lift(C)),
+    ),
+    "Σ_rows J_y tanh(x∘y)": (
+        "jacobian",
+        lambda T, x: T.jacobian(lambda y: (x * y).tanh())(T.lift(C)).sum(0),
+    ),
+    "Σ ∇_y ½‖x∘y‖² ∘ x": (
+        "hessian",
+        lambda T, x: (x * T.grad(lambda y: 0.5 * ((x * y) * (x * y)).sum())(T.lift(C))).sum(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_nested_transforms_of_closures_match_torch_func(name: str) -> None:
+    kind, f = NESTED[name]
+    x0 = 1.3 if kind == "grad" else np.array([1.0, 3.0, -2.0])
+    ours = getattr(EngineTransforms, kind)(lambda x: f(EngineTransforms, x))(x0)
+    theirs = getattr(TorchTransforms, kind)(lambda x: f(TorchTransforms, x))(
+        TorchTransforms.lift(x0)
+    )
+    np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+@given(closures())
+def test_random_nested_closures_match_torch_func(closure: Closure) -> None:
+    x0 = closure.graph.leaves[0]
+    ours = EngineTransforms.grad(lambda x: closure.inner(EngineTransforms, ValueBackend, x))(x0)
+    theirs = torch.func.grad(lambda x: closure.inner(TorchTransforms, TorchBackend, x))(
+        TorchTransforms.lift(x0)
+    )
+    np.testing.assert_allclose(ours, theirs.item(), rtol=RTOL, atol=ATOL, err_msg=repr(closure))

@@ -191,6 +191,22 @@ def test_bad_input_raises_before_any_parameter_changes(
     assert _state(net) == before
 
 
+def test_fit_refuses_an_optimizer_that_holds_none_of_the_models_parameters() -> None:
+    net, other = nn.TwoLayerNetwork(seed=0), nn.TwoLayerNetwork(seed=1)
+    X, y = np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([0.0, 1.0])
+    before, before_other = _state(net), _state(other)
+    with pytest.raises(ValueError, match="none of the TwoLayerNetwork's parameters"):
+        nn.fit(net, X, y, optimizer=nn.SGD(other.parameters(), lr=0.1), progress=False)
+    assert _state(net) == before and _state(other) == before_other
+    # Some of them is enough: freezing part of a model is a choice, not a mistake.
+    history = nn.fit(net, X, y, optimizer=nn.SGD([net.b], lr=0.1), epochs=2, progress=False)
+    after = _state(net)
+    assert history.epochs == 2 and after["b"] != before["b"]
+    assert {k: v for k, v in after.items() if k != "b"} == {
+        k: v for k, v in before.items() if k != "b"
+    }
+
+
 def test_a_model_with_several_outputs_is_refused() -> None:
     with pytest.raises(ValueError, match="one output per sample"):
         nn.fit(nn.Dense(2, 3), np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], progress=False)
