@@ -7,7 +7,25 @@ from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_test
 from autograd.graph import Scope, gradients, is_grad_enabled, no_grad, scope, topological_order
-from autograd.ops import exp, log, relu, sigmoid, softplus, tanh
+from autograd.ops import (
+    absolute,
+    amax,
+    amin,
+    clip,
+    concatenate,
+    exp,
+    log,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    sqrt,
+    stack,
+    tanh,
+    where,
+)
 from autograd.value import Primitive, Value
 
 __all__ = [
@@ -17,6 +35,11 @@ __all__ = [
     "TaylorReport",
     "Value",
     "__version__",
+    "absolute",
+    "amax",
+    "amin",
+    "clip",
+    "concatenate",
     "draw",
     "exp",
     "explain",
@@ -28,14 +51,20 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "log",
+    "log_softmax",
+    "logsumexp",
     "no_grad",
     "relu",
     "render",
     "scope",
     "sigmoid",
+    "softmax",
     "softplus",
+    "sqrt",
+    "stack",
     "tanh",
     "taylor_test",
     "topological_order",
     "value_and_grad",
+    "where",
 ]

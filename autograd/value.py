@@ -332,6 +332,46 @@ class Value:
         """The transpose: axes reversed."""
         return _ops.Transpose.apply(self, None)
 
+    # ---- for more than two classes (compositions and primitives in autograd.ops) ------------
+    def __abs__(self) -> Value:
+        """|x|; its derivative is sign(x), taken as 0 at 0."""
+        return _ops.absolute(self)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """max over `axis` (all by default); at a tie the gradient is shared evenly, as in torch."""
+        out: Value = _ops.amax(self, axis, keepdims)
+        return out
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """min over `axis` (all by default); at a tie the gradient is shared evenly, as in torch."""
+        out: Value = _ops.amin(self, axis, keepdims)
+        return out
+
+    def sqrt(self) -> Value:
+        """√x = x^0.5."""
+        out: Value = _ops.sqrt(self)
+        return out
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Value:
+        """x limited to [low, high]; the gradient is 1 inside (bounds included), 0 outside."""
+        out: Value = _ops.clip(self, low, high)
+        return out
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """ln Σ e^x over `axis`, shifted by the max so that ±1000 stays exact."""
+        out: Value = _ops.logsumexp(self, axis, keepdims)
+        return out
+
+    def softmax(self, axis: int = -1) -> Value:
+        """e^xᵢ / Σⱼ e^xⱼ along `axis`."""
+        out: Value = _ops.softmax(self, axis)
+        return out
+
+    def log_softmax(self, axis: int = -1) -> Value:
+        """x − logsumexp(x) along `axis`."""
+        out: Value = _ops.log_softmax(self, axis)
+        return out
+
 
 def _reciprocal(d: Data) -> Data:
     """1/d for a constant, with numpy's answer (±inf) at zero."""
