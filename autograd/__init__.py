@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from autograd.compile import compile
 from autograd.draw import draw, render
 from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
@@ -39,6 +40,7 @@ __all__ = [
     "amax",
     "amin",
     "clip",
+    "compile",
     "concatenate",
     "draw",
     "exp",

@@ -407,6 +407,8 @@ class _Mode(NamedTuple):
 # the plain global it replaces); a new thread starts from the default: recording, no scope.
 _TOP = _Mode(True, None, None)
 _mode: ContextVar[_Mode] = ContextVar("autograd_mode", default=_TOP)
+# While autograd.compile traces f in this thread: told of each result made under no_grad.
+_trace: ContextVar[Any] = ContextVar("autograd_trace", default=None)
 
 
 def push_mode(enabled: bool, scope: Any) -> None:
@@ -492,7 +494,7 @@ class Primitive:
             out = _normalise(out)
         if _mode.get().enabled:
             return Value(out, None, cls, tuple(operands))
-        return Value(out, None, None, ())
+        return _unrecorded(out, cls, tuple(operands))
 
 
 def _forward(op: Any, datas: Sequence[Any]) -> Any:
@@ -525,6 +527,15 @@ def _normalise(out: Any) -> Any:
     raise TypeError(f"a primitive's forward must return numbers, got {type(out).__name__}")
 
 
+def _unrecorded(out: Any, op: Any, operands: tuple[Any, ...]) -> Value:
+    """A result made under no_grad: a leaf, of which a compile trace in progress is told."""
+    v = Value(out, None, None, ())
+    trace = _trace.get()
+    if trace is not None:
+        trace(v, op, operands)
+    return v
+
+
 def _apply1(op: Any, a: Any) -> Value:
     if type(a) is Value:
         ad = a.data
@@ -540,7 +551,7 @@ def _apply1(op: Any, a: Any) -> Value:
         out = _normalise(out)
     if _mode.get().enabled:
         return Value(out, None, op, (a,))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a,))
 
 
 def _apply2(op: Any, a: Any, b: Any) -> Value:
@@ -562,7 +573,7 @@ def _apply2(op: Any, a: Any, b: Any) -> Value:
         out = _normalise(out)
     if _mode.get().enabled:
         return Value(out, None, op, (a, b))
-    return Value(out, None, None, ())
+    return _unrecorded(out, op, (a, b))
 
 
 # The backward pass and the primitives need Value, so they are imported after it.

@@ -1,9 +1,5 @@
-"""valuegrad's benchmarks: the same workloads run side by side with micrograd, PyTorch,
-HIPS autograd, JAX and hand-written numpy, with gradients checked before anything is timed.
+"""valuegrad's benchmarks: the same workloads side by side with micrograd, PyTorch, HIPS
+autograd, JAX and hand-written numpy, gradients checked before anything is timed.
 
-Run everything with `python -m benchmarks`; see README.md in this folder.
+Run them with `python -m benchmarks`; see README.md in this folder.
 """
-
-from benchmarks.runner import main
-
-__all__ = ["main"]

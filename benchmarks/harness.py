@@ -1,327 +1,249 @@
-"""What every workload shares: systems, the gradient agreement check, interleaved timing.
+"""What every workload shares: systems, the gradient gate, interleaved timing, targets.
 
-A *case* is one workload at one size (say W2 at n = 100) with the systems that
-run it. `run_case` first asks every system for its gradients and compares them
-with the reference system's; a system that disagrees is refused and never
-timed. The accepted systems are then timed in turns (system A, B, C, then B, C,
-A, ...), so that a slow drift of the machine touches every system alike, and
-each one's median time per run is reported.
+A case is one workload at one size and the systems that run it. `run_case` first compares
+every system's gradients with the reference system's: one that disagrees is refused and
+never timed. The others are warmed up, calibrated, then timed in turns (A B C, B C A, ...)
+so that drift touches them alike. A sample is `number` runs and then a full collection,
+all on the clock: each system pays for the garbage it made, and the next one starts from
+a clean young heap. What was alive before timing is frozen out of the collector's sight.
+pyperf holds the samples (statistics, JSON); its runner times one benchmark at a time in
+fresh processes, so the gate, the interleaving and their calibration are written here.
 """
 
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import pyperf  # type: ignore[import-untyped]
 
 Gradients = dict[str, np.ndarray]
-Log = Callable[[str], None]
-
-# Gradients are compared in float64; this is the largest error allowed, relative
-# to the largest entry of the reference array. Sums taken in another order
-# (BLAS, pairwise summation) differ by far less.
-RTOL = 1e-9
-
+RTOL = 1e-9  # of the reference array's largest entry; reordered sums differ by far less
 TIMED, REFUSED, FAILED, SKIPPED = "timed", "refused", "failed", "skipped"
-
-# Wall-clock time by default. On a machine shared with other work, CPU time of
-# this process (and its threads) is steadier; it over-counts a system that
-# runs on several threads at once, so compare multithreaded peers on wall time.
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 class Clock:
-    """The clock every local measurement reads, chosen once per run (`--clock`)."""
+    """The clock of every measurement, chosen once per run (`--clock`)."""
 
     name = "wall"
 
-    @classmethod
-    def now(cls) -> float:
-        """The chosen clock's reading, in seconds."""
-        return CLOCKS[cls.name]()
-
 
 class System(Protocol):
-    """Something that runs a workload: it reports its gradients and times `number` runs."""
+    """Something that runs a workload: its gradients, and the time of `number` runs."""
 
     name: str
 
-    def gradients(self) -> Gradients:
-        """The gradients one run computes, keyed by parameter name, from the initial state."""
-        ...
+    def gradients(self) -> Gradients: ...
+    def measure(self, number: int) -> float: ...
+    def release(self) -> None: ...
 
-    def measure(self, number: int) -> float:
-        """Seconds taken by `number` back-to-back runs."""
-        ...
 
-    def release(self) -> None:
-        """Free what the system holds (arrays, graphs) once its case is done."""
-        ...
+def as_array(x: Any) -> np.ndarray:
+    """A number, array or torch tensor as a float64 numpy array."""
+    return np.array(x.detach().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
 
 
 @dataclass
 class Local:
-    """A system that runs in this process: `step` is what is timed."""
+    """A system that runs in this process: `step` is timed, `grads` feeds the gate."""
 
     name: str
     step: Callable[[], object]
-    grads: Callable[[], Gradients]
+    grads: Callable[[], Any]
 
     def gradients(self) -> Gradients:
         """The gradients from `grads`, as float64 arrays."""
-        return {k: np.asarray(v, dtype=np.float64) for k, v in self.grads().items()}
+        return {k: as_array(v) for k, v in self.grads().items()}
 
     def measure(self, number: int) -> float:
-        """Seconds for `number` calls of `step`."""
-        step = self.step
-        # The collector stays on while timing: freeing a graph is part of its cost
-        # (micrograd's graphs are cycles that only the collector frees). Starting
-        # each sample from a clean heap keeps the samples comparable.
-        gc.collect()
-        now = CLOCKS[Clock.name]
+        """Seconds for `number` calls of `step` and a full collection."""
+        step, now = self.step, CLOCKS[Clock.name]
         start = now()
         for _ in range(number):
             step()
+        gc.collect()
         return now() - start
 
     def release(self) -> None:
-        """Nothing to free beyond what goes out of scope."""
+        """Nothing beyond what goes out of scope."""
 
 
 @dataclass
 class Outcome:
-    """What happened to one system in one case."""
+    """One system in one case; `bench` holds its samples when it was timed."""
 
     system: str
     status: str
     note: str = ""
-    seconds: float | None = None  # median seconds per run
-    samples: list[float] = field(default_factory=list)
-    number: int = 0  # runs per sample
+    bench: pyperf.Benchmark | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        """Median seconds per run, or None."""
+        return None if self.bench is None else self.bench.median()
 
 
 @dataclass
 class Case:
-    """One workload at one size, with the systems that run it."""
+    """One workload at one size, the systems that run it, and the ones that cannot."""
 
     workload: str
     label: str
     reference: str
     systems: Sequence[System]
     skipped: dict[str, str] = field(default_factory=dict)
-    rtol: float = RTOL
-    clock: str | None = None  # forces a clock for this case (else the run's choice)
 
     @property
     def title(self) -> str:
         """For example "W2 n=100"."""
-        return f"{self.workload} {self.label}".strip()
+        return f"{self.workload} {self.label}"
 
 
 @dataclass
 class CaseResult:
-    """The outcome of every system of a case, in the order they were listed."""
+    """Every system's outcome in one case."""
 
     case: Case
     outcomes: dict[str, Outcome]
 
     def seconds(self, system: str) -> float | None:
-        """Median seconds per run of `system`, or None if it was not timed."""
-        o = self.outcomes.get(system)
-        return o.seconds if o is not None else None
+        """Median seconds per run of `system`, or None."""
+        return self.outcomes[system].seconds if system in self.outcomes else None
 
-    def system(self, name: str) -> System | None:
-        """The system object called `name`, if the case had one."""
-        return next((s for s in self.case.systems if s.name == name), None)
+    def step(self, system: str) -> Callable[[], object] | None:
+        """The step of a local system, to profile."""
+        found = [s for s in self.case.systems if s.name == system and isinstance(s, Local)]
+        return found[0].step if found else None
+
+    def ratio(self, ours: str, other: str) -> tuple[float, float, float] | None:
+        """(median over median, the lowest and highest ratio within one round of samples)."""
+        a, b = (self.outcomes[n].bench if n in self.outcomes else None for n in (ours, other))
+        if a is None or b is None:
+            return None
+        rounds = [x / y for x, y in zip(a.get_values(), b.get_values(), strict=True)]
+        return a.median() / b.median(), min(rounds), max(rounds)
 
 
 def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> str | None:
-    """Why `got` differs from `reference`, or None if every array agrees.
-
-    Arrays agree when max|got − ref| ≤ rtol · max|ref|, that is, relative to the
-    array's largest entry, so a gradient that is near zero somewhere is not
-    held to an impossible relative error there.
-    """
+    """Why `got` differs from `reference`, or None: max|got − ref| ≤ rtol · max|ref| per array."""
     if set(reference) != set(got):
-        missing = sorted(set(reference) - set(got))
-        extra = sorted(set(got) - set(reference))
-        return f"different parameters: missing {missing}, unexpected {extra}"
+        return f"parameters {sorted(got)}, expected {sorted(reference)}"
     for name, ref in reference.items():
         g = got[name]
         if g.shape != ref.shape:
             return f"{name}: shape {g.shape}, expected {ref.shape}"
-        if g.size == 0:
-            continue
         if not np.all(np.isfinite(g)):
             return f"{name}: not finite"
         diff = np.abs(g - ref)
-        scale = max(float(np.max(np.abs(ref))), 1e-300)
-        err = float(np.max(diff)) / scale
+        err = np.max(diff, initial=0.0) / max(np.max(np.abs(ref), initial=0.0), 1e-300)
         if err > rtol:
-            i = np.unravel_index(int(np.argmax(diff)), diff.shape)
+            i = np.unravel_index(np.argmax(diff), diff.shape)
             where = f"{name}[{', '.join(map(str, i))}]" if g.ndim else name
-            return (
-                f"{where} = {float(g[i]):.17g}, reference {float(ref[i]):.17g}: "
-                f"error {err:.1e} of the largest entry, allowed {rtol:.0e}"
-            )
+            return f"{where} = {g[i]:.17g}, reference {ref[i]:.17g}: error {err:.1e} > {rtol:.0e}"
     return None
 
 
-def _calibrate(system: System, min_time: float) -> int:
-    """The number of runs per sample that makes one sample last at least `min_time`."""
-    number = 1
-    elapsed = system.measure(1)
-    while True:
-        if elapsed >= min_time or number >= 1_000_000:
-            return number
-        # Aim a little past min_time from the rate just seen, at least doubling.
-        guess = int(number * 1.2 * min_time / max(elapsed, 1e-9)) + 1
-        number = max(2 * number, min(guess, 100 * number))
+def calibrate(system: System, min_time: float) -> tuple[int, float]:
+    """(runs per sample, seconds per run): the fewest runs, growing at least twofold, ≥ min_time."""
+    number, elapsed = 1, system.measure(1)
+    while elapsed < min_time and number < 1_000_000:
+        number *= max(2, min(100, int(1.2 * min_time / max(elapsed, 1e-9))))
         elapsed = system.measure(number)
+    return number, elapsed / number
 
 
 def _error(e: BaseException) -> str:
-    text = str(e).splitlines()[0] if str(e) else ""
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
 
 
-def _time(
-    case: Case,
-    systems: list[System],
-    repeats: int,
-    min_time: float,
-    outcomes: dict[str, Outcome],
-    log: Log,
-) -> dict[str, Outcome]:
-    """Warm up and calibrate each system, then take `repeats` samples of each, in turns."""
-    numbers: dict[str, int] = {}
-    accepted = []
-    for s in systems:
-        try:
-            s.measure(1)  # warm-up: caches, lazy imports, JIT compilation
-            numbers[s.name] = _calibrate(s, min_time)
-            accepted.append(s)
-        except Exception as e:
-            outcomes[s.name] = Outcome(s.name, FAILED, _error(e))
-            log(f"  {case.title}: {s.name} failed while timing: {_error(e)}")
-    samples: dict[str, list[float]] = {s.name: [] for s in accepted}
-    for r in range(repeats):
-        k = r % len(accepted) if accepted else 0
-        for s in accepted[k:] + accepted[:k]:
-            samples[s.name].append(s.measure(numbers[s.name]) / numbers[s.name])
-    return {
-        s.name: Outcome(
-            s.name, TIMED, "", statistics.median(samples[s.name]), samples[s.name], numbers[s.name]
-        )
-        for s in accepted
-    }
-
-
-def run_case(case: Case, repeats: int, min_time: float, log: Log = print) -> CaseResult:
-    """Check the gradients of every system of `case`, then time the ones that agree."""
+def run_case(case: Case, repeats: int, min_time: float, log: Callable[[str], None]) -> CaseResult:
+    """Check every system's gradients, then time in turns the ones that agree."""
     started = time.perf_counter()
-    outcomes: dict[str, Outcome] = {}
-    for name, why in case.skipped.items():
-        outcomes[name] = Outcome(name, SKIPPED, why)
+    outcomes = {name: Outcome(name, SKIPPED, why) for name, why in case.skipped.items()}
     grads: dict[str, Gradients] = {}
     for s in case.systems:
         try:
             grads[s.name] = s.gradients()
-        except Exception as e:  # a peer that cannot run this case is reported, not fatal
+        except Exception as e:  # a system that cannot run this case is reported, not fatal
             outcomes[s.name] = Outcome(s.name, FAILED, _error(e))
-            log(f"  {case.title}: {s.name} failed: {_error(e)}")
-    reference = grads.get(case.reference)
-    accepted: list[System] = []
-    for s in case.systems:
-        if s.name not in grads:
-            continue
-        if reference is None:
-            why = f"no reference gradients ({case.reference} did not run)"
-        else:
-            why = disagreement(reference, grads[s.name], case.rtol) or ""
-        if why:
-            outcomes[s.name] = Outcome(s.name, REFUSED, f"gradients disagree: {why}")
-            log(f"  {case.title}: refusing to time {s.name}: gradients disagree: {why}")
-        else:
-            accepted.append(s)
-    grads.clear()
-
-    # Everything alive now (imported modules: torch alone brings hundreds of thousands
-    # of objects) is moved out of the collector's sight while timing, so that a
-    # collection costs what the workload's own objects cost, in every system alike.
+    ref = grads.get(case.reference)
+    for name, g in grads.items():
+        if why := "no reference gradients" if ref is None else disagreement(ref, g):
+            outcomes[name] = Outcome(name, REFUSED, f"gradients disagree: {why}")
+    accepted, timing = [s for s in case.systems if s.name not in outcomes], {}
     gc.collect()
     gc.freeze()
-    chosen = Clock.name
-    Clock.name = case.clock or chosen
     try:
-        timed = _time(case, accepted, repeats, min_time, outcomes, log)
+        for s in list(accepted):
+            try:
+                s.measure(1)  # warm-up: caches, lazy imports, JIT compilation
+                timing[s.name] = calibrate(s, min_time)
+            except Exception as e:
+                outcomes[s.name] = Outcome(s.name, FAILED, f"while timing: {_error(e)}")
+                accepted.remove(s)
+        samples: dict[str, list[float]] = {s.name: [] for s in accepted}
+        for r in range(repeats):
+            k = r % max(len(accepted), 1)
+            for s in accepted[k:] + accepted[:k]:
+                samples[s.name].append(s.measure(timing[s.name][0]) / timing[s.name][0])
     finally:
-        Clock.name = chosen
         gc.unfreeze()
-    outcomes.update(timed)
+    for s in accepted:
+        (number, warm), title = timing[s.name], f"{case.title} | {s.name}"
+        meta = {"name": title, "loops": number, "unit": "second"}
+        run = pyperf.Run(samples[s.name], [(number, warm)], meta, collect_metadata=False)
+        outcomes[s.name] = Outcome(s.name, TIMED, bench=pyperf.Benchmark([run]))
     for s in case.systems:
         s.release()
-    ordered = {s.name: outcomes[s.name] for s in case.systems}
-    ordered.update({k: v for k, v in outcomes.items() if k not in ordered})
+    for o in outcomes.values():
+        if o.status in (FAILED, REFUSED):
+            log(f"  {case.title}: {o.system} {o.status}: {o.note}")
     log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
-    return CaseResult(case, ordered)
+    names = dict.fromkeys([s.name for s in case.systems] + list(case.skipped))
+    return CaseResult(case, {n: outcomes[n] for n in names})
 
 
 @dataclass
 class Check:
-    """One target: a ratio (or a measured value) against its limit."""
+    """A target: a measured ratio or quantity against its limit (None: not available)."""
 
-    workload: str
     label: str
     value: float | None
     limit: float
     note: str = ""
-    subject: Callable[[], object] | None = None  # our step, to profile if the target is missed
+    low: float | None = None  # the ratio's range within one round of samples
+    high: float | None = None
     why: str = ""  # for a miss: what bounds it, in numbers measured in this run
+    subject: Callable[[], object] | None = None  # our step, profiled if the target is missed
 
     @property
     def status(self) -> str:
-        """PASS, MISS, or n/a when a system it needs did not run."""
+        """PASS, MISS, or "not available" when a system it needs did not run."""
         if self.value is None:
-            return "n/a"
+            return "not available"
         return "PASS" if self.value <= self.limit else "MISS"
 
 
-def ratio(result: CaseResult, ours: str, other: str) -> float | None:
-    """Median time of `ours` over that of `other` in one case, if both were timed."""
-    a, b = result.seconds(ours), result.seconds(other)
-    if a is None or b is None or b <= 0:
-        return None
-    return a / b
-
-
-def ratio_check(
-    result: CaseResult, ours: str, other: str, limit: float, label: str | None = None
-) -> Check:
-    """The target "time(ours) / time(other) ≤ limit" in this case."""
-    value = ratio(result, ours, other)
-    note = ""
-    if value is None:
-        missing = [n for n in (ours, other) if result.seconds(n) is None]
-        notes = [f"{n}: {result.outcomes[n].note}" for n in missing if n in result.outcomes]
-        note = "; ".join(notes) or f"not timed: {', '.join(missing)}"
-    case = result.case
-    mine = result.system(ours)
-    subject = mine.step if isinstance(mine, Local) else None
-    label = label or f"{case.title}: {ours} / {other}"
-    return Check(case.workload, label, value, limit, note, subject)
+def ratio_check(result: CaseResult, ours: str, other: str, limit: float) -> Check:
+    """The target "time(ours) / time(other) ≤ limit" in one case."""
+    label, found = f"{result.case.title}: {ours} / {other}", result.ratio(ours, other)
+    if found is None:
+        found_notes = (result.outcomes.get(n) for n in (ours, other))
+        notes = [f"{o.system}: {o.note}" for o in found_notes if o and o.note]
+        return Check(label, None, limit, "; ".join(notes) or f"{ours} or {other} did not run")
+    value, low, high = found
+    return Check(label, value, limit, low=low, high=high, subject=result.step(ours))
 
 
 @dataclass
 class Metric:
     """A measured number other than a time per run (bytes per node, say)."""
 
-    workload: str
     case: str
     system: str
     metric: str
@@ -337,14 +259,6 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    profiles: dict[str, str] = field(default_factory=dict)  # check label → profiler output
-
-
-def as_array(x: Any) -> np.ndarray:
-    """Any number or array-like (a torch tensor included) as a float64 numpy array."""
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.array(x, dtype=np.float64)
 
 
 @dataclass
@@ -353,8 +267,8 @@ class Context:
 
     quick: bool
     repeats: int
-    min_time: float  # seconds one timing sample should last at least
-    workdir: str  # a temporary folder for data handed to other processes
-    log: Log = field(default=lambda line: print(line, flush=True))
-    workers: dict[str, Any] = field(default_factory=dict)  # peer name → external.Worker
-    worker_notes: dict[str, str] = field(default_factory=dict)  # peer name → why absent
+    min_time: float  # seconds a sample lasts at least
+    workdir: str  # a folder for the data handed to other processes
+    log: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
+    workers: dict[str, Any] = field(default_factory=dict)  # "hips" / "jax" → peers.Worker
+    absent: dict[str, str] = field(default_factory=dict)  # peer → why it is absent

@@ -18,7 +18,7 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import moons, optional, torch_module, torch_threads
+from benchmarks.common import moons, optional, torch_threads
 from benchmarks.harness import Case, Context, Gradients, Local, Report, ratio_check, run_case
 
 ALPHA = 1e-4
@@ -255,7 +255,7 @@ def run(ctx: Context) -> Report:
     systems.append(Local("valuegrad tensor", step, grads))
     step, grads = numpy_step(weights, X, y)
     systems.append(Local("numpy", step, grads))
-    torch, why = torch_module()
+    torch, why = optional("torch")
     if torch is not None:
         step, grads = torch_step(torch, weights, X, y)
         systems.append(Local("torch", step, grads))
@@ -267,5 +267,5 @@ def run(ctx: Context) -> Report:
     with torch_threads(torch, 1):
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
-    report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.33))
+    report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.08))
     return report

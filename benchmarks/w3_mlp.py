@@ -2,8 +2,10 @@
 
 A batch of 256 samples; one step is the forward pass, the backward pass and
 p ← p − lr·∂L/∂p for all six weight arrays. The floor is hand-written numpy
-backprop. Every system uses numpy's (or its own) BLAS, on one thread unless the
-runner was started with --default-threads.
+backprop. This project runs through nn (MLP, log_loss, SGD), from the engine's
+operations, and compiled (`autograd.compile` of the loss, the update in numpy) when
+the engine has it. Every system uses numpy's (or its own) BLAS on one thread unless
+the runner was started with --default-threads.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks import machine
-from benchmarks.common import hand_off, torch_module
-from benchmarks.external import Remote
+from benchmarks.common import compiler, optional, torch_threads
 from benchmarks.harness import (
     Case,
     Context,
@@ -28,7 +28,7 @@ from benchmarks.harness import (
     ratio_check,
     run_case,
 )
-from nn.losses import LogLoss
+from benchmarks.peers import remotes
 
 NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 LR = 0.1
@@ -79,30 +79,48 @@ def nn_system(sizes: list[int], X: np.ndarray, y: np.ndarray, params: list[Any])
     return Local("valuegrad", step, grads)
 
 
+def loss(*args: Any) -> Value:
+    """mean log loss of σ(…σ(X W1 + b1)…) from the engine's operations; args are W1, b1, …, X, y."""
+    *ps, X, y = args
+    h = Value(X)
+    for i in range(0, len(ps), 2):
+        h = (h @ ps[i] + ps[i + 1]).sigmoid()
+    return -(h.log() * y + (1 - h).log() * (1 - y)).mean()
+
+
 def engine_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
     """The same step from the engine's operations directly: no modules, no checks."""
-    p = [Value(a) for a in params]
+    p = [Value(a.copy()) for a in params]
     target = y.reshape(-1, 1)
-
-    def loss(ps: list[Value]) -> Value:
-        h: Any = X
-        for i in range(len(ps) // 2):
-            h = (h @ ps[2 * i] + ps[2 * i + 1]).sigmoid()
-        return LogLoss.apply(h, target)
 
     def step() -> None:
         for v in p:
             v.zero_grad()
-        loss(p).backward()
+        loss(*p, X, target).backward()
         for v in p:
             v.data -= LR * v.grad
 
     def grads() -> Gradients:
         fresh = [Value(a) for a in params]
-        loss(fresh).backward()
+        loss(*fresh, X, target).backward()
         return dict(zip(NAMES, (v.grad for v in fresh), strict=True))
 
-    return Local("valuegrad engine only", step, grads)
+    return Local("valuegrad tensor", step, grads)
+
+
+def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+    """autograd.compile of the loss; the SGD update in numpy, in place."""
+    step_ = compile_(loss, argnums=tuple(range(len(params))))
+    p, target = [a.copy() for a in params], y.reshape(-1, 1)
+
+    def step() -> None:
+        for a, g in zip(p, step_(*p, X, target)[1], strict=True):
+            a -= LR * g
+
+    def grads() -> Gradients:
+        return dict(zip(NAMES, step_(*params, X, target)[1], strict=True))
+
+    return Local("valuegrad compiled", step, grads)
 
 
 def numpy_gradients(X: np.ndarray, y: np.ndarray, params: list[Any]) -> list[np.ndarray]:
@@ -170,40 +188,37 @@ def torch_system(torch: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) ->
 
 
 def run(ctx: Context) -> Report:
-    """One SGD step on every system; checks against numpy and HIPS autograd."""
+    """One SGD step on every system; checks against numpy."""
     report = Report()
     sizes, batch = ([8, 16, 16, 1], 8) if ctx.quick else ([64, 256, 256, 1], 256)
     X, y, params = data(sizes, batch, seed=3)
-    systems: list[System] = [
-        nn_system(sizes, X, y, params),
-        engine_system(X, y, params),
-        numpy_system(X, y, params),
-    ]
+    systems: list[System] = [nn_system(sizes, X, y, params), engine_system(X, y, params)]
     skipped: dict[str, str] = {}
-    torch, why = torch_module()
+    compile_, why = compiler()
+    if compile_ is None:
+        skipped["valuegrad compiled"] = why
+    else:
+        systems.append(compiled_system(compile_, X, y, params))
+    systems.append(numpy_system(X, y, params))
+    torch, why = optional("torch")
     if torch is not None:
         systems.append(torch_system(torch, X, y, params))
     else:
-        skipped["torch"] = str(why)
-    if ctx.workers:
-        arrays = dict(zip(NAMES, params, strict=True))
-        path = hand_off(ctx, "w3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
-    for peer, label in (("hips", "HIPS autograd"), ("jax", "JAX jit")):
-        worker = ctx.workers.get(peer)
-        if worker is None:
-            skipped[label] = ctx.worker_notes.get(peer, "not available")
-        else:
-            systems.append(Remote(label, worker, "W3", peer, path))
-    shape = "→".join(map(str, sizes))
-    # With several BLAS threads, CPU time (their waiting included) would count them
-    # several times over: then this case is timed on the wall clock.
-    clock = None if machine.single_threaded() else "wall"
-    label = f"MLP {shape}, batch {batch}" + (" (wall clock)" if clock else "")
-    case = Case("W3", label, "numpy", systems, skipped, clock=clock)
-    result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
+        skipped["torch"] = why
+    arrays = dict(zip(NAMES, params, strict=True))
+    others, absent = remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
+    case = Case(
+        "W3",
+        f"MLP {'→'.join(map(str, sizes))}, batch {batch}",
+        "numpy",
+        systems + others,
+        skipped | absent,
+    )
+    with torch_threads(torch):
+        result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     report.checks += [
         ratio_check(result, "valuegrad", "numpy", 1.2),
-        ratio_check(result, "valuegrad", "HIPS autograd", 0.8),
+        ratio_check(result, "valuegrad compiled", "numpy", 1.0),
     ]
     return report

@@ -16,6 +16,7 @@ import numpy as np
 import nn
 from autograd import Value, gradcheck, sigmoid, taylor_test
 from benchmarks.harness import Case, Context, Local, Metric, Report, run_case
+from benchmarks.peer_workloads import lesson_names
 from benchmarks.w2_lesson import data
 
 DIRECTIONS = 3
@@ -40,8 +41,8 @@ def run(ctx: Context) -> Report:
     n = 10 if ctx.quick else 100
     X, y, params = data(n, seed=5)
     x1, x2 = np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(X[:, 1])
-    f = lesson_loss(x1, x2, y)
-    point = [float(p) for p in params]
+    f = lesson_loss(x1, x2, y[:, 0])
+    point = [float(p) for p in lesson_names(*params).values()]
 
     def baseline() -> None:
         vs = [Value(p) for p in point]
@@ -70,7 +71,7 @@ def run(ctx: Context) -> Report:
         t = result.seconds(name)
         if base and t is not None:
             report.metrics.append(
-                Metric("W5", case.label, name, "cost", t / base, "× one forward+backward")
+                Metric(case.title, name, "cost", t / base, "× one forward+backward")
             )
     report.notes.append(
         "W5: gradcheck of every element costs 1 + 2·9 = 19 evaluations of the loss; "

@@ -148,6 +148,13 @@ def weighted_sum(n: int) -> type[Primitive]:
     class WeightedSum(Primitive):
         __doc__ = f"z = w1·x1 + … + w{n}·x{n} + b; ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1."
         forward = staticmethod(_weighted_sum)
+        # How autograd.compile writes it: w11 * x1 + w21 * x2 + b1, and dL_dz1 * x1 for w11.
+        code = (
+            " + ".join([*(f"{{{i}}} * {{{n + i}}}" for i in range(n)), f"{{{2 * n}}}"]),
+            *(f"{{g}} * {{{n + i}}}" for i in range(n)),
+            *(f"{{g}} * {{{i}}}" for i in range(n)),
+            "{g}",
+        )
         grads = (
             *(_weight_grad(i, n) for i in range(n)),
             *(_input_grad(i, n) for i in range(n)),

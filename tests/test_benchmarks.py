@@ -1,34 +1,38 @@
-"""Smoke test of the benchmark runner: tiny sizes, one repeat, and the gradient agreement check.
+"""Smoke test of the benchmarks: a tiny run, the gradient gate, the charged collections.
 
-Nothing here looks at a time: only that the runner runs, writes its results,
-and refuses to time a system whose gradients disagree with the reference.
+Nothing here looks at a time: only that the runner runs and writes its results, that a
+system whose gradients disagree with the reference is refused and never timed, and that
+each sample pays for its own garbage collection.
 """
 
 from __future__ import annotations
 
-import csv
+import gc
+import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pyperf
 import pytest
 
-import autograd.ops
-from benchmarks import runner, w2_lesson
-from benchmarks.external import start_workers
+import autograd
+from benchmarks import peers, readme, runner, w2_lesson
 from benchmarks.harness import (
     FAILED,
     REFUSED,
+    SKIPPED,
     TIMED,
     Case,
     Check,
-    Context,
     Local,
     disagreement,
+    ratio_check,
     run_case,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[Local, list[int]]:
@@ -41,42 +45,53 @@ def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[Local, list[int]]:
     return Local(name, step, lambda: grads), calls
 
 
-def test_quick_run_writes_results(tmp_path: Path) -> None:
-    code = runner.main(["--quick", "--out", str(tmp_path), "--no-profile"])
-    assert code == 0
-    md = (tmp_path / "results.md").read_text()
-    for workload in runner.WORKLOADS:
-        assert f"| {workload} " in md
-    assert "## Targets" in md and "## Machine and versions" in md
-    with (tmp_path / "results.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    times = [r for r in rows if r["kind"] == "time"]
-    assert {r["workload"] for r in times} == set(runner.WORKLOADS)
-    # Every system that ran computed the same gradients as the reference.
-    assert not [r for r in times if r["status"] in (REFUSED, FAILED)]
-    ours = [r for r in times if r["system"].startswith("valuegrad")]
-    assert ours and all(r["status"] == TIMED and float(r["value"]) > 0 for r in ours)
-    assert {r["status"] for r in rows if r["kind"] == "target"} <= {"PASS", "MISS", "n/a"}
-    # A missed small-batch W2 target says what bounds it (whether it is missed is not asserted).
-    for line in md.splitlines():
-        if line.startswith("| W2 n=1") and "/ numpy | " in line and "| MISS |" in line:
-            label = line.split(" | ")[0].removeprefix("| ")
-            assert f"### {label}\n\nAt n = " in md and "Python functions" in md
+def quiet(line: str) -> None:
+    """A log that drops its lines."""
 
 
-def test_command_line_runs_every_system_on_one_thread_with_tuned_malloc(tmp_path: Path) -> None:
-    # `python -m benchmarks` starts itself again with the settings in its environment.
-    args = [sys.executable, "-m", "benchmarks", "--quick", "--only", "W5", "--out", str(tmp_path)]
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False, cwd=root)
-    assert done.returncode == 0, done.stderr
-    md = (tmp_path / "results.md").read_text()
-    assert "pinned to 1 thread" in md
-    assert "malloc | tuned for every system" in md
-    assert str(tmp_path) not in md  # the --out folder is shown as DIR
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
 
 
-def test_refuses_to_time_a_system_whose_gradients_disagree() -> None:
+def test_a_quick_run_writes_every_workload_with_gradients_that_agree(quick_run: Path) -> None:
+    results = json.loads((quick_run / "results.json").read_text())
+    run = results["runs"]["default"]
+    assert {c["title"].split()[0] for c in run["cases"]} == set(runner.WORKLOADS)
+    outcomes = [o for c in run["cases"] for o in c["outcomes"]]
+    assert not [o for o in outcomes if o["status"] in (REFUSED, FAILED)]
+    ours = [o for o in outcomes if o["system"].startswith("valuegrad") and o["status"] != SKIPPED]
+    assert ours and all(o["status"] == TIMED and o["median"] > 0 for o in ours)
+    assert {c["status"] for c in run["checks"]} <= {"PASS", "MISS", "not available"}
+    assert run["machine"]["threads"] == "one per system"
+    assert run["machine"]["malloc"] == "glibc's defaults"
+    md = (quick_run / "results.md").read_text()
+    for section in ("## Machine and versions", "## Targets, default malloc", "## Times"):
+        assert section in md
+    assert str(quick_run) not in md and "--out=DIR" in md
+    # The pyperf file holds every timed system, by case and name.
+    suite = pyperf.BenchmarkSuite.load(str(quick_run / "results-default-malloc.json"))
+    outcomes = [(c["title"], o) for c in run["cases"] for o in c["outcomes"]]
+    timed = {f"{title} | {o['system']}" for title, o in outcomes if o["median"]}
+    assert set(suite.get_benchmark_names()) == timed
+
+
+def test_the_compiled_workloads_are_listed_not_available_without_a_compiler(
+    quick_run: Path,
+) -> None:
+    run = json.loads((quick_run / "results.json").read_text())["runs"]["default"]
+    compiled = [c for c in run["checks"] if "compiled" in c["label"] or "first call" in c["label"]]
+    assert compiled
+    if not hasattr(autograd, "compile"):
+        assert all(c["status"] == "not available" and c["value"] is None for c in compiled)
+        assert all("not available" in c["note"] for c in compiled)
+
+
+def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
     right = {"w": np.array([1.0, -2.0]), "b": np.array(0.5)}
     wrong = {"w": np.array([1.0, -2.0 * (1 + 1e-6)]), "b": np.array(0.5)}
     ref, ref_calls = counted("reference", right)
@@ -84,13 +99,24 @@ def test_refuses_to_time_a_system_whose_gradients_disagree() -> None:
     bad, bad_calls = counted("bad", wrong)
     lines: list[str] = []
     result = run_case(Case("T", "case", "reference", [ref, good, bad]), 2, 0.0, lines.append)
-    assert result.outcomes["bad"].status == REFUSED
-    assert bad_calls == [0]  # never timed
+    assert result.outcomes["bad"].status == REFUSED and bad_calls == [0]
     assert "w[1]" in result.outcomes["bad"].note
-    assert any("refusing to time bad" in line for line in lines)
+    assert any("bad refused" in line for line in lines)
     assert result.outcomes["good"].status == TIMED and good_calls[0] >= 2
     assert result.outcomes["reference"].status == TIMED and ref_calls[0] >= 2
-    assert result.seconds("bad") is None
+    assert ratio_check(result, "bad", "reference", 1.0).status == "not available"
+
+
+def test_the_gate_refuses_a_real_workload_fed_a_wrong_gradient() -> None:
+    systems, skipped, _ = w2_lesson.systems(100, None)
+    tensor = next(s for s in systems if isinstance(s, Local) and s.name == w2_lesson.TENSOR)
+    honest = tensor.grads
+    tensor.grads = lambda: {**honest(), "w21": honest()["w21"] * (1 + 1e-7)}
+    result = run_case(Case("W2", "n=100", "numpy", systems, skipped), 1, 0.0, quiet)
+    assert result.outcomes[w2_lesson.TENSOR].status == REFUSED
+    assert "w21" in result.outcomes[w2_lesson.TENSOR].note
+    assert result.outcomes["numpy"].status == TIMED
+    assert result.outcomes[w2_lesson.NN].status == TIMED
 
 
 def test_a_system_that_raises_is_reported_not_fatal() -> None:
@@ -99,12 +125,8 @@ def test_a_system_that_raises_is_reported_not_fatal() -> None:
     def broken() -> dict[str, np.ndarray]:
         raise RecursionError("maximum recursion depth exceeded")
 
-    result = run_case(
-        Case("T", "case", "reference", [ref, Local("broken", lambda: None, broken)]),
-        1,
-        0.0,
-        lambda _: None,
-    )
+    case = Case("T", "case", "reference", [ref, Local("broken", lambda: None, broken)])
+    result = run_case(case, 1, 0.0, quiet)
     assert result.outcomes["broken"].status == FAILED
     assert "RecursionError" in result.outcomes["broken"].note
     assert result.outcomes["reference"].status == TIMED
@@ -126,125 +148,75 @@ def test_disagreement(got: dict[str, np.ndarray], agrees: bool) -> None:
     assert (why is None) == agrees, why
 
 
-def test_w2_refuses_this_project_when_its_gradient_is_wrong(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    # σ' taken as σ instead of σ(1 − σ): the engine's gradients go wrong, numpy's do not.
-    monkeypatch.setattr(autograd.ops.Sigmoid, "grads", (lambda g, out, a: g * out,))
-    ctx = Context(quick=True, repeats=1, min_time=0.0, workdir=str(tmp_path), log=lambda _: None)
-    report = w2_lesson.run(ctx)
-    for result in report.results:
-        outcomes = result.outcomes
-        assert outcomes["numpy"].status == TIMED
-        ours = [o for name, o in outcomes.items() if name.startswith("valuegrad")]
-        assert ours, result.case.title
-        for o in ours:
-            assert o.status == REFUSED, (result.case.title, o.system)
-            assert "gradients disagree" in o.note
-    assert all(c.status == "n/a" for c in report.checks)
+def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_was() -> None:
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    system = Local("s", lambda: None, lambda: {})
+    gc.callbacks.append(seen)
+    try:
+        system.measure(3)
+    finally:
+        gc.callbacks.remove(seen)
+    assert 2 in collections  # the full collection happens inside the timed sample
+    ref, _ = counted("reference", {"x": np.array(1.0)})
+    run_case(Case("T", "case", "reference", [ref]), 1, 0.0, quiet)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_ratio_comes_with_its_range_within_one_round() -> None:
+    a = Local("a", lambda: None, lambda: {"x": np.array(1.0)})
+    result = run_case(Case("T", "case", "a", [a]), 3, 0.0, quiet)
+    bench = result.outcomes["a"].bench
+    assert bench is not None and bench.get_nvalue() == 3
+    value, low, high = result.ratio("a", "a") or (0, 0, 0)
+    assert value == low == high == 1.0
 
 
 def test_check_status() -> None:
-    assert Check("W", "x", 0.2, 0.33).status == "PASS"
-    assert Check("W", "x", 0.4, 0.33).status == "MISS"
-    assert Check("W", "x", None, 0.33).status == "n/a"
+    assert Check("x", 0.2, 0.33).status == "PASS"
+    assert Check("x", 0.4, 0.33).status == "MISS"
+    assert Check("x", None, 0.33).status == "not available"
 
 
 def test_results_never_show_this_machines_paths() -> None:
-    argv = ["--quick", "--out", "/some/dir", "--hips-python=/venv/bin/python", "--only", "W1"]
-    assert runner.shown(argv) == [
-        "--quick",
-        "--out DIR",
-        "--hips-python PYTHON",
-        "--only",
-        "W1",
-    ]
+    argv = ["--quick", "--out", "/some/dir", "--peers-python=/venv/bin/python", "--only", "W1"]
+    assert runner.shown(argv) == (
+        "python -m benchmarks --quick --out=DIR --peers-python=PYTHON --only W1"
+    )
 
 
-def test_worker_tells_this_project_from_hips_autograd() -> None:
+def test_the_worker_tells_this_project_from_hips_autograd() -> None:
     # In this interpreter `autograd` is this project: the worker must not take it for HIPS's.
-    workers, notes = start_workers(sys.executable, None)
+    workers, absent = peers.start(sys.executable)
     try:
-        assert "hips" not in workers
-        assert notes["hips"].startswith("HIPS autograd skipped")
+        assert "hips" not in workers and "not HIPS autograd" in absent["hips"]
     finally:
         for w in set(workers.values()):
             w.close()
 
 
-def test_python_calls_counts_the_functions_one_run_calls() -> None:
-    from benchmarks.common import python_calls
-
-    def leaf() -> int:
-        return 1
-
-    def step() -> None:
-        leaf()
-        leaf()
-        len("c functions are not counted")
-
-    assert python_calls(step) == 2
-
-
-def test_a_missed_target_is_explained_before_its_profile_and_a_pass_is_not(
-    tmp_path: Path,
-) -> None:
-    from benchmarks.harness import Report
-    from benchmarks.report import write_markdown
-
-    report = Report()
-    report.checks = [
-        Check("W9", "missed one", 2.0, 1.0, why="Bounded by the moon."),
-        Check("W9", "passed one", 0.5, 1.0, why="Never shown."),
-    ]
-    report.profiles["missed one"] = "a profile"
-    write_markdown(tmp_path / "r.md", [report], {"date": "today"}, [])
-    md = (tmp_path / "r.md").read_text()
-    bounds = md[md.index("## What bounds the missed targets") :]
-    assert bounds.index("### missed one") < bounds.index("Bounded by the moon.")
-    assert bounds.index("Bounded by the moon.") < bounds.index("a profile")
-    assert "passed one" not in bounds and "Never shown." not in md
-
-
-def test_the_collector_share_is_a_part_of_the_time_and_leaves_the_collector_as_it_was() -> None:
-    import gc
-
-    from benchmarks.w4_chain import collector_bound, collector_share
-
-    callbacks = list(gc.callbacks)
-    total, collector, off = collector_share(20_000, runs=3)
-    assert gc.isenabled() and gc.callbacks == callbacks
-    assert 0 <= collector <= total and total > 0 and off > 0
-    text = collector_bound({1: (2e-6, 1e-6, 1e-6), 2: (3e-6, 2e-6, 1.2e-6)}, 1, 2)
-    assert "2 µs of 3 µs per node at n = 2" in text and "a ratio of 1.20" in text
-
-
-def _result(**seconds: float) -> Any:
-    from benchmarks.harness import CaseResult, Outcome
-
-    case = Case("W2", "n=?", "numpy", [], {})
-    return CaseResult(case, {k: Outcome(k, TIMED, "", v, [v], 1) for k, v in seconds.items()})
-
-
-def test_a_large_batch_miss_says_whether_0_3_of_hips_is_below_numpy_itself() -> None:
-    small = _result(valuegrad=98e-6, numpy=41e-6)
-    floor = w2_lesson.large_batch_bound(
-        10**6, _result(valuegrad=51e-3, numpy=52e-3, **{"HIPS autograd": 94e-3}), small
+def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path) -> None:
+    target = tmp_path / "README.md"
+    target.write_text(f"before\n{readme.START}\nstale\n{readme.END}\nafter\n", encoding="utf-8")
+    results = tmp_path / "results.md"
+    results.write_text(
+        "Written by `python -m benchmarks` on 2030-01-01 00:00 UTC.\n\n"
+        "## Targets, default malloc\n\n| target | measured | limit | status | note |\n"
+        "|---|---|---|---|---|\n| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | ≤ 2 | PASS |  |\n"
+        "| W2 n=1: valuegrad compiled / numpy | — | ≤ 1.1 | not available | no compiler |\n\n"
+        "## Targets, tuned malloc\n\n| target | measured | limit | status | note |\n"
+        "|---|---|---|---|---|\n| W2 n=100: valuegrad / numpy | 9.9 | ≤ 2 | MISS |  |\n",
+        encoding="utf-8",
     )
-    assert "0.54× numpy: faster than doing the same arithmetic in numpy at all" in floor
-    fixed = w2_lesson.large_batch_bound(
-        10**4, _result(valuegrad=554e-6, numpy=465e-6, **{"HIPS autograd": 1.67e-3}), small
-    )
-    assert "1.08× numpy. valuegrad is 53 µs over that" in fixed and "took 57 µs longer" in fixed
-    assert "faster than" not in fixed
-
-
-def test_only_a_missed_target_is_explained_and_by_the_right_bound() -> None:
-    results = {100: _result(valuegrad=98e-6, numpy=41e-6)}
-    results[10**4] = _result(valuegrad=554e-6, numpy=465e-6, **{"HIPS autograd": 1.67e-3})
-    hips = Check("W2", "W2 n=10,000: valuegrad / HIPS autograd", 0.33, 0.3)
-    assert w2_lesson.explained(hips, 10**4, results).why.startswith("At n = 10,000")
-    numpy_miss = Check("W2", "W2 n=10,000: valuegrad / numpy", 1.4, 1.3)
-    assert w2_lesson.explained(numpy_miss, 10**4, results).why == ""
-    passed = Check("W2", "W2 n=10,000: valuegrad / HIPS autograd", 0.2, 0.3)
-    assert w2_lesson.explained(passed, 10**4, results).why == ""
+    assert readme.update(target, results)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("\nafter\n") and "stale" not in text
+    assert "on 2030-01-01 00:00 UTC" in text
+    assert "| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | ≤ 2 | PASS |" in text
+    assert "| W2 n=1: valuegrad compiled / numpy | — | ≤ 1.1 | not available |" in text
+    assert "9.9" not in text and "no compiler" not in text
+    assert not readme.update(target, results)  # nothing left to change

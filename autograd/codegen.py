@@ -1,0 +1,465 @@
+"""The code generator of `autograd.compile`: a traced graph in, straight-line numpy source out.
+
+The source reads as a learner would write the step by hand: one line per
+operation, named after the Values (w11, z1, a1, y_hat, L), the forward first and
+then the backward in the order the chain rule runs (dL_dz, dL_dw1, …). A gradient
+that reaches a Value along several paths is written once, as the sum of the
+paths, with a comment saying so.
+
+Each primitive is written from a template: a format string for its forward and
+one for each input's vjp, in which {0}, {1}, … are the names of its operands,
+{g} the name of its output's gradient and {out} its output's name. The
+templates of the built-in primitives are in `TEMPLATES`; any Primitive may
+carry its own as a class attribute `code = (forward, vjp_0, vjp_1, …)`. A
+primitive without a template replays through its own forward and vjps
+(`Cube.forward(x)`, `Cube.grads[0](dL_dy, y, x)`), so it works unchanged.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd import ops
+from autograd.graph import unbroadcast
+from autograd.value import Primitive, shape_of
+
+# The raw functions the generated code calls: the engine's own forwards, so a replay
+# computes exactly what the eager step computes (and warns where it warns).
+NAMESPACE: dict[str, Any] = {
+    "np": np,
+    "exp": ops._exp,
+    "log": ops._log,
+    "tanh": ops._tanh,
+    "sigmoid": ops._sigmoid,
+    "relu": ops._relu,
+    "softplus": ops._softplus,
+    "power": ops._power,
+    "divide": ops._divide,
+    "unit_step": ops._step,
+    "log_base": ops._log_base,
+    "cast": ops._cast,
+    "scatter": ops._scatter,
+    "total": ops._sum,
+    "float64": np.float64,
+    "float32": np.float32,
+}
+
+# forward, then one vjp per differentiable input. Elementwise ones give every vjp the
+# output's shape; the generator sums it down to the input's shape (see `_reduce`).
+TEMPLATES: dict[type, tuple[str, ...]] = {
+    ops.Add: ("{0} + {1}", "{g}", "{g}"),
+    ops.Mul: ("{0} * {1}", "{g} * {1}", "{g} * {0}"),
+    ops.Pow: (
+        "power({0}, {1})",
+        "{g} * ({1} * power({0}, {1} - 1.0))",
+        "{g} * ({out} * log_base({0}))",
+    ),
+    ops.Exp: ("exp({0})", "{g} * {out}"),
+    ops.Log: ("log({0})", "divide({g}, {0})"),
+    ops.Tanh: ("tanh({0})", "{g} * (1.0 - {out} * {out})"),
+    ops.Sigmoid: ("sigmoid({0})", "{g} * ({out} * (1.0 - {out}))"),
+    ops.ReLU: ("relu({0})", "{g} * unit_step({0})"),
+    ops.Softplus: ("softplus({0})", "{g} * sigmoid({0})"),
+}
+
+_PRODUCT = re.compile(r"^\{g\} \* \{(\d+)\}$")
+_HELPER = re.compile(r"^(t|c|k)\d+$")
+
+
+@dataclass(eq=False)
+class Node:
+    """One Value of the trace: an argument, a live leaf, a constant, or an operation's result."""
+
+    kind: str  # "arg", "leaf", "const" or "op"
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    name: str = ""
+    op: Any = None
+    operands: list[Any] = field(default_factory=list)  # Nodes, then static args as given
+    forward_only: bool = False  # made under no_grad: no gradient flows through it
+    value: Any = None  # a constant's data
+    text: str = ""  # how the source refers to it
+
+
+@dataclass
+class Program:
+    """The generated step: its source, the function compiled from it, and what it reads."""
+
+    source: str
+    function: Callable[..., Any]
+    params: list[str]
+
+
+def _identifier(name: Any) -> str | None:
+    if isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    return None
+
+
+class _Names:
+    """Unique identifiers for the source: the Values' own names where they have good ones."""
+
+    def __init__(self) -> None:
+        self.taken = set(NAMESPACE) | {"own", "fit"}
+        self.count = 0
+
+    def claim(self, wanted: str | None, helper: str = "t") -> str:
+        if wanted is not None and _HELPER.match(wanted):
+            wanted = None  # t1, c1 and k1 are the generator's own
+        if wanted is None:
+            self.count += 1
+            wanted = f"{helper}{self.count}"
+        name, i = wanted, 1
+        while name in self.taken:
+            i += 1
+            name = f"{wanted}_{i}"
+        self.taken.add(name)
+        return name
+
+
+def _literal(x: Any) -> str | None:
+    """Python source for a static argument or constant, or None when it has no short literal."""
+    if x is None or isinstance(x, bool | int | str):
+        return repr(x)
+    if type(x) is float:
+        return repr(x) if math.isfinite(x) else None
+    if x is Ellipsis:
+        return "..."
+    if isinstance(x, slice):
+        given = (x.start, x.stop, x.step)
+        parts = [_literal(p) for p in given]
+        if any(p is None and v is not None for p, v in zip(parts, given, strict=True)):
+            return None
+        return f"slice({', '.join(p or 'None' for p in parts)})"
+    if isinstance(x, tuple):
+        items = [_literal(i) for i in x]
+        texts = [t for t in items if t is not None]
+        if len(texts) < len(items):
+            return None
+        return f"({texts[0]},)" if len(texts) == 1 else f"({', '.join(texts)})"
+    if isinstance(x, np.dtype) or (isinstance(x, type) and x in (np.float64, np.float32)):
+        return str(np.dtype(x)) if np.dtype(x) in (np.float64, np.float32) else None
+    return None
+
+
+def _index(index: Any) -> str | None:
+    """numpy index syntax for ints, slices and `...`: `[:, 0]`."""
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice) and p.step is None:
+            start = "" if p.start is None else _literal(p.start)
+            stop = "" if p.stop is None else _literal(p.stop)
+            if start is None or stop is None or not isinstance(p.start or 0, int):
+                return None
+            out.append(f"{start}:{stop}")
+        elif p is Ellipsis:
+            out.append("...")
+        elif isinstance(p, int) and not isinstance(p, bool):
+            out.append(str(p))
+        else:
+            return None
+    return "[" + ", ".join(out) + "]"
+
+
+def _kept(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    return ops._kept_shape(shape, axis)
+
+
+class Generator:
+    """Writes the source of one traced step; `generate()` returns the Program."""
+
+    def __init__(
+        self, order: list[Node], root: Node, wrt: list[Node], args: list[Node], single: bool
+    ):
+        self.single = single  # one gradient, returned bare, not in a tuple
+        self.order = order
+        self.root = root
+        self.wrt = wrt
+        self.args = args
+        self.names = _Names()
+        self.constants: dict[str, Any] = {}
+        self.primitives: dict[Any, str] = {}
+        self.lines: list[str] = []
+        self.any_float32 = any(n.dtype == np.float32 for n in order)
+
+    # ---- naming -----------------------------------------------------------
+    def _name_nodes(self) -> list[Node]:
+        """Give every node its text; return the live leaves in the order the program reads them."""
+        leaves = []
+        for node in self.args:
+            node.text = self.names.claim(_identifier(node.name) or "arg")
+        for node in self.order:
+            if node.kind == "arg":
+                continue
+            if node.kind == "const":
+                node.text = self.constant(node.value)
+                continue
+            wanted = _identifier(node.name) or self._column_name(node)
+            if node is self.root and wanted is None:
+                wanted = "L"  # the lesson's name for the loss
+            node.text = self.names.claim(wanted)
+            if node.kind == "leaf":
+                leaves.append(node)
+        return leaves
+
+    def _column_name(self, node: Node) -> str | None:
+        """A column taken from a named array is named after it as the lesson does: X[:, 0] is x1."""
+        if node.op is not ops.GetItem or node.kind != "op":
+            return None
+        source, index = node.operands[0], node.operands[1]
+        if not isinstance(index, tuple) or len(index) != 2 or not isinstance(index[1], int):
+            return None
+        if index[0] not in (slice(None), Ellipsis) or not _identifier(source.name):
+            return None
+        return f"{source.name.lower()}{index[1] + 1}"
+
+    def constant(self, value: Any) -> str:
+        text = _literal(value)
+        if text is not None:
+            return text
+        name = self.names.claim(None, "c")
+        self.constants[name] = value
+        return name
+
+    def gradient_name(self, node: Node) -> str:
+        return self.names.claim(f"d{self.root.text}_d{node.text}")
+
+    # ---- forward ------------------------------------------------------------
+    def forward(self, node: Node) -> str:
+        """The right-hand side computing `node` from its operands."""
+        op, xs = node.op, node.operands
+        n = len(op.grads)
+        names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
+        template = TEMPLATES.get(op) or getattr(op, "code", None)
+        if template is not None:
+            return template[0].format(*names, out=node.text)
+        a = xs[0].text if n else ""
+        if op is ops.PowerOf:
+            return f"power({a}, {names[1]})"
+        if op is ops.Sum and xs[0].shape:
+            axis, keepdims = xs[1], xs[2]
+            if axis is None and not keepdims:
+                return f"{a}.sum()"
+            return f"{a}.sum(axis={names[1]}{', keepdims=True' if keepdims else ''})"
+        if op is ops.Reshape and xs[0].shape:
+            return f"{a}.reshape({self.constant(tuple(node.shape))})"
+        if op is ops.Transpose and len(xs[0].shape) >= 2:
+            return (
+                f"{a}.T"
+                if xs[1] is None and len(xs[0].shape) == 2
+                else f"np.transpose({a}, {names[1]})"
+            )
+        if op is ops.BroadcastTo and xs[0].shape != tuple(node.shape):
+            return f"np.broadcast_to({a}, {names[1]})"
+        if op is ops.GetItem and xs[0].shape:
+            index = _index(xs[1])
+            return f"{a}{index}" if index is not None else f"{a}[{names[1]}]"
+        if op is ops.MatMul:
+            return f"{a} @ {names[1]}"
+        return f"{self.op_name(op)}.forward({', '.join(names)})"
+
+    def op_name(self, op: Any) -> str:
+        """The name under which the source calls a primitive that has no template."""
+        if op not in self.primitives:
+            self.primitives[op] = self.names.claim(_identifier(op.__name__) or "Op")
+            self.constants[self.primitives[op]] = op
+        return self.primitives[op]
+
+    # ---- backward -------------------------------------------------------------
+    def vjp(self, node: Node, i: int, g: str) -> tuple[str, tuple[int, ...] | None]:
+        """The gradient flowing from `node` to its operand i, and its shape (None: not known)."""
+        op, xs = node.op, node.operands
+        n = len(op.grads)
+        names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
+        a = xs[i]
+        template = TEMPLATES.get(op) or getattr(op, "code", None)
+        if template is not None:  # every template's vjps are shaped like the output
+            shape = tuple(node.shape)
+            return template[1 + i].format(*names, g=g, out=node.text), shape
+        if op is ops.PowerOf:
+            c = xs[1]
+            lowered = self.constant(ops._lowered(c))
+            return f"{g} * ({names[1]} * power({names[0]}, {lowered}))", tuple(node.shape)
+        if op is ops.BroadcastTo:
+            return g, tuple(node.shape)
+        if op is ops.Sum and a.shape:
+            kept = _kept(a.shape, xs[1])
+            if not xs[2] and kept != tuple(node.shape):
+                g = f"{g}.reshape({self.constant(kept)})" if node.shape else g
+            return f"np.broadcast_to({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
+        if op is ops.Reshape and a.shape:
+            return f"np.reshape({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
+        if op is ops.Transpose and len(a.shape) >= 2:
+            inverse = ops._inverse(xs[1], len(a.shape))
+            if inverse is None and len(a.shape) == 2:
+                return f"{g}.T", tuple(a.shape)
+            return f"np.transpose({g}, {self.constant(inverse)})", tuple(a.shape)
+        if op is ops.GetItem and a.shape:
+            return f"scatter({g}, {self.constant(tuple(a.shape))}, {names[1]})", tuple(a.shape)
+        if op is ops.MatMul and len(xs[0].shape) == 2 and len(xs[1].shape) in (1, 2):
+            other = xs[1 - i].text
+            if len(xs[1].shape) == 1:  # (m, n) @ (n,): ∂a = g bᵀ, ∂b = aᵀ g
+                return (f"np.outer({g}, {other})" if i == 0 else f"{other}.T @ {g}"), tuple(a.shape)
+            return (f"{g} @ {other}.T" if i == 0 else f"{other}.T @ {g}"), tuple(a.shape)
+        args = ", ".join([g, node.text, *names])
+        return f"{self.op_name(op)}.grads[{i}]({args})", None
+
+    def _reduce(self, expr: str, shape: tuple[int, ...] | None, target: Node) -> str:
+        """expr summed down to `target`'s shape (broadcasting undone) and in its dtype."""
+        to = tuple(target.shape)
+        if shape is None:
+            return f"fit({expr}, {self.constant(to)}, {self.constant(target.dtype)})"
+        if shape != to:
+            if to == ():
+                product = expr.split(" * ")
+                if len(product) == 2 and len(shape) == 1 and all(_is_name(p) for p in product):
+                    expr = f"{product[0]} @ {product[1]}"  # Σ g·x as one dot product, no temporary
+                else:
+                    expr = f"({expr}).sum()"
+            else:
+                lead = len(shape) - len(to)
+                if lead:
+                    expr = f"({expr}).sum(axis={self.constant(tuple(range(lead)))})"
+                stretched = tuple(i for i, k in enumerate(to) if k == 1 and shape[lead + i] != 1)
+                if stretched:
+                    expr = f"({expr}).sum(axis={self.constant(stretched)}, keepdims=True)"
+        if self.any_float32:
+            expr = f"cast({expr}, {self.constant(target.dtype)})"
+        return expr
+
+    # ---- the whole step ---------------------------------------------------------
+    def _merge_repeats(self) -> None:
+        """One node for a repeated operation on the same operands (red and green both read x1)."""
+        seen: dict[Any, Node] = {}
+        same: dict[Node, Node] = {}
+        kept = []
+        for node in self.order:
+            node.operands = [same.get(x, x) if isinstance(x, Node) else x for x in node.operands]
+            if node.kind == "op" and node is not self.root:
+                statics = tuple(_literal(s) for s in node.operands[len(node.op.grads) :])
+                if None not in statics:
+                    ids = tuple(id(x) for x in node.operands[: len(node.op.grads)])
+                    key = (node.op, ids, statics, node.forward_only)
+                    if key in seen:
+                        same[node] = seen[key]
+                        continue
+                    seen[key] = node
+            kept.append(node)
+        self.order = kept
+        self.wrt = [same.get(w, w) for w in self.wrt]
+
+    def generate(self) -> tuple[Program, list[Node]]:
+        """The program, and the live leaves (parameters) it reads, in its parameters' order."""
+        self._merge_repeats()
+        leaves = self._name_nodes()
+        order, root = self.order, self.root
+        # A node gets a gradient when it lies on a path from a wrt node to the root that
+        # does not pass through a forward-only (no_grad) node.
+        depends = {n for n in self.wrt}
+        for node in order:
+            if node.kind != "op" or node.forward_only:
+                continue
+            if any(isinstance(x, Node) and x in depends for x in node.operands):
+                depends.add(node)
+        reaches = {root} if root in depends else set()
+        for node in reversed(order):
+            if node in reaches and node.kind == "op":
+                reaches.update(x for x in node.operands[: len(node.op.grads)] if x in depends)
+        active = depends & reaches
+
+        lines = self.lines
+        lines.append("# forward")
+        for node in order:
+            if node.kind == "op":
+                note = "  # no_grad: no gradient flows back through it" if node.forward_only else ""
+                lines.append(f"{node.text} = {self.forward(node)}{note}")
+        grads: dict[Node, str] = {}
+        if active:
+            lines.append("# backward")
+            edges: dict[Node, list[Node]] = {n: [] for n in active}
+            for node in order:
+                if node in active and node.kind == "op":
+                    for x in node.operands[: len(node.op.grads)]:
+                        if x in active:
+                            edges[x].append(node)
+            pending: dict[Node, list[str]] = {n: [] for n in active}
+            seed = "1.0" if root.dtype == np.float64 else f"{root.dtype}(1.0)"
+            grads[root] = self.gradient_name(root)
+            lines.append(f"{grads[root]} = {seed}")
+            for node in reversed(order):
+                if node not in active or node.kind != "op":
+                    continue
+                for i, x in enumerate(node.operands[: len(node.op.grads)]):
+                    if x not in active:
+                        continue
+                    expr, shape = self.vjp(node, i, grads[node])
+                    pending[x].append(self._reduce(expr, shape, x))
+                    if len(pending[x]) == len(edges[x]):
+                        grads[x] = self.gradient_name(x)
+                        total = " + ".join(reversed(pending[x]))  # in the forward's order
+                        note = ""
+                        if len(edges[x]) > 1:
+                            via = ", ".join(e.text for e in edges[x])
+                            paths = f"{len(edges[x])} paths (through {via})"
+                            note = f"  # {x.text} reaches {root.text} along {paths}: they add up"
+                        lines.append(f"{grads[x]} = {total}{note}")
+        results = []
+        for w in self.wrt:
+            if w in grads:
+                g = grads[w]
+                results.append(f"own({g})" if w.shape else g)
+            else:
+                zero = "0.0" if not w.shape and w.dtype == np.float64 else None
+                results.append(
+                    zero or f"np.zeros({self.constant(tuple(w.shape))}, {self.constant(w.dtype)})"
+                )
+        if self.single:
+            lines.append(f"return {root.text}, {results[0]}")
+        else:
+            lines.append(
+                f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+            )
+        params = [n.text for n in self.args] + [n.text for n in leaves]
+        body = "\n".join("    " + line for line in lines)
+        source = f"def step({', '.join(params)}):\n{body}\n"
+        namespace = dict(NAMESPACE, own=_own, fit=_fit, **self.constants)
+        exec(compile(source, "<autograd.compile>", "exec"), namespace)
+        return Program(source, namespace["step"], params), leaves
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+def _own(g: Any) -> Any:
+    """A gradient the caller may keep: a fresh array, not a view of another one."""
+    return g.copy() if type(g) is not np.ndarray or g.base is not None else g
+
+
+def _fit(g: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """A vjp's result summed down to its input's shape and dtype, as the eager backward does."""
+    if shape == ():
+        if type(g) is float:
+            return g if dtype == np.float64 else dtype.type(g)
+        total = np.sum(g, dtype=dtype)
+        return float(total) if dtype == np.float64 else total
+    g = unbroadcast(np.asarray(g, dtype=dtype), shape)
+    return g
+
+
+def shape_and_dtype(data: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """The shape and dtype of raw data."""
+    return shape_of(data), np.dtype(np.float64) if type(data) is float else data.dtype
+
+
+def is_primitive(op: Any) -> bool:
+    """True for a Primitive subclass: the generator can replay it."""
+    return isinstance(op, type) and issubclass(op, Primitive)

@@ -1,0 +1,534 @@
+"""`autograd.compile`: trace a step once, then replay it as straight-line numpy.
+
+    step = autograd.compile(f, argnums=0)
+    value, grads = step(x, X, y)        # as value_and_grad(f, argnums)(x, X, y)
+    print(step.source)                  # the step as Python a learner can read
+
+Design:
+- **Trace.** The first call runs f eagerly, with every number argument given to f
+  as a Value (the `argnums` ones for gradients, the others as data), and its
+  answer is that call's answer. The graph f built is read back through the
+  engine's public interface (`op`, `inputs`, `data`) and handed to
+  `autograd.codegen`, which writes the program. Leaf Values that f reads from its
+  closure or a module (a model's parameters) are read live, by reference, on
+  every call; raw arrays f closes over are kept by reference too.
+- **Replay.** A later call with the same argument shapes and dtypes, the same grad
+  mode and live leaves of the same shapes runs the program. A new shape traces
+  again; a bounded cache keeps the most recent `cache_size` programs.
+- **Never a wrong answer.** Each new program is run once on the traced inputs and
+  compared with the eager answer. It runs eagerly instead, with one warning that
+  says why, when the trace notices Python branching on traced numbers (code
+  outside the engine reading `.data`, `.item()`, `float()` or `.numpy()` of a
+  Value while f runs; numpy applied to an argument has to go through one of
+  these), an operation that is not a Primitive, or a program that disagrees with
+  the eager step. `bool()` of a Value is always True, so it cannot branch.
+  `check=True` also compares each program's first replay with the eager step,
+  and raises instead of warning.
+- **no_grad** blocks inside f are recorded too, as forward-only lines.
+- **Threads.** A program is a pure function of its arguments and the leaves it
+  reads, so threads replay one compiled step at once; traces take a lock.
+
+Non-number arguments (and ints, bools and strings that are not in `argnums`) are
+passed to f as they are and become part of the cache key, by value. Called with
+Values (inside another transform) the compiled step runs eagerly, as
+value_and_grad does.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import CodeType, FrameType
+from typing import Any
+
+import numpy as np
+
+from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
+from autograd.functional import _argnums, value_and_grad
+from autograd.graph import gradients, is_grad_enabled
+from autograd.value import Value, _trace, as_data
+
+_ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_TRACING = threading.RLock()  # the watch on Value is process-wide: one trace at a time
+_NUMBERS = (float, np.ndarray)
+
+
+class CompileWarning(UserWarning):
+    """A compiled step runs eagerly for some inputs; the message says why."""
+
+
+class CompileError(AssertionError):
+    """With check=True: the compiled program and the eager step disagree."""
+
+
+# ---------------------------------------------------------------------------
+# The trace: what f did that the graph does not show.
+# ---------------------------------------------------------------------------
+
+
+class _Recorder:
+    """What one trace notices besides the graph: no_grad results, and reads of numbers."""
+
+    def __init__(self, trusted: Sequence[CodeType]):
+        self.thread = threading.get_ident()
+        self.trusted = set(trusted)
+        self.forward_only: dict[int, tuple[Value, Any, tuple[Any, ...]]] = {}
+        self.reads: list[str] = []
+
+    def __call__(self, value: Value, op: Any, operands: tuple[Any, ...]) -> None:
+        """Told of each result made under no_grad (by the engine's apply)."""
+        if threading.get_ident() == self.thread:
+            self.forward_only[id(value)] = (value, op, operands)
+
+    def read(self, what: str, frame: FrameType | None) -> None:
+        if threading.get_ident() != self.thread or frame is None:
+            return
+        code = frame.f_code
+        if code.co_filename.startswith(_ENGINE) or code in self.trusted:
+            return
+        where = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} ({code.co_name})"
+        self.reads.append(f"{what} at {where}")
+
+
+# Value's number readers, as the class defines them; while any thread traces, they are
+# replaced by wrappers that tell that thread's recorder (a context variable) of each read.
+_READERS = {k: Value.__dict__[k] for k in ("data", "item", "numpy", "__float__")}
+_watch_lock = threading.Lock()
+_watchers = 0  # traces under way, in any thread: the wrappers are installed while it is > 0
+
+
+def _reader(name: str, original: Any) -> Any:
+    what = ".data" if name == "data" else "float()" if name == "__float__" else f".{name}()"
+    if name == "data":
+
+        def data(v: Value) -> Any:
+            recorder = _trace.get()
+            if recorder is not None:
+                recorder.read(what, sys._getframe(1))
+            return original.__get__(v, Value)
+
+        return property(data, original.__set__)
+
+    @functools.wraps(original)
+    def read(v: Value) -> Any:
+        recorder = _trace.get()
+        if recorder is not None:
+            recorder.read(what, sys._getframe(1))
+        return original(v)
+
+    return read
+
+
+_WATCHED = {k: _reader(k, m) for k, m in _READERS.items()}
+
+
+@contextmanager
+def _watching(recorder: _Recorder) -> Iterator[None]:
+    """While f is traced, Value tells this thread's recorder of reads of its numbers.
+
+    The wrappers are shared by every thread that traces at once (counted under a lock),
+    and each reports only to the recorder of the thread that reads.
+    """
+    global _watchers
+    with _watch_lock:
+        if _watchers == 0:
+            for k, m in _WATCHED.items():
+                setattr(Value, k, m)
+        _watchers += 1
+    token = _trace.set(recorder)
+    try:
+        yield
+    finally:
+        _trace.reset(token)
+        with _watch_lock:
+            _watchers -= 1
+            if _watchers == 0:
+                for k, m in _READERS.items():
+                    setattr(Value, k, m)
+
+
+def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list[Node], Node, str]:
+    """The trace's nodes, operands first (no recursion), its root, and any reason to refuse it."""
+    nodes: dict[int, Node] = dict(args)
+    order: list[Node] = []
+    reason = ""
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        v, ready = stack.pop()
+        key = id(v)
+        if ready:
+            node = nodes[key]
+            node.operands = [nodes[id(x)] if isinstance(x, Value) else x for x in node.operands]
+            order.append(node)
+            continue
+        if key in nodes:
+            continue
+        shape, dtype = shape_and_dtype(v.data)
+        op, operands = v.op, v.inputs
+        forward_only = False
+        if op is None and key in recorder.forward_only:
+            _, op, operands = recorder.forward_only[key]
+            forward_only = True
+        if op is None:
+            nodes[key] = node = Node("leaf", shape, dtype, v.name or "")
+            node.value = v
+            order.append(node)
+            continue
+        if not is_primitive(op):
+            reason = reason or f"{op!r} is not a Primitive, so the code generator cannot replay it"
+        n = len(getattr(op, "grads", ()))
+        given = list(operands)
+        for i in range(min(n, len(given))):
+            x = given[i]
+            if not isinstance(x, Value):
+                const = Node("const", *shape_and_dtype(x))
+                const.value = x
+                given[i] = _Const(const)
+        nodes[key] = Node("op", shape, dtype, v.name or "", op, given, forward_only)
+        stack.append((v, True))
+        for x in reversed(given[:n]):
+            if isinstance(x, Value) and id(x) not in nodes:
+                stack.append((x, False))
+    for node in order:  # constants were held apart so that ids of raw numbers never clash
+        node.operands = [x.node if isinstance(x, _Const) else x for x in node.operands]
+    consts = [
+        x for node in order for x in node.operands if isinstance(x, Node) and x.kind == "const"
+    ]
+    return consts + order, nodes[id(root)], reason
+
+
+class _Const:
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node):
+        self.node = node
+
+
+# ---------------------------------------------------------------------------
+# The compiled step.
+# ---------------------------------------------------------------------------
+
+
+def _close(a: Any, b: Any) -> bool:
+    """a and b agree to rounding: same shape, and equal within 1e-9 of b's largest magnitude."""
+    if np.shape(a) != np.shape(b):
+        return False
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    finite = np.isfinite(b)
+    if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
+        return bool(np.array_equal(a, b, equal_nan=True))
+    scale = float(np.max(np.abs(b[finite]), initial=0.0))
+    return bool(np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-12 * scale))
+
+
+def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
+    """'' when two answers (value, grads) agree, else what differs."""
+    if not _close(got[0], want[0]):
+        return f"the value is {got[0]!r}, eagerly {want[0]!r}"
+    g, w = got[1], want[1]
+    if not isinstance(w, tuple | list):
+        g, w = (g,), (w,)
+    for i, (a, b) in enumerate(zip(g, w, strict=True)):
+        if not _close(a, b):
+            return f"gradient {i} differs from the eager one"
+    return ""
+
+
+class _Replay:
+    """One traced program, with the live leaves it reads and the guard on their shapes."""
+
+    def __init__(self, program: Program, leaves: list[Value], keep: list[int] | None):
+        self.program = program
+        self.leaves = leaves
+        self.kinds = [_kind(v.data) for v in leaves]
+        self.keep = keep  # the arguments the program takes, when some are not numbers
+        self.checked = False
+
+    def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
+        """The program's answer, or None when a leaf changed shape or dtype (trace again)."""
+        datas = [v.data for v in self.leaves]
+        for d, kind in zip(datas, self.kinds, strict=True):
+            if (type(d) is not float or kind is not float) and _kind(d) != kind:
+                return None
+        numbers = args if self.keep is None else [args[i] for i in self.keep]
+        result = self.program.function(*numbers, *datas)
+        if step.check and not self.checked:
+            self.checked = True
+            problem = _agree(result, step._answer(args))
+            if problem:
+                raise CompileError(
+                    f"compiled {step._label()} disagrees with the eager step at its first replay: "
+                    f"{problem}"
+                )
+        return result
+
+
+class _Eager:
+    """Inputs the trace refused: they run eagerly."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
+        return step._answer(args)
+
+
+def _kind(data: Any) -> Any:
+    """What a program depends on in a number: float, or an array's shape and dtype."""
+    if type(data) is float:
+        return float
+    return (data.shape, data.dtype.char) if type(data) is np.ndarray else ((), data.dtype.char)
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class Compiled:
+    """A compiled `value_and_grad(f, argnums)`: call it as that; `source` is its program."""
+
+    def __init__(
+        self,
+        f: Callable[..., Value],
+        argnums: int | Sequence[int] = 0,
+        *,
+        wrt: Sequence[Value] | None = None,
+        check: bool = False,
+        cache_size: int = 8,
+        trusted: Sequence[CodeType] = (),
+    ):
+        if not callable(f):
+            raise TypeError(f"compile needs a function, got {type(f).__name__}")
+        if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
+            raise ValueError(f"cache_size must be a positive int, got {cache_size!r}")
+        if wrt is not None:
+            wrt = list(wrt)
+            for w in wrt:
+                if not isinstance(w, Value) or not w.is_leaf:
+                    raise TypeError(f"wrt takes leaf Values (parameters), got {w!r}")
+        self.f = f
+        self.argnums = argnums
+        self.wrt = wrt
+        self.check = check
+        self.cache_size = cache_size
+        self.trusted = tuple(trusted)
+        self._cache: OrderedDict[Any, _Replay | _Eager] = OrderedDict()
+        self._warned: set[str] = set()
+        self._source: str | None = None
+        self._eager = value_and_grad(f, argnums)
+        try:
+            params = inspect.signature(f).parameters.values()
+            positional = (
+                inspect.Parameter.POSITIONAL_ONLY,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            )
+            self._arg_names = [p.name for p in params if p.kind in positional]
+        except (TypeError, ValueError):
+            self._arg_names = []
+
+    @property
+    def source(self) -> str:
+        """The Python source of the program traced last."""
+        if self._source is None:
+            raise ValueError(
+                "nothing is compiled yet: the program is written by tracing the first call"
+            )
+        return self._source
+
+    def __call__(self, *given: Any) -> Any:
+        """(f(args), its gradients), as value_and_grad(f, argnums) gives them."""
+        args: Sequence[Any] = given
+        key: list[Any] = []
+        for a in args:
+            t = type(a)
+            if t is float:
+                key.append(float)
+            elif t is np.ndarray and a.dtype in _FLOATS and a.ndim:
+                key.append((a.shape, a.dtype.char))
+            else:
+                prepared = self._prepare(args)
+                if prepared is None:
+                    return self._answer(args)
+                args, key = prepared[0], prepared[1]
+                break
+        key.append(is_grad_enabled())
+        key_t = tuple(key)
+        entry = self._cache.get(key_t)
+        if entry is not None:
+            result = entry(self, args)
+            if result is not None:
+                return result
+        return self._trace(args, key_t)
+
+    def _answer(self, args: Sequence[Any]) -> Any:
+        """The eager answer, as value_and_grad gives it."""
+        if self.wrt is None:
+            return self._eager(*args)
+        out = self.f(*args)
+        _check_output(out)
+        return out.data, tuple(gradients(out, self.wrt))
+
+    def _prepare(self, args: Sequence[Any]) -> tuple[list[Any], list[Any]] | None:
+        """Arguments converted as the trace sees them, and their key; None to run eagerly."""
+        picked = self._picked(len(args))
+        out: list[Any] = []
+        key: list[Any] = []
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                return None  # inside another transform: the eager step records the graph
+            if i in picked or _is_data(a):
+                a = as_data(a)
+                key.append(_kind(a))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    return None  # not a number and unhashable: nothing to key a program by
+                key.append(("static", type(a), a))
+            out.append(a)
+        return out, key
+
+    def _picked(self, nargs: int) -> tuple[int, ...]:
+        return () if self.wrt is not None else _argnums(self.argnums, nargs)
+
+    def _trace(self, args: Sequence[Any], key: tuple[Any, ...]) -> Any:
+        """Run f eagerly, recording it; keep its program (or the reason not to) under `key`."""
+        picked = self._picked(len(args))
+        names = self._arg_names
+        inputs: list[Any] = list(args)
+        arg_nodes: dict[int, Node] = {}
+        arg_list: list[Node] = []
+        keep: list[int] = []
+        for i, a in enumerate(args):
+            if i in picked or _is_data(a):
+                v = Value(a, names[i] if i < len(names) else f"arg{i}")
+                inputs[i] = v
+                node = Node("arg", *shape_and_dtype(v.data), v.name or "")
+                arg_nodes[id(v)] = node
+                arg_list.append(node)
+                keep.append(i)
+        recorder = _Recorder(self.trusted)
+        try:
+            with _TRACING, _watching(recorder):
+                out = self.f(*inputs)
+        except TypeError as e:
+            if len(keep) == len(picked):
+                raise
+            # Given as Values, the data arguments broke f: it applies numpy to them directly.
+            answer = self._answer(args)  # raises as value_and_grad does if f is just wrong
+            why = f"f applies numpy to a data argument directly ({e})"
+            return self._refuse(key, why, answer)
+        _check_output(out)
+        wrt = [inputs[i] for i in picked] if self.wrt is None else self.wrt
+        grads = gradients(out, wrt)
+        single = self.wrt is None and isinstance(self.argnums, int)
+        answer = (out.data, grads[0] if single else tuple(grads))
+        reason = ""
+        if recorder.reads:
+            reason = (
+                f"f reads the numbers of a traced Value ({recorder.reads[0]}), "
+                "so it may branch on them"
+            )
+        else:
+            order, root, reason = _walk(out, arg_nodes, recorder)
+        if not reason:
+            by_value = {id(n.value): n for n in order if n.kind in ("leaf", "arg")}
+            by_value.update({id(v): arg_nodes[id(v)] for v in inputs if id(v) in arg_nodes})
+            wrt_nodes = [
+                by_value.get(id(w)) or Node("leaf", *shape_and_dtype(w.data), w.name or "")
+                for w in wrt
+            ]
+            program, leaves = Generator(order, root, wrt_nodes, arg_list, single).generate()
+            replay = _Replay(
+                program, [n.value for n in leaves], None if len(keep) == len(args) else keep
+            )
+            try:
+                check, self.check = self.check, False
+                got = replay(self, args)
+                problem = _agree(got, answer) if got is not None else "a leaf changed shape"
+            except Exception as e:  # a generator bug must not break a step that runs eagerly
+                problem = f"the program raised {type(e).__name__}: {e}"
+            finally:
+                self.check = check
+            if not problem:
+                self._store(key, replay)
+                self._source = program.source
+                return answer
+            if self.check:
+                raise CompileError(
+                    f"compiled {self._label()} disagrees with the eager step: {problem}\n"
+                    f"{program.source}"
+                )
+            reason = f"the generated program disagrees with the eager step ({problem})"
+        return self._refuse(key, reason, answer)
+
+    def _refuse(self, key: tuple[Any, ...], reason: str, answer: Any) -> Any:
+        """Run these inputs eagerly from now on, saying why once."""
+        self._store(key, _Eager(reason))
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(
+                f"compiled {self._label()} runs eagerly for these inputs: {reason}",
+                CompileWarning,
+                stacklevel=4,
+            )
+        return answer
+
+    def _store(self, key: tuple[Any, ...], entry: _Replay | _Eager) -> None:
+        self._cache[key] = entry
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _label(self) -> str:
+        return str(getattr(self.f, "__name__", "function"))
+
+    def __repr__(self) -> str:
+        return f"<compiled {self._label()}: {len(self._cache)} program(s)>"
+
+
+def _is_data(a: Any) -> bool:
+    """True for the numbers an argument outside argnums carries as data: floats, arrays, lists."""
+    if isinstance(a, bool | int | str) or a is None:
+        return False
+    if isinstance(a, float | np.floating | np.ndarray):
+        return True
+    if isinstance(a, list | tuple):
+        try:
+            as_data(a)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return False
+
+
+def _check_output(out: Any) -> None:
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, got {type(out).__name__}")
+    if out.shape != ():
+        raise ValueError(
+            f"grad needs a function with a scalar output, got shape {out.shape}; "
+            "use jacobian for vector outputs"
+        )
+
+
+def compile(
+    f: Callable[..., Value],
+    argnums: int | Sequence[int] = 0,
+    *,
+    wrt: Sequence[Value] | None = None,
+    check: bool = False,
+    cache_size: int = 8,
+) -> Compiled:
+    """value_and_grad(f, argnums), traced on the first call and replayed as numpy after it.
+
+    With `wrt` (leaf Values such as a model's parameters) the gradients are those
+    of wrt, as a list, and every argument is data. See this module's docstring
+    for how it traces, when it falls back to eager, and `step.source`.
+    """
+    return Compiled(f, argnums, wrt=wrt, check=check, cache_size=cache_size)

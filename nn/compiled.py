@@ -1,0 +1,62 @@
+"""`compile_step(model, loss)`: one training step of a model, traced once and replayed as numpy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from autograd import Value
+from autograd.compile import Compiled
+from nn.losses import check_labels
+from nn.module import Module
+
+
+class CompiledStep:
+    """step(X, y) → the loss, with ∂loss/∂p added to each parameter's `.grad` (as backward does).
+
+    The forward and backward run as the numpy program `autograd.compile` wrote
+    (`step.source`), reading the parameters live, so an optimizer's update is
+    seen by the next call. X and y are checked on every call as `fit` checks them.
+    """
+
+    def __init__(self, model: Module, loss: str | Callable[[Any, Any], Value] = "log_loss"):
+        from nn.train import _loss
+
+        if not isinstance(model, Module):
+            raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
+        self.model = model
+        self.loss, _ = _loss(loss)
+        self.parameters = model.parameters()
+
+        def step(X: Any, y: Any) -> Value:
+            return self.loss(model(X), y)
+
+        # The loss checks its labels by reading them; this step checks them itself on every
+        # call, so that read cannot change what the program computes.
+        self.compiled = Compiled(step, wrt=self.parameters, trusted=(check_labels.__code__,))
+
+    @property
+    def source(self) -> str:
+        """The program's Python source: the forward, then the backward, one line per operation."""
+        return str(self.compiled.source)
+
+    def __call__(self, X: Any, y: Any) -> float:
+        """Run one step on the rows X with 0/1 labels y; return the loss."""
+        from nn.train import _check_data
+
+        X, y = _check_data(X, y, "compile_step")
+        return self.run(X, y)
+
+    def run(self, X: Any, y: Any) -> float:
+        """The step on data already checked (X a 2-D float array, y its labels as floats)."""
+        value, grads = self.compiled(X, y)
+        for p, g in zip(self.parameters, grads, strict=True):
+            p.grad = g if not p.grad_computed else p.grad + g
+        return float(value)
+
+
+def compile_step(
+    model: Module, loss: str | Callable[[Any, Any], Value] = "log_loss"
+) -> CompiledStep:
+    """The training step loss(model(X), y).backward() as a compiled program; see CompiledStep."""
+    return CompiledStep(model, loss)

@@ -1,0 +1,521 @@
+"""autograd.compile: replays agree with the eager step, fall back safely, and read well."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from catalogue import OPS, ValueBackend, cases
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import autograd
+import nn
+from autograd import Primitive, Value, no_grad, value_and_grad
+from autograd.compile import CompileError, CompileWarning
+from autograd.testing import seed_for
+from nn.compiled import compile_step
+
+
+def close(a: Any, b: Any, rel: float = 1e-12) -> bool:
+    """a equals b to rounding: within rel of b's largest magnitude, nan where b is nan."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return False
+    scale = float(np.max(np.abs(np.nan_to_num(b, posinf=0, neginf=0)), initial=0.0)) or 1.0
+    return bool(np.allclose(a, b, rtol=rel, atol=rel * scale, equal_nan=True))
+
+
+def same_answer(got: Any, want: Any) -> bool:
+    """Two (value, gradients) answers agree to rounding, gradient by gradient."""
+    (v1, g1), (v2, g2) = got, want
+    if not isinstance(g2, tuple):
+        g1, g2 = (g1,), (g2,)
+    return close(v1, v2) and len(g1) == len(g2) and all(map(close, g1, g2))
+
+
+@pytest.fixture(autouse=True)
+def fallbacks_are_errors() -> Any:
+    """A test that expects a replay fails if the step fell back to eager instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        yield
+
+
+def replays(step: Any) -> bool:
+    """True when every program the step keeps is a replay, not an eager fallback."""
+    return all(type(e).__name__ == "_Replay" for e in step._cache.values())
+
+
+# ---------------------------------------------------------------------------
+# Every catalogue entry: first call, replay, fresh inputs of the traced shapes.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("op", "shapes"), cases(OPS))
+def test_every_catalogue_entry_replays_as_eager(op: Any, shapes: Any) -> None:
+    seed = seed_for(op.fn(ValueBackend, *map(Value, op.inputs(shapes))).shape, op.name)
+
+    def f(*xs: Value) -> Value:
+        return (op.fn(ValueBackend, *xs) * seed).sum()
+
+    argnums = tuple(range(op.arity))
+    step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
+    inputs = op.inputs(shapes)
+    assert same_answer(step(*inputs), eager(*inputs))  # the trace
+    assert same_answer(step(*inputs), eager(*inputs))  # the replay
+    rng = np.random.default_rng(1)
+    fresh = [x * rng.uniform(0.9, 1.1, np.shape(x)) for x in inputs]  # same domain, new numbers
+    fresh = [float(x) if np.shape(x) == () else x for x in fresh]
+    assert same_answer(step(*fresh), eager(*fresh))
+    assert replays(step) and len(step._cache) == 1
+
+
+# ---------------------------------------------------------------------------
+# Random programs.
+# ---------------------------------------------------------------------------
+
+
+class Cube(Primitive):
+    """a³; ∂/∂a = 3a²: a custom primitive, replayed through its own forward and vjp."""
+
+    forward = staticmethod(lambda a: a**3)
+    grads = (lambda g, out, a: g * 3.0 * a * a,)
+
+
+class Blend(Primitive):
+    """a·b + b with a static weight; ∂/∂a = b·w, ∂/∂b = (a + 1)·w."""
+
+    forward = staticmethod(lambda a, b, w: (a * b + b) * w)
+    grads = (lambda g, out, a, b, w: g * b * w, lambda g, out, a, b, w: g * (a + 1.0) * w)
+
+
+M = np.array([[0.5, -1.0, 0.25], [1.5, 0.5, -0.5], [0.0, 1.0, 2.0]])
+
+# name → (arity, fn(*operands)); every result broadcasts against the shapes in SHAPES.
+STEPS: dict[str, tuple[int, Any]] = {
+    "add": (2, lambda a, b: a + b),
+    "sub": (2, lambda a, b: a - b),
+    "mul": (2, lambda a, b: a * b),
+    "div": (2, lambda a, b: a / (1.0 + b * b)),
+    "pow": (2, lambda a, b: (1.0 + a * a) ** b.tanh()),
+    "neg": (1, lambda a: -a),
+    "square": (1, lambda a: a**2),
+    "sqrt": (1, lambda a: (1.0 + a * a) ** 0.5),
+    "exp": (1, lambda a: a.tanh().exp()),
+    "log": (1, lambda a: (1.0 + a * a).log()),
+    "tanh": (1, lambda a: a.tanh()),
+    "sigmoid": (1, lambda a: a.sigmoid()),
+    "relu": (1, lambda a: (a + 0.1234).relu()),
+    "softplus": (1, lambda a: a.softplus()),
+    "sum0": (1, lambda a: a.sum(0, True) if a.ndim == 2 else a.sum()),
+    "mean-1": (1, lambda a: a.mean(-1, True) if a.ndim else a),
+    "matmul": (1, lambda a: a @ M if a.shape[-1:] == (3,) else a),
+    "index": (1, lambda a: a[..., [2, 0, 2]] if a.shape[-1:] == (3,) else a),
+    "flip": (1, lambda a: a[..., ::-1] if a.ndim else a),
+    "T": (1, lambda a: a.T.T if a.ndim == 2 else a),
+    "reshape": (1, lambda a: a.reshape(-1).reshape(a.shape) if a.ndim else a),
+    "cube": (1, lambda a: Cube.apply(a.tanh())),
+    "blend": (2, lambda a, b: Blend.apply(a.tanh(), b.tanh(), 0.5)),
+    "no_grad": (1, lambda a: a * _no_grad_scale(a)),
+    "constant": (1, lambda a: a * np.array([1.0, -2.0, 0.5]) if a.shape[-1:] == (3,) else a),
+}
+
+SHAPES = ((), (3,), (1, 3), (2, 1), (2, 3))
+
+
+def _no_grad_scale(a: Value) -> Value:
+    with no_grad():
+        return a.tanh() + 2.0  # depends on a, but no gradient flows through it
+
+
+@st.composite
+def programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+    """1–3 array inputs of broadcastable shapes and 1–8 steps over any earlier node."""
+    n = draw(st.integers(1, 3))
+    shapes = [draw(st.sampled_from(SHAPES)) for _ in range(n)]
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        name = draw(st.sampled_from(sorted(STEPS)))
+        steps.append((name, tuple(draw(st.integers(0, n + k - 1)) for _ in range(STEPS[name][0]))))
+    return inputs, steps
+
+
+def run_program(steps: list[tuple[str, tuple[int, ...]]], *xs: Value) -> Value:
+    nodes = list(xs)
+    for name, args in steps:
+        nodes.append(STEPS[name][1](*(nodes[i] for i in args)))
+    total = nodes[-1].sum()
+    for k, node in enumerate(nodes[len(xs) : -1]):
+        total = total + (0.5 - k % 3) * node.sum()
+    return total
+
+
+def _broadcastable(shapes: list[tuple[int, ...]]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
+@given(programs())
+@example(([np.ones((2, 3))], [("no_grad", (0,)), ("mul", (1, 0))]))
+@example(([np.ones(3), np.ones((2, 1))], [("blend", (0, 1)), ("index", (2,))]))
+@example(([np.ones((1, 3)), np.ones((2, 1))], [("add", (0, 1))]))
+def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
+    inputs, steps = program
+
+    def f(*xs: Value) -> Value:
+        return run_program(steps, *xs)
+
+    argnums = tuple(range(len(inputs)))
+    step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
+    assert same_answer(step(*inputs), eager(*inputs))
+    fresh = [np.random.default_rng(7).uniform(-1.5, 1.5, x.shape) for x in inputs]
+    assert same_answer(step(*fresh), eager(*fresh))
+    assert replays(step)
+    # New shapes trace again: a leading batch axis of 4 broadcasts through every step.
+    tall = [np.concatenate([x, x + 0.5]) if x.ndim == 2 else x for x in fresh]
+    if all(x.ndim == 2 for x in inputs) and _broadcastable([x.shape for x in tall]):
+        assert same_answer(step(*tall), eager(*tall))
+        assert same_answer(step(*fresh), eager(*fresh))  # the first program is still kept
+        assert replays(step) and len(step._cache) == 2
+
+
+# ---------------------------------------------------------------------------
+# The lesson's network: gradients, closed forms, and source that reads as the slide.
+# ---------------------------------------------------------------------------
+
+
+def lesson(n: int = 50, seed: int = 0) -> tuple[nn.TwoLayerNetwork, np.ndarray, np.ndarray]:
+    X, y = nn.datasets.alien_sentiment(n=n, seed=seed)
+    return nn.TwoLayerNetwork(seed=seed), X, y
+
+
+def test_compile_step_gives_the_closed_forms_and_sees_each_update() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    opt = nn.SGD(net.parameters(), lr=0.5)
+    for _ in range(4):  # the trace, then replays after each update
+        opt.zero_grad()
+        loss = step(X, y)
+        want = nn.analytic_gradients(net, X, y)
+        for name, p in net.named_parameters():
+            assert close(p.grad, want[name])
+        with no_grad():
+            assert close(loss, nn.log_loss(net(X), y).data)
+        opt.step()
+    assert replays(step.compiled)
+
+
+def test_compile_step_accumulates_into_grad_as_backward_does() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    step(X, y)
+    want = nn.analytic_gradients(net, X, y)
+    assert close(net.w11.grad, 2 * want["w11"])
+
+
+def test_compile_step_checks_its_data_on_every_call() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    bad = y.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        step(X, bad)
+    with pytest.raises(ValueError, match="2-D"):
+        step(X[0], y[:1])
+
+
+def program_namespace(source: str, **inputs: Any) -> dict[str, Any]:
+    """Run the body of a generated step line by line and keep every name it assigned."""
+    from autograd.codegen import NAMESPACE, _fit, _own
+
+    space: dict[str, Any] = dict(NAMESPACE, fit=_fit, own=_own, LogLoss=nn.losses.LogLoss, **inputs)
+    body = [
+        line.strip() for line in source.splitlines()[1:] if not line.strip().startswith("return")
+    ]
+    exec("\n".join(body), space)
+    return space
+
+
+def test_the_generated_gradients_are_the_nine_closed_forms() -> None:
+    net, X, y = lesson(n=40)
+    step = compile_step(net)
+    step(X, y)
+    params = {name: p.data for name, p in net.named_parameters()}
+    run = program_namespace(step.source, X=X, y=y, **params)
+    x1, x2, n = X[:, 0], X[:, 1], len(y)
+    a1, a2, y_hat = run["a1"], run["a2"], run["y_hat"]
+    d = (y_hat - y) / n  # ∂L/∂z, the mean's 1/n included
+    d1 = d * params["w1"] * a1 * (1 - a1)  # ∂L/∂z1
+    d2 = d * params["w2"] * a2 * (1 - a2)  # ∂L/∂z2
+    closed = {
+        "dL_dz": d,
+        "dL_dz1": d1,
+        "dL_dz2": d2,
+        "dL_dw1": d @ a1,
+        "dL_dw2": d @ a2,
+        "dL_db": d.sum(),
+        "dL_dw11": d1 @ x1,
+        "dL_dw21": d1 @ x2,
+        "dL_db1": d1.sum(),
+        "dL_dw12": d2 @ x1,
+        "dL_dw22": d2 @ x2,
+        "dL_db2": d2.sum(),
+    }
+    for name, value in closed.items():
+        assert close(run[name], value), name
+
+
+def test_the_source_reads_as_the_lesson() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    lines = [line.strip() for line in step.source.splitlines()]
+    forward, backward = lines[: lines.index("# backward")], lines[lines.index("# backward") :]
+    for line in (
+        "z1 = w11 * x1 + w21 * x2 + b1",
+        "a1 = sigmoid(z1)",
+        "z2 = w12 * x1 + w22 * x2 + b2",
+        "z = w1 * a1 + w2 * a2 + b",
+        "y_hat = sigmoid(z)",
+    ):
+        assert line in forward
+    for line in (
+        "dL_dz = dL_dy_hat * (y_hat * (1.0 - y_hat))",
+        "dL_dw1 = dL_dz @ a1",
+        "dL_da1 = dL_dz * w1",
+        "dL_dz1 = dL_da1 * (a1 * (1.0 - a1))",
+        "dL_dw11 = dL_dz1 @ x1",
+        "dL_db1 = (dL_dz1).sum()",
+    ):
+        assert line in backward
+    # The chain rule's order: each gradient is written after the ones it is made from.
+    assert backward.index("dL_dz = dL_dy_hat * (y_hat * (1.0 - y_hat))") < backward.index(
+        "dL_da1 = dL_dz * w1"
+    )
+    assert not any("dL_dx" in line or "dL_dy =" in line for line in lines)  # data: no gradient
+
+
+def test_a_gradient_along_two_paths_says_they_add_up() -> None:
+    net, X, y = lesson(n=10)
+    step = autograd.compile(lambda X: nn.losses.LogLoss.apply(net(X), y))
+    value, dX = step(X)
+    assert same_answer((value, dX), value_and_grad(lambda X: nn.losses.LogLoss.apply(net(X), y))(X))
+    (line,) = [s for s in step.source.splitlines() if s.strip().startswith("dL_dx1 =")]
+    assert "dL_dz1 * w11" in line and "dL_dz2 * w12" in line
+    assert "# x1 reaches L along 2 paths (through z1, z2): they add up" in line
+
+
+# ---------------------------------------------------------------------------
+# Safe fallbacks: each one warns once and gives the eager answer.
+# ---------------------------------------------------------------------------
+
+
+def branch_on_data(w: Value) -> Value:
+    return (w * 2.0).sum() if w.sum().data > 0 else (w * -3.0).sum()
+
+
+def branch_on_float(w: Value) -> Value:
+    return w.exp().sum() if float(w.sum()) > 0 else w.sum()
+
+
+def branch_on_item(w: Value) -> Value:
+    return w.tanh().sum() * (1.0 if w.sum().item() > 0 else -1.0)
+
+
+def numpy_on_data(w: Value) -> Value:
+    return (w * np.exp(w.data)).sum()
+
+
+def numpy_on_numbers(w: Value) -> Value:
+    return (w * w.numpy()).sum()
+
+
+def numpy_on_an_argument(w: Value, X: Any) -> Value:
+    return (w * np.log1p(X)).sum()  # X is data; numpy cannot see through a Value
+
+
+class NotAPrimitive:
+    """An op with a vjp that the engine can walk back through, but not a Primitive."""
+
+    grads = (lambda g, out, a: 2.0 * g,)
+
+
+def unknown_op(w: Value) -> Value:
+    doubled = Value(np.zeros(2), None, NotAPrimitive, (w,))  # made as no apply would make it
+    return doubled.sum() + w.sum()
+
+
+@pytest.mark.parametrize(
+    ("f", "why"),
+    [
+        (branch_on_data, r"\.data at test_compile\.py"),
+        (branch_on_float, r"float\(\) at test_compile\.py"),
+        (branch_on_item, r"\.item\(\) at test_compile\.py"),
+        (numpy_on_data, r"\.data at test_compile\.py"),
+        (numpy_on_numbers, r"\.numpy\(\) at test_compile\.py"),
+        (numpy_on_an_argument, "applies numpy to a data argument"),
+        (unknown_op, "not a Primitive"),
+    ],
+)
+def test_each_fallback_warns_once_and_gives_the_eager_answer(f: Any, why: str) -> None:
+    warnings.simplefilter("always", CompileWarning)
+    args = [np.array([0.5, -0.25])] + ([np.array([1.0, 2.0])] if f is numpy_on_an_argument else [])
+    step = autograd.compile(f)
+    eager = value_and_grad(f)
+    with pytest.warns(CompileWarning, match=why) as caught:
+        first = step(*args)
+    assert len(caught) == 1 and "runs eagerly" in str(caught[0].message)
+    assert same_answer(first, eager(*args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)  # once: the later calls are quiet
+        for w in ([0.5, -0.25], [-2.0, 0.5], [1.0, 1.0]):
+            args[0] = np.array(w)
+            assert same_answer(step(*args), eager(*args))
+
+
+class Drifting(Primitive):
+    """A forward that is different each time it runs: no program can agree with it."""
+
+    calls = 0
+    forward = staticmethod(lambda a: a * Drifting.tick())
+    grads = (lambda g, out, a: g,)
+
+    @staticmethod
+    def tick() -> float:
+        Drifting.calls += 1
+        return float(Drifting.calls)
+
+
+def test_a_program_that_disagrees_with_eager_falls_back_or_raises_with_check() -> None:
+    warnings.simplefilter("always", CompileWarning)
+
+    def f(w: Value) -> Value:
+        return Drifting.apply(w).sum()
+
+    with pytest.warns(CompileWarning, match="disagrees with the eager step"):
+        autograd.compile(f)(np.ones(2))
+    with pytest.raises(CompileError, match="disagrees"):
+        autograd.compile(f, check=True)(np.ones(2))
+
+
+def test_check_compares_the_first_replay_with_eager() -> None:
+    f = lambda w: (w.tanh() * w).sum()  # noqa: E731
+    step = autograd.compile(f, check=True)
+    for w in ([0.5, 1.0], [2.0, -1.0], [3.0, 0.0]):
+        assert same_answer(step(np.array(w)), value_and_grad(f)(np.array(w)))
+    assert step._cache[next(iter(step._cache))].checked
+
+
+# ---------------------------------------------------------------------------
+# Live parameters, shapes, grad mode, threads, odd numbers.
+# ---------------------------------------------------------------------------
+
+
+def test_closure_parameters_are_read_live() -> None:
+    w = Value(np.array([0.5, -1.0]), name="w")
+    b = Value(0.25, name="b")
+    f = lambda X: ((X @ w + b).sigmoid() ** 2).mean()  # noqa: E731
+    step = autograd.compile(f)
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    for k in range(4):
+        assert same_answer(step(X), value_and_grad(f)(X))
+        w.data = w.data * 0.5 + k  # an optimizer's update, in place of the array
+        b.data += 1.0
+    w.data = np.array([0.5, -1.0, 2.0])  # a new shape: the guard traces again
+    assert same_answer(step(np.ones((6, 3))), value_and_grad(f)(np.ones((6, 3))))
+    assert "def step(X, w, b)" in step.source or "def step(X, b, w)" in step.source
+
+
+def test_new_shapes_retrace_into_a_bounded_cache() -> None:
+    f = lambda w, X: ((X * w).tanh()).sum()  # noqa: E731
+    step = autograd.compile(f, cache_size=2)
+    w = np.array([0.5, 1.5])
+    for n in (1, 2, 3, 1):
+        X = np.arange(2.0 * n).reshape(n, 2)
+        assert same_answer(step(w, X), value_and_grad(f)(w, X))
+    assert len(step._cache) == 2
+
+
+def test_grad_mode_is_part_of_the_key() -> None:
+    f = lambda w: (w * w).sum()  # noqa: E731
+    step = autograd.compile(f)
+    w = np.array([1.0, 2.0])
+    assert same_answer(step(w), value_and_grad(f)(w))
+    with no_grad():
+        assert same_answer(step(w), value_and_grad(f)(w))  # zeros, as eagerly
+    assert len(step._cache) == 2
+
+
+def test_two_threads_get_their_own_answers() -> None:
+    f = lambda w, X: ((X @ w).tanh() ** 2).mean()  # noqa: E731
+    step = autograd.compile(f)
+    rng = np.random.default_rng(0)
+    jobs = [(rng.normal(size=3), rng.normal(size=(n, 3))) for n in (5, 5, 7, 7)]
+    wanted = [value_and_grad(f)(*job) for job in jobs]
+    errors: list[str] = []
+
+    def work(k: int) -> None:
+        for _ in range(200):
+            for j in (k, k + 2):
+                if not same_answer(step(*jobs[j]), wanted[j]):
+                    errors.append(f"job {j}")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and replays(step)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.array([0.0, 0.0]),
+        np.array([np.nan, 1.0]),
+        np.array([1e300, -1e300]),
+        np.array([0.5, 2.0], dtype=np.float32),
+        np.zeros((0, 2)),
+    ],
+    ids=["zeros", "nan", "huge", "float32", "empty"],
+)
+def test_odd_numbers_agree_with_eager(x: np.ndarray) -> None:
+    f = lambda x: (x.tanh() * x + x.sigmoid()).sum()  # noqa: E731
+    step = autograd.compile(f)
+    with np.errstate(all="ignore"):
+        first, second, want = step(x), step(x), value_and_grad(f)(x)
+    assert same_answer(first, want) and same_answer(second, want)
+    assert np.result_type(second[1]) == np.result_type(want[1])
+
+
+def test_errors_and_nesting() -> None:
+    with pytest.raises(ValueError, match="scalar output"):
+        autograd.compile(lambda x: x * 2.0)(np.ones(3))
+    with pytest.raises(TypeError, match="must return a Value"):
+        autograd.compile(lambda x: 3.0)(1.0)
+    with pytest.raises(ValueError, match="nothing is compiled yet"):
+        autograd.compile(lambda x: x).source  # noqa: B018
+    step = autograd.compile(lambda x: x**3)
+    assert autograd.grad(lambda x: step(x)[1])(2.0) == 12.0  # inside grad: eager, recorded
+    assert step(2.0) == (8.0, 12.0) and step(3.0) == (27.0, 27.0)
+
+
+def test_non_number_arguments_are_part_of_the_key() -> None:
+    f = lambda w, k, mode: (w**k).sum() if mode == "power" else w.sum()  # noqa: E731
+    step = autograd.compile(f)
+    w = np.array([1.0, 2.0])
+    for k, mode in ((2, "power"), (3, "power"), (2, "sum"), (2, "power")):
+        assert same_answer(step(w, k, mode), value_and_grad(f)(w, k, mode))
+    assert len(step._cache) == 3 and replays(step)
