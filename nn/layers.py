@@ -36,6 +36,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": autograd.tanh,
     "relu": autograd.relu,
     "identity": identity,
+    "softmax": autograd.softmax,  # over the last axis: one probability per class, for k classes
 }
 
 
@@ -309,6 +310,8 @@ class MLP(Sequential):
     Hidden layers use `activation` (relu by default); the last uses
     `output_activation` (sigmoid by default, so a single output is a probability
     that suits `log_loss`; use "identity" with `hinge` or `log_loss_with_logits`).
+    For k classes end with k units and "softmax" (probabilities) or "identity" (scores);
+    `cross_entropy` takes either.
     """
 
     def __init__(

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nn
+from autograd import Value
 from nn import datasets
 from nn.progress import ProgressBar
 
@@ -172,7 +173,8 @@ BAD_INPUTS = [
     (np.full((4, 2), np.nan), [0.0, 1.0, 0.0, 1.0], {}, "NaN or infinity"),
     (np.zeros(4), [0.0, 1.0, 0.0, 1.0], {}, "2-D"),
     (np.zeros((0, 2)), [], {}, "no samples"),
-    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "cross_entropy"}, "unknown loss"),
+    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "nll"}, "unknown loss"),
+    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "cross_entropy"}, "one score per class"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"epochs": 0}, "epochs"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"batch_size": 0}, "batch_size"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"lr": -1.0}, "lr"),
@@ -207,9 +209,20 @@ def test_fit_refuses_an_optimizer_that_holds_none_of_the_models_parameters() -> 
     }
 
 
-def test_a_model_with_several_outputs_is_refused() -> None:
+def test_a_model_with_several_outputs_scores_as_many_classes() -> None:
+    with pytest.raises(ValueError, match=r"class indices 0 to 2 for 3 classes, got 3\.0"):
+        nn.fit(nn.Dense(2, 3), np.zeros((4, 2)), [0.0, 1.0, 3.0, 1.0], progress=False)
+
+    class Total(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = Value(1.0)
+
+        def forward(self, x: Any) -> Value:
+            return (self.w * x).sum()
+
     with pytest.raises(ValueError, match="one output per sample"):
-        nn.fit(nn.Dense(2, 3), np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], progress=False)
+        nn.fit(Total(), np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], progress=False)
 
 
 def test_predict_refuses_nan_and_accuracy_checks_labels() -> None:
