@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import graphviz
 import numpy as np
@@ -21,16 +21,16 @@ import numpy as np
 from autograd import GradcheckReport, Value, gradcheck, no_grad
 from autograd.draw import DotNotFoundError, render
 from autograd.gradcheck import aligned
-from nn import datasets, demo
+from nn import datasets, demo, plots
 from nn.layers import MLP, Perceptron
-from nn.losses import log_loss
+from nn.losses import cross_entropy, log_loss
 from nn.module import Module
 from nn.network import TwoLayerNetwork
 from nn.train import History, accuracy, fit
 
 PROG = "valuegrad"
 MODELS = ("perceptron", "network", "mlp")
-DATASETS = ("alien", "xor", "moons", "circles", "blobs")
+DATASETS = ("alien", "xor", "moons", "circles", "blobs", "spirals")
 GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
 
 
@@ -118,10 +118,30 @@ def load_data(spec: str, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
         raise UsageError(f"{spec}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
 
 
-def make_model(kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int) -> Module:
-    """A fresh model of the named kind for rows of `n_features` features."""
+def count_classes(y: np.ndarray) -> int:
+    """The number of classes the labels 0..k−1 call for: max + 1, and 2 at least."""
+    return max(2, int(np.max(y)) + 1)
+
+
+def make_model(
+    kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int, classes: int = 2
+) -> Module:
+    """A fresh model of the named kind for rows of `n_features` features and `classes` classes.
+
+    Two classes: one output per sample (a probability). More: the mlp ends with one score
+    per class, trained with the cross-entropy; the perceptron and the network tell two apart.
+    """
     if hidden is not None and kind != "mlp":
         raise UsageError(f"--hidden applies to --model mlp only, not to --model {kind}")
+    if classes > 2 and kind != "mlp":
+        raise UsageError(
+            f"the labels have {classes} classes (0 to {classes - 1}); --model {kind} tells two "
+            "apart: use --model mlp"
+        )
+    if classes > 2:
+        return MLP(
+            n_features, [*(hidden or (8, 8)), classes], output_activation="identity", seed=seed
+        )
     if kind == "perceptron":
         return Perceptron(n_features, seed=seed)
     if kind == "network":
@@ -163,7 +183,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Module, np.ndarray, np.ndarray, str]:
     X, y = load_data(args.data, args.seed)
-    model = make_model(args.model, args.hidden, X.shape[1], args.seed)
+    model = make_model(args.model, args.hidden, X.shape[1], args.seed, count_classes(y))
     if args.load is not None:
         model.load(args.load)
     return model, X, y, describe(model)
@@ -201,7 +221,7 @@ def run_train(args: argparse.Namespace) -> int:
             progress=bar,
             callback=report,
         )
-    final_loss = log_loss(_predictions(model, X), y).item()
+    final_loss = _loss(model)(_predictions(model, X), y).item()
     print(
         f"final: loss {final_loss:.4f}, accuracy {accuracy(model, X, y):.1%} "
         f"after {history.epochs} epoch{'s' if history.epochs != 1 else ''}"
@@ -211,7 +231,26 @@ def run_train(args: argparse.Namespace) -> int:
     if args.save is not None:
         model.save(args.save)
         print(f"saved the weights to {args.save}")
+    if args.plot is not None:
+        _plot_boundaries(model, X, y, name, Path(args.plot))
     return 130 if history.interrupted else 0
+
+
+def _loss(model: Module) -> Callable[[Any, Any], Value]:
+    """The model's loss: the cross-entropy for one score per class, else the log loss."""
+    return cross_entropy if isinstance(model, MLP) and model.sizes[-1] > 1 else log_loss
+
+
+def _plot_boundaries(model: Module, X: np.ndarray, y: np.ndarray, name: str, path: Path) -> None:
+    """Write the model's decision boundaries over the data, or say why not."""
+    if X.shape[1] != 2:
+        print(f"no --plot: a decision boundary needs two features, the data has {X.shape[1]}")
+        return
+    if not plots.available():
+        print(f"no --plot: {plots.INSTALL_HINT}")
+        return
+    fig = plots.decision_boundaries({name: model}, X, y)
+    print(f"wrote {plots.save(fig, path)}  decision boundaries of the model, with the data")
 
 
 def _predictions(model: Module, X: np.ndarray) -> Value:
@@ -230,13 +269,15 @@ def _check_writable(path: Path) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Gradcheck the model's log loss on the data; exit 1 when any gradient is wrong."""
+    """Gradcheck the model's loss on the data; exit 1 when any gradient is wrong."""
     model, X, y, name = _model_and_data(args)
     named = list(model.named_parameters())
+    loss = _loss(model)
 
     def loss_of(*params: Value) -> Value:
         with model.using(params):
-            return log_loss(model(X), y)
+            loss_value: Value = loss(model(X), y)
+            return loss_value
 
     report = gradcheck(loss_of, *(p for _, p in named), directions=args.directions)
     print(f"gradient check of the log loss of {name} on {args.data} ({len(y)} samples)")
@@ -353,7 +394,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         default="alien",
         metavar="NAME|PATH.csv",
         help=f"a bundled data set ({', '.join(DATASETS)}) or a CSV file with a header, "
-        "numeric feature columns (two for the network) and a 0/1 label column",
+        "numeric feature columns (two for the network) and a label column of class indices "
+        "0..k-1 (k > 2 needs --model mlp, which then ends with k scores)",
     )
     p.add_argument(
         "--seed",
@@ -451,6 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="without a terminal, print every N-th epoch (default: a tenth of the epochs)",
     )
     train.add_argument("--save", metavar="FILE.npz", help="write the trained weights here")
+    train.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="write the decision boundaries over the data here (two features; needs matplotlib)",
+    )
     train.set_defaults(run=run_train)
 
     check = sub.add_parser(

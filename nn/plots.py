@@ -22,9 +22,13 @@ from nn.train import History
 
 INSTALL_HINT = "matplotlib is not installed; `pip install 'valuegrad[notebooks]'` adds it"
 
-# Label 0 and label 1: the points, and the two sides of a boundary (lighter).
+# Label 0 and label 1: the points, and the two sides of a boundary (lighter); then more
+# classes, in the same order, for models that score k classes.
 POINT_COLOURS = ("#2563eb", "#ea580c")
 REGION_COLOURS = ("#dbeafe", "#ffedd5")
+CLASS_COLOURS = (*POINT_COLOURS, "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#4b5563")
+CLASS_REGIONS = (*REGION_COLOURS, "#dcfce7", "#f3e8ff", "#fee2e2", "#cffafe", "#fef9c3", "#e5e7eb")
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")
 
 
 class PlotsUnavailable(ImportError):
@@ -51,7 +55,7 @@ def _figure_class() -> Any:
     return Figure
 
 
-def _colormap(colours: tuple[str, str]) -> Any:
+def _colormap(colours: tuple[str, ...]) -> Any:
     from matplotlib.colors import ListedColormap
 
     return ListedColormap(list(colours))
@@ -88,6 +92,9 @@ def decision_boundaries(
 ) -> Any:
     """One panel per model: where it predicts 1 (output ≥ threshold), its boundary, and the data.
 
+    A model with one score per class gets the region of each class (the highest score) and
+    the boundaries between them, with up to eight classes.
+
     `models` maps a panel title to a model taking rows of two features. Returns a
     matplotlib Figure.
     """
@@ -101,7 +108,16 @@ def decision_boundaries(
     axes = fig.subplots(1, len(models), squeeze=False)[0]
     regions = _colormap(REGION_COLOURS)
     for ax, (name, model) in zip(axes, models.items(), strict=True):
-        p = probabilities(model, xx, yy)
+        points = np.column_stack([xx.ravel(), yy.ravel()])
+        with no_grad():
+            scores = np.asarray(model(points).data, dtype=np.float64)
+        if scores.ndim == 2:  # one score per class: regions of the highest score
+            _class_regions(ax, xx, yy, scores, X, y)
+            ax.set_title(f"{name}: {_accuracy(model, X, y, threshold):.0%} right")
+            ax.set_xlabel("x1")
+            ax.set_ylabel("x2")
+            continue
+        p = scores.reshape(xx.shape)
         ax.pcolormesh(
             xx, yy, (p >= threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto"
         )
@@ -117,6 +133,44 @@ def decision_boundaries(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _accuracy(model: Module, X: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    with no_grad():
+        out = np.asarray(model(X).data)
+    predicted = np.argmax(out, axis=-1) if out.ndim == 2 else out >= threshold
+    return float(np.mean(predicted == y))
+
+
+def _class_regions(
+    ax: Any, xx: np.ndarray, yy: np.ndarray, scores: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> None:
+    """The class of the highest score over the grid, the boundaries between classes, the data."""
+    k = scores.shape[1]
+    if k > len(CLASS_COLOURS):
+        raise ValueError(f"decision_boundaries draws up to {len(CLASS_COLOURS)} classes, got {k}")
+    winner = np.argmax(scores, axis=1).reshape(xx.shape).astype(float)
+    cmap = _colormap(CLASS_REGIONS[:k])
+    ax.pcolormesh(xx, yy, winner, cmap=cmap, vmin=-0.5, vmax=k - 0.5, shading="auto")
+    # A boundary wherever the winning class changes: the edges of the regions.
+    for c in range(k):
+        inside = (winner == c).astype(float)
+        if 0.0 < inside.mean() < 1.0:
+            ax.contour(xx, yy, inside, levels=[0.5], colors="#111827", linewidths=1.2)
+    for c in range(k):
+        rows = y == c
+        ax.scatter(
+            X[rows, 0],
+            X[rows, 1],
+            c=CLASS_COLOURS[c],
+            marker=MARKERS[c],
+            s=30,
+            edgecolors="white",
+            linewidths=0.6,
+            label=f"y = {c}",
+            zorder=3,
+        )
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
 
 
 def _scatter(ax: Any, X: np.ndarray, y: np.ndarray) -> None:

@@ -372,6 +372,7 @@ CSV_FILES = {
     "one-feature.csv": "x1,label\n1,0\n2,1\n",
     "text-cell.csv": "x1,x2,label\n1,2,0\n3,four,1\n",
     "label-2.csv": "x1,x2,label\n1,2,0\n3,4,2\n",
+    "label-half.csv": "x1,x2,label\n1,2,0\n3,4,0.5\n",
     "ragged.csv": "x1,x2,label\n1,2,0\n3,4\n",
     "empty.csv": "",
     "header-only.csv": "x1,x2,label\n",
@@ -395,7 +396,12 @@ BAD_INPUT = {
     "CSV is a folder": (["train", "--data", "folder.csv"], "is a directory"),
     "CSV with one feature": (["train", "--data", "one-feature.csv"], "at least 3 columns"),
     "CSV with text": (["train", "--data", "text-cell.csv"], "'four' is not a number"),
-    "CSV label 2": (["train", "--data", "label-2.csv"], "is not 0 or 1"),
+    "CSV label 2 on the network": (["train", "--data", "label-2.csv"], "3 classes (0 to 2)"),
+    "CSV label 0.5": (["train", "--data", "label-half.csv"], "is not a class index"),
+    "spirals on a perceptron": (
+        ["train", "--data", "spirals", "--model", "perceptron"],
+        "--model perceptron tells two apart: use --model mlp",
+    ),
     "CSV ragged row": (["check", "--data", "ragged.csv"], "row 3"),
     "CSV empty": (["train", "--data", "empty.csv"], "the file is empty"),
     "CSV not text": (["train", "--data", "binary.csv"], "binary.csv: not a UTF-8 text file"),
@@ -481,3 +487,44 @@ def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
         assert "(default: None)" not in r.stdout
     version = run("--version", cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("valuegrad ")
+
+
+# ---------------------------------------------------------------------------
+# More than two classes.
+# ---------------------------------------------------------------------------
+
+
+def test_train_on_three_spirals_reaches_95_percent_and_plots_three_regions(tmp_path):
+    r = run(
+        "train",
+        "--data",
+        "spirals",
+        "--model",
+        "mlp",
+        "--hidden",
+        "16,16",
+        "--plot",
+        "b.png",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("MLP(2, [16, 16, 3]),")  # three classes, inferred from the labels
+    final = re.search(r"final: loss ([\d.]+), accuracy ([\d.]+)%", r.stdout)
+    assert final is not None, r.stdout
+    assert float(final.group(2)) >= 95.0
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG)
+
+
+def test_a_csv_with_labels_0_to_3_trains_an_mlp_of_four_scores(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [4, 0], [0, 4], [4, 4]])
+    y = np.repeat(np.arange(4), 10)
+    X = centres[y] + 0.3 * rng.standard_normal((40, 2))
+    rows = "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y, strict=True))
+    (tmp_path / "four.csv").write_text(f"x1,x2,label\n{rows}\n", encoding="utf-8")
+    r = run("train", "--data", "four.csv", "--model", "mlp", "--epochs", "100", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "MLP(2, [8, 8, 4])" in r.stdout and "accuracy 100.0%" in r.stdout
+    check = run("check", "--data", "four.csv", "--model", "mlp", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "are right" in check.stdout

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import nn
 from nn import History, Perceptron, TwoLayerNetwork, plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -141,3 +143,17 @@ def test_without_matplotlib_a_picture_says_how_to_install_it(monkeypatch):
         plots.decision_boundaries({"p": a_perceptron_on_the_diagonal()}, X, y)
     with pytest.raises(ImportError):
         plots.loss_curves({"a": History(loss=[1.0], accuracy=[1.0])})
+
+
+def test_decision_boundaries_of_a_three_class_model_show_three_regions(tmp_path: Path) -> None:
+    X, y = nn.datasets.spirals(90, seed=0)
+    model = nn.MLP(2, [8, 3], output_activation="identity", seed=0)
+    nn.fit(model, X, y, epochs=50, progress=False)
+    fig = plots.decision_boundaries({"mlp": model}, X, y)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["y = 0", "y = 1", "y = 2"]
+    mesh = ax.collections[0].get_array()
+    assert set(np.unique(np.asarray(mesh))) == {0.0, 1.0, 2.0}
+    assert ax.get_title().startswith(f"mlp: {nn.accuracy(model, X, y):.0%}")
+    assert plots.save(fig, tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")

@@ -251,3 +251,36 @@ def test_ctrl_c_inside_an_epoch_of_mini_batches_keeps_the_steps_but_not_the_epoc
     opt = CtrlCOnStep(net.parameters(), lr=0.5)
     h = nn.fit(net, X, y, optimizer=opt, batch_size=20, seed=1, epochs=100, progress=False)
     assert h.interrupted and h.epochs == 2 and opt.steps == 10
+
+
+def test_fit_predict_and_accuracy_for_three_classes() -> None:
+    X, y = datasets.spirals(240, seed=1)
+    model = nn.MLP(2, [16, 16, 3], output_activation="identity", seed=0)
+    history = nn.fit(model, X, y, epochs=200, progress=False)  # the cross-entropy by default
+    assert history.accuracy[-1] >= 0.95
+    assert history.loss[-1] < history.loss[0]
+    labels = nn.predict(model, X)
+    assert labels.shape == (240,) and set(np.unique(labels)) <= {0.0, 1.0, 2.0}
+    assert nn.accuracy(model, X, y) == pytest.approx(history.accuracy[-1])
+    one = nn.predict(model, X[0])
+    assert isinstance(one, float) and one == labels[0]
+
+
+def test_a_softmax_mlp_trains_on_the_cross_entropy_and_predicts_the_likeliest_class() -> None:
+    X, y = datasets.spirals(150, seed=2)
+    model = nn.MLP(2, [16, 3], activation="tanh", output_activation="softmax", seed=0)
+    before = nn.accuracy(model, X, y)
+    nn.fit(model, X, y, epochs=150, progress=False)
+    p = model(X).data
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert nn.accuracy(model, X, y) > max(before, 0.8)
+
+
+def test_fit_refuses_a_binary_loss_for_three_classes_before_changing_anything() -> None:
+    X, y = datasets.spirals(30, seed=0)
+    model = nn.MLP(2, [4, 3], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="'log_loss' does not suit a model with 3 output"):
+        nn.fit(model, X, y, loss="log_loss", progress=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
