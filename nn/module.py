@@ -9,6 +9,7 @@ Assigning a leaf `Value` to a module's attribute makes it a parameter; assigning
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import reprlib
 import stat
@@ -273,6 +274,25 @@ class Module:
             lines.append(f"  ({key}): {text}")
         lines.append(")")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a module: a table of its parameters (name, shape, count), the total."""
+        rows = []
+        total = 0
+        for name, p in self.named_parameters():
+            count = int(np.prod(p.shape))
+            total += count
+            shape = "×".join(map(str, p.shape)) or "scalar"
+            rows.append(
+                f"<tr><td><code>{html.escape(name)}</code></td><td>{shape}</td>"
+                f"<td style='text-align:right'>{count:,}</td></tr>"
+            )
+        title = html.escape(type(self).__name__)
+        return (
+            f"<table><caption style='text-align:left'><b>{title}</b>: {total:,} parameters"
+            "</caption><thead><tr><th>parameter</th><th>shape</th><th>count</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
 
 
 # Counts the changes to any module's registry; a remembered parameter walk from before

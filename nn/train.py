@@ -29,7 +29,7 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
-from nn.progress import ProgressBar
+from nn.progress import progress as make_progress
 
 # name → (loss, the output at which predictions switch from 0 to 1)
 LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
@@ -55,6 +55,16 @@ class History:
     def epochs(self) -> int:
         """The number of epochs completed."""
         return len(self.loss)
+
+    def __repr__(self) -> str:
+        """One line: the epochs and the final loss and accuracy, not every number."""
+        if not self.loss:
+            return "History(no epochs)"
+        stopped = ", interrupted" if self.interrupted else ""
+        return (
+            f"History({self.epochs} epoch{'s' if self.epochs != 1 else ''}, final loss "
+            f"{self.loss[-1]:.4f}, accuracy {self.accuracy[-1]:.1%}{stopped})"
+        )
 
 
 def fit(
@@ -101,7 +111,7 @@ def fit(
     rng = np.random.default_rng(seed)
 
     history = History()
-    bar = ProgressBar(epochs, enabled=progress)
+    bar = make_progress(epochs, enabled=progress)
     with _ctrl_c_between_steps() as stop:
         try:
             for epoch in range(1, epochs + 1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -435,3 +436,21 @@ def test_zip_features_numpy_cannot_read_mean_a_bad_file(
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match=r"weights\.npz"):
         Affine().load(path)
+
+
+def test_a_module_shows_in_jupyter_as_a_table_of_its_parameters() -> None:
+    import nn
+
+    table = nn.MLP(2, [3, 1], seed=0)._repr_html_()
+    assert "<b>MLP</b>: 13 parameters" in table
+    rows = re.findall(
+        r"<tr><td><code>(.*?)</code></td><td>(.*?)</td><td[^>]*>(.*?)</td></tr>", table
+    )
+    assert rows == [
+        ("layers.0.W", "2×3", "6"),
+        ("layers.0.b", "3", "3"),
+        ("layers.1.W", "3×1", "3"),
+        ("layers.1.b", "1", "1"),
+    ]
+    lesson = nn.TwoLayerNetwork(seed=0)._repr_html_()
+    assert lesson.count("<td>scalar</td>") == 9 and "9 parameters" in lesson

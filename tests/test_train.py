@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 from typing import Any
 
 import numpy as np
@@ -146,7 +147,7 @@ def test_the_progress_bar_draws_at_most_every_interval() -> None:
             return True
 
     screen = Terminal()
-    bar = ProgressBar(1000, stream=screen, interval=3600.0)
+    bar = ProgressBar(1000, stream=screen, width=24, interval=3600.0)
     for epoch in range(1, 1001):
         bar.update(epoch, 0.5, 0.75)
     bar.close()
@@ -284,3 +285,96 @@ def test_fit_refuses_a_binary_loss_for_three_classes_before_changing_anything() 
         nn.fit(model, X, y, loss="log_loss", progress=False)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+# ---------------------------------------------------------------------------
+# Progress in a notebook, and a bar that fits the terminal.
+# ---------------------------------------------------------------------------
+
+
+def test_in_a_notebook_fit_uses_tqdm_auto_when_it_is_installed(monkeypatch: Any) -> None:
+    calls: list[Any] = []
+
+    class FakeTqdm:
+        def __init__(self, **kwargs: Any) -> None:
+            calls.append(("new", kwargs["total"]))
+
+        def set_postfix(self, **kwargs: Any) -> None:
+            calls.append(("postfix", kwargs["loss"], kwargs["accuracy"]))
+
+        def update(self, n: int) -> None:
+            calls.append(("update", n))
+
+        def close(self) -> None:
+            calls.append(("close",))
+
+    fake = type(sys)("tqdm.auto")
+    fake.tqdm = FakeTqdm  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    monkeypatch.setattr("nn.progress.in_notebook", lambda: True)
+    X, y = datasets.blobs(n=30, seed=0)
+    history = nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=5)
+    assert calls[0] == ("new", 5) and calls[-1] == ("close",)
+    assert [c for c in calls if c[0] == "update"] == [("update", 1)] * 5
+    assert ("postfix", f"{history.loss[-1]:.4f}", f"{history.accuracy[-1]:.1%}") in calls
+
+
+def test_in_a_notebook_without_tqdm_fit_prints_a_line_every_tenth(
+    monkeypatch: Any, capsys: Any
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails, as without tqdm
+    monkeypatch.setattr("nn.progress.in_notebook", lambda: True)
+    X, y = datasets.blobs(n=30, seed=0)
+    nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=30)
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [int(line.split()[1].split("/")[0]) for line in lines]
+    assert epochs == [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]
+    assert lines[-1].startswith("epoch 30/30  loss ") and "accuracy " in lines[-1]
+
+
+def test_a_notebook_is_told_from_a_plain_interpreter(monkeypatch: Any) -> None:
+    from nn.progress import in_notebook
+
+    class Shell:
+        kernel = object()
+
+    ipython = type(sys)("IPython")
+    ipython.get_ipython = lambda: Shell()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    assert in_notebook()
+    ipython.get_ipython = lambda: None  # type: ignore[attr-defined]
+    assert not in_notebook()
+
+
+@pytest.mark.parametrize("columns", [50, 80, 200])
+def test_the_terminal_bar_fits_the_terminals_width(monkeypatch: Any, columns: int) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(
+        "shutil.get_terminal_size", lambda fallback=None: os.terminal_size((columns, 24))
+    )
+    screen = Terminal()
+    bar = ProgressBar(300, stream=screen, interval=0.0)
+    for epoch in range(1, 301):
+        bar.update(epoch, 0.123456, 1.0)
+    bar.close()
+    lines = [part for part in screen.getvalue().replace("\n", "").split("\r") if part]
+    assert max(len(line) for line in lines) < columns
+    assert len(lines[-1]) >= min(
+        columns - 12, 85
+    )  # and uses the room it has (up to 40 for the bar)
+
+
+def test_a_history_shows_in_one_line() -> None:
+    X, y = datasets.blobs(n=30, seed=0)
+    h = nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=300, progress=False)
+    text = repr(h)
+    assert "\n" not in text and len(text) < 100
+    assert (
+        text == f"History(300 epochs, final loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.1%})"
+    )
+    assert repr(nn.History()) == "History(no epochs)"
+    h.interrupted = True
+    assert repr(h).endswith(", interrupted)")
