@@ -44,6 +44,7 @@ NAMESPACE: dict[str, Any] = {
     "divide": ops._divide,
     "unit_step": ops._step,
     "log_base": ops._log_base,
+    "is_zero": ops._zero,
     "cast": ops._cast,
     "scatter": ops._scatter,
     "total": ops._sum,
@@ -58,8 +59,8 @@ TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Mul: ("{0} * {1}", "{g} * {1}", "{g} * {0}"),
     ops.Pow: (
         "power({0}, {1})",
-        "{g} * ({1} * power({0}, {1} - 1.0))",
-        "{g} * ({out} * log_base({0}))",
+        "{g} * ({1} * power({0}, {1} - 1.0 + is_zero({1})))",
+        "{g} * ({out} * log_base({0}, {1}))",
     ),
     ops.Exp: ("exp({0})", "{g} * {out}"),
     ops.Log: ("log({0})", "divide({g}, {0})"),

@@ -35,6 +35,7 @@ from autograd.text import fmt, op_symbol, summary
 from autograd.value import Value
 
 __all__ = [
+    "COLOURS",
     "INSTALL_HINT",
     "STYLE",
     "DotNotFoundError",
@@ -57,6 +58,10 @@ INSTALL_HINT = (
 
 RED = "#dc2626"
 GREY = "#6b7280"
+
+# The lesson's colours, as nn's perceptrons name them; a scope's `color` may be one of
+# these names, another colour name (read as SVG and CSS read it, in every format) or #hex.
+COLOURS = {"red": RED, "green": "#16a34a", "purple": "#9333ea"}
 
 # Fill colours of the node kinds; the legend shows the same table.
 STYLE = {
@@ -102,6 +107,10 @@ class Drawing(graphviz.Digraph):
         self.ids: dict[Value, str] = {}
         self.caption = ""
 
+    def node_id(self, value: Value) -> str | None:
+        """The DOT id of `value`'s box, or None when it was collapsed away."""
+        return self.ids.get(value)
+
     def op_id(self, value: Value) -> str | None:
         """The DOT id of the operation node that made `value` (None for a leaf or when hidden)."""
         vid = self.ids.get(value)
@@ -134,21 +143,23 @@ def draw(
     show_grad: bool = True,
     highlight: Iterable[Any] = (),
     params: Iterable[Value] | None = None,
+    inputs: Iterable[Value] = (),
     legend: bool = True,
     precision: int = 4,
 ) -> Drawing:
     """The graph `root` depends on, as a graphviz Digraph (no `dot` binary needed to build it).
 
     Value boxes show name, data and grad ("not computed yet" before a backward
-    reaches them); tensors show their shape and a summary. Parameters are the
-    `.parameters()` of the owners of the scopes the nodes were made in (nn
-    modules), or `params` when given; other leaves are inputs. `highlight`
+    reaches them); tensors show their shape and a summary. Parameters are `params`
+    when given; else the `.parameters()` of the owners of the scopes the nodes were
+    made in (nn modules); else, in a graph of hand-made Values, the leaves that
+    received a gradient. Leaves in `inputs` and all other leaves are inputs. `highlight`
     takes Values (or results of `find_wrong_gradients`) to mark in red.
     `max_nodes` bounds the number of Values and summary boxes drawn (operation
     and constant nodes come on top); past it, clusters and then long runs of
     nodes collapse into summary boxes.
     """
-    p = plan(root, max_nodes=max_nodes, highlight=highlight, params=params)
+    p = plan(root, max_nodes=max_nodes, highlight=highlight, params=params, inputs=inputs)
     return _Writer(p, show_grad=show_grad, precision=precision).write(rankdir, legend)
 
 
@@ -203,6 +214,7 @@ def plan(
     max_nodes: int = 100,
     highlight: Iterable[Any] = (),
     params: Iterable[Value] | None = None,
+    inputs: Iterable[Value] = (),
 ) -> Plan:
     """Decide what `draw` shows: the nodes, their clusters, and what collapses past `max_nodes`."""
     if not isinstance(root, Value):
@@ -213,11 +225,14 @@ def plan(
     scopes = _Scopes(order)
     home = scopes.home
     n = len(order)
+    if params is None:
+        found = scopes.parameters()
+        params = found or [v for v in order if v._op is None and v._grad is not None]
     p = Plan(
         root=root,
         order=order,
         index={node: i for i, node in enumerate(order)},
-        params=set(params) if params is not None else scopes.parameters(),
+        params=set(params).difference(inputs),
         wrong=_wrong_nodes(highlight),
         # Parameters are drawn in their owner's cluster, other nodes where they were made.
         where=[home.get(node, node._scope) if node._op is None else node._scope for node in order],
@@ -451,7 +466,10 @@ class _Writer:
         g.graph_attr["rankdir"] = rankdir
         n = len(p.order)
         once: set[tuple[str, str]] = set()
-        for i, node in enumerate(p.order):
+        # dot stacks what comes first in the source on top: the output's first input
+        # first, so that x1 comes above x2 and red (a1) above green (a2).
+        for i in _first_input_first(p):
+            node = p.order[i]
             u = p.unit[i]
             drawn = u == i and u in p.kept
             if drawn:
@@ -483,7 +501,7 @@ class _Writer:
         for tail, head in self.edges:
             g.edge(tail, head)
         if legend:
-            g.node("legend", label=self._legend(), shape="plain")
+            self._legend()
         if p.notes:
             g.caption = f"{n:,} nodes, more than max_nodes={p.max_nodes:,}: " + "; ".join(p.notes)
             g.attr(label=f"<{_esc(g.caption, 10**4)}>", labelloc="b", labeljust="l", fontsize="12")
@@ -500,24 +518,24 @@ class _Writer:
         self.bodies.setdefault(s, []).append((name, {"label": label, **attrs}))
 
     def _value(self, i: int, node: Value) -> None:
-        rows = []
+        rows: list[tuple[str, str]] = []
         if node.name is not None:
-            rows.append(f"<b>{_esc(node.name)}</b>")
+            rows.append(("", f"<b>{_name(node.name)}</b>"))
         if node.shape:
-            shape = "×".join(str(d) for d in node.shape)
-            rows.append(f"<font color='{GREY}'>shape</font> {shape} {node.dtype}")
-        rows.append(f"<font color='{GREY}'>data</font> {_esc(summary(node.data, self.precision))}")
+            rows.append(("shape", f"{'×'.join(str(d) for d in node.shape)} {node.dtype}"))
+        rows.append(("data", _esc(summary(node.data, self.precision))))
         if self.show_grad:
             g = node._grad
-            text = "not computed yet" if g is None else summary(g, self.precision)
-            rows.append(f"<font color='{GREY}'>grad</font> {_esc(text)}")
+            rows.append(
+                ("grad", _esc("not computed yet" if g is None else summary(g, self.precision)))
+            )
         attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": STYLE[self._kind(node)]}
         if node is self.p.root:
             attrs["penwidth"] = "2"
         if node in self.p.wrong:
             attrs.update(color=RED, penwidth="3")
         self.g.ids[node] = f"v{i}"
-        self._put(self.p.where[i], f"v{i}", _table(rows), attrs)
+        self._put(self.p.where[i], f"v{i}", _fields(rows), attrs)
 
     def _operation(self, i: int, node: Value) -> None:
         rows = [f"<b>{_esc(op_symbol(node), 32)}</b>"]
@@ -547,15 +565,9 @@ class _Writer:
 
     def _box(self, k: int, box: Box) -> None:
         extra = f"<br/>{box.params} parameters" if box.params else ""
-        label = f"<<b>{_esc(box.scope.label)}</b><br/>{box.size:,} nodes{extra}>"
-        color = _colour(box.scope)
-        attrs = {
-            "shape": "box3d",
-            "style": "filled",
-            "fillcolor": STYLE["collapsed"],
-            "color": color,
-            "fontcolor": color,
-        }
+        label = f"<<b>{_name(box.scope.label)}</b><br/>{box.size:,} nodes{extra}>"
+        attrs = {"shape": "box3d", "style": "filled", "fillcolor": STYLE["collapsed"]}
+        attrs.update(_colour(box.scope))
         self._put(box.scope.parent, f"s{k}", label, attrs)
 
     def _clusters(self) -> None:
@@ -578,13 +590,11 @@ class _Writer:
                 children.setdefault(s.parent, []).append(s)
         built: dict[Scope, graphviz.Digraph] = {}
         for k, s in enumerate(sorted(everything, key=lambda s: -everything[s])):
-            color = _colour(s)
             sub = graphviz.Digraph(
                 name=f"cluster_{k}",
                 graph_attr={
-                    "label": f"<<b>{_esc(s.label)}</b>>",
-                    "color": color,
-                    "fontcolor": color,
+                    "label": f"<<b>{_name(s.label)}</b>>",
+                    **_colour(s),
                     "penwidth": "2",
                     "style": "rounded",
                     "labeljust": "l",
@@ -598,32 +608,59 @@ class _Writer:
         for sub in built.values():  # what is left are the outermost clusters
             g.subgraph(sub)
 
-    def _legend(self) -> str:
-        rows = [
-            ("output", STYLE["output"]),
-            ("parameter", STYLE["parameter"]),
-            ("input", STYLE["input"]),
-            ("intermediate value", STYLE["value"]),
-            ("operation (oval)", STYLE["operation"]),
-            ("constant (dashed oval)", STYLE["constant"]),
+    def _legend(self) -> None:
+        """A cluster of one node per kind, each in the shape and colour it has in the graph."""
+        box = {"shape": "box", "style": "rounded,filled"}
+        kinds: list[tuple[str, dict[str, str]]] = [
+            ("output", {**box, "fillcolor": STYLE["output"], "penwidth": "2"}),
+            ("parameter", {**box, "fillcolor": STYLE["parameter"]}),
+            ("input", {**box, "fillcolor": STYLE["input"]}),
+            ("intermediate value", {**box, "fillcolor": STYLE["value"]}),
+            ("operation", {"shape": "ellipse", "style": "filled", "fillcolor": STYLE["operation"]}),
+            ("constant", {"shape": "ellipse", "style": "dashed", "color": "#9ca3af"}),
         ]
         if self.p.wrong:
-            rows.append(("wrong gradient", STYLE["wrong"]))
+            kinds.append(("wrong gradient", {**box, "fillcolor": STYLE["wrong"], "color": RED}))
         if self.p.boxes:
-            rows.append(("collapsed cluster", STYLE["collapsed"]))
-        cells = "".join(
-            f"<tr><td bgcolor='{colour}' width='18'></td><td align='left'>{name}</td></tr>"
-            for name, colour in rows
+            kinds.append(("collapsed cluster", {"shape": "box3d", "style": "filled"}))
+        if self.p.groups:
+            kinds.append(("… hidden nodes …", {"shape": "box", "style": "dashed,rounded"}))
+        legend = graphviz.Digraph(
+            name="cluster_legend",
+            graph_attr={"label": "<<b>legend</b>>", "color": "#d1d5db", "labeljust": "l"},
+            node_attr={"fontsize": "9", "height": "0.3"},
         )
-        return (
-            "<<table border='0' cellborder='1' cellspacing='2' cellpadding='3'>"
-            f"<tr><td colspan='2' border='0'><b>legend</b></td></tr>{cells}</table>>"
-        )
+        for k, (kind, attrs) in enumerate(kinds):
+            legend.node(f"legend{k}", label=kind, **attrs)
+            if k:  # invisible links keep the legend in one row
+                legend.edge(f"legend{k - 1}", f"legend{k}", style="invis")
+        self.g.subgraph(legend)
+
+
+def _first_input_first(p: Plan) -> list[int]:
+    """The nodes' indices as a depth-first walk from the output meets them, inputs in order."""
+    seen = [False] * len(p.order)
+    out: list[int] = []
+    stack = [p.index[p.root]]
+    while stack:
+        i = stack.pop()
+        if seen[i]:
+            continue
+        seen[i] = True
+        out.append(i)
+        prev = p.order[i]._prev
+        stack.extend(p.index[q] for q in reversed(prev) if type(q) is Value)
+    return out
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _esc(text: str, limit: int = 48) -> str:
     """Text for an HTML-like label: & < > " ' as entities, backslashes doubled, one line."""
     text = " ".join(str(text).split())
+    # Control characters (a NUL ends dot's input) are written as Python writes them: \x00.
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = (
@@ -637,18 +674,50 @@ def _esc(text: str, limit: int = 48) -> str:
     return text.replace("\\", "\\\\")
 
 
+def _fields(rows: list[tuple[str, str]]) -> str:
+    """A label of "key  value" rows (a row with no key spans the row).
+
+    Key and value sit in cells of their own, never joined by a space: librsvg drops
+    the space at the start of an SVG text run, and "data 5" would show as "data5".
+    """
+    body = "".join(
+        f"<tr><td colspan='3'>{v}</td></tr>"
+        if not k
+        else f"<tr><td align='right'><font color='{GREY}'>{k}</font></td>"
+        f"<td width='4'></td><td align='left'>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<<table border='0' cellborder='0' cellspacing='0' cellpadding='1'>{body}</table>>"
+
+
+def _name(text: str) -> str:
+    """A name or a scope's label for a label: a blank one as its repr (dot refuses an empty <b>)."""
+    return _esc(text if text.strip() else repr(text))
+
+
 def _table(rows: list[str]) -> str:
     body = "".join(f"<tr><td>{r}</td></tr>" for r in rows)
     return f"<<table border='0' cellborder='0' cellspacing='0' cellpadding='1'>{body}</table>>"
 
 
-_COLOUR = re.compile(r"#?[A-Za-z0-9]+")
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|[A-Za-z]+")
 
 
-def _colour(s: Scope) -> str:
-    """The scope's `color` attribute when it is a plain colour name or #hex, else grey."""
+def _colour(s: Scope) -> dict[str, str]:
+    """The scope's `color` as attributes: a lesson colour's hex, a name read as SVG reads it.
+
+    graphviz reads a bare name with the X11 scheme in PNG and PDF but SVG viewers
+    read it as SVG does (X11 "green" is SVG's "lime"), so names get colorscheme=svg.
+    Anything else is grey.
+    """
     c = s.attrs.get("color")
-    return c if isinstance(c, str) and _COLOUR.fullmatch(c) else GREY
+    if not isinstance(c, str) or not _COLOUR.fullmatch(c):
+        return {"color": GREY, "fontcolor": GREY}
+    c = COLOURS.get(c.lower(), c)
+    attrs = {"color": c, "fontcolor": c}
+    if not c.startswith("#"):
+        attrs["colorscheme"] = "svg"
+    return attrs
 
 
 # ---------------------------------------------------------------------------

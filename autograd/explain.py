@@ -18,11 +18,14 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from autograd import ops
 from autograd.draw import fmt, op_symbol
+from autograd.gradcheck import MACHINE_EPS, derivative, judge, kink, settle_small
 from autograd.graph import topological_order, unbroadcast
 from autograd.value import Value
 
@@ -103,47 +106,51 @@ class Explanation:
 
     def __repr__(self) -> str:
         paths = f"{_count(self.n_paths)} path{'' if self.n_paths == 1 else 's'}"
-        return f"<Explanation {self.lhs} = {fmt(self.total)} over {paths}>"
+        return f"<Explanation {self.lhs} = {number(self.total)} over {paths}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self))
 
-    def __str__(self) -> str:
+    def _lines(self) -> tuple[list[str], list[Value]]:
+        """The text, line by line, and the nodes whose symbols it shows."""
         lhs = self.lhs
         out, wrt = self._symbols[self.output], self._symbols[self.wrt]
         if self.n_paths == 0:
-            return f"{lhs} = 0: {out} does not depend on {wrt}"
+            return [f"{lhs} = 0: {out} does not depend on {wrt}"], []
         if self.output is self.wrt:
-            return f"{lhs} = 1"
-        lines: list[str] = []
+            return [f"{lhs} = 1"], []
         shown: list[Value] = []
         if not self.paths:
             paths = _count(self.n_paths)
-            return f"{lhs} = {fmt(self.total)}, the sum over {paths} paths (none listed)"
+            return [f"{lhs} = {number(self.total)}, the sum over {paths} paths (none listed)"], []
         if self.n_paths == 1 and len(self.paths[0].steps) == 1:
-            lines.append(f"{lhs} = {fmt(self.total)}")  # one link: nothing to multiply
-        elif self.n_paths == 1:
-            top, numbers = _columns(self.paths[0].steps, shown)
+            return [f"{lhs} = {number(self.total)}"], []  # one link: nothing to multiply
+        if self.n_paths == 1:
+            ((top, numbers),) = _columns([self.paths[0].steps], shown)
             pad = " " * _width(lhs)
-            lines += [f"{lhs} = {top}", f"{pad} = {numbers}", f"{pad} = {fmt(self.total)}"]
-        else:
-            lines.append(f"{lhs} = Σ over {_count(self.n_paths)} paths from {out} back to {wrt}:")
-            for i, path in enumerate(self.paths):
-                top, numbers = _columns(path.steps, shown)
-                lines.append(f"{'  ' if i == 0 else '+ '}{top}")
-                width = max(_width(top), _width(numbers))
-                lines.append(f"  {numbers}{' ' * (width - _width(numbers))} = {fmt(path.product)}")
-            terms = [fmt(p.product) for p in self.paths]
-            if self.omitted:
-                rest = self.total - sum(p.product for p in self.paths)
-                lines.append(
-                    f"+ {_count(self.omitted)} more path{'' if self.omitted == 1 else 's'} "
-                    f"not listed (max_paths={len(self.paths)}), adding {fmt(rest)}"
-                )
-                terms.append(fmt(rest))
-            if len(terms) > 8:
-                terms = [*terms[:4], "…", terms[-1]]
-            lines.append(f"{lhs} = {' + '.join(terms)} = {fmt(self.total)}")
+            return [f"{lhs} = {top}", f"{pad} = {numbers}", f"{pad} = {number(self.total)}"], shown
+        lines = [f"{lhs} = Σ over {_count(self.n_paths)} paths from {out} back to {wrt}:"]
+        columns = _columns([p.steps for p in self.paths], shown)
+        vias = _vias(self.paths, self._symbols)
+        width = max(max(_width(t), _width(n)) for t, n in columns)
+        for i, ((top, numbers), via) in enumerate(zip(columns, vias, strict=True)):
+            label = f"{' ' * (width - _width(top))}   (via {via})" if via else ""
+            lines.append(f"{'  ' if i == 0 else '+ '}{top}{label}".rstrip())
+            pad = " " * (width - _width(numbers))
+            lines.append(f"  {numbers}{pad} = {number(self.paths[i].product)}")
+        terms = [p.product for p in self.paths]
+        if self.omitted:
+            rest = self.total - sum(terms)
+            lines.append(
+                f"+ {_count(self.omitted)} more path{'' if self.omitted == 1 else 's'} "
+                f"not listed (max_paths={len(self.paths)}), adding {number(rest)}"
+            )
+            terms.append(rest)
+        lines.append(f"{lhs} = {total_of(terms)} = {number(self.total)}")
+        return lines, shown
+
+    def __str__(self) -> str:
+        lines, shown = self._lines()
         names = {self._symbols[v] for v in shown}
         where = [f"{k} = {v}" for k, v in self._defined.items() if k in names]
         if len(where) > 10:
@@ -151,6 +158,37 @@ class Explanation:
         if where:
             lines.append("where " + ", ".join(where))
         return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        """The chain rule as typeset math, for Jupyter: one aligned line per row of the text."""
+        lines, _ = self._lines()
+        names = set(self._symbols.values())
+        rows = [_latex_line(line, names) for line in lines]
+        return "$$\\begin{array}{l}" + " \\\\ ".join(rows) + "\\end{array}$$"
+
+
+def number(x: Any) -> str:
+    """A number as a learner writes it: 4 significant digits, − for minus, never −0."""
+    text = fmt(x)
+    if float(x) == 0:
+        return "0"
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def total_of(terms: Sequence[float]) -> str:
+    """Terms as a sum: "−0.3318 + 0.5 − 0.02357"; past 8 terms, the first 4, …, and the last."""
+    shown: list[float | None] = list(terms)
+    if len(shown) > 8:
+        shown = [*shown[:4], None, shown[-1]]
+    text = ""
+    for k, t in enumerate(shown):
+        if t is None:
+            text += " + …"
+        elif k == 0:
+            text = number(t)
+        else:
+            text += f" − {number(-t)}" if number(t).startswith("−") else f" + {number(t)}"
+    return text
 
 
 def _count(n: int) -> str:
@@ -165,27 +203,170 @@ def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) else 1 for c in text)
 
 
-def _columns(steps: Sequence[Factor], shown: list[Value]) -> tuple[str, str]:
-    """The symbols joined by " · ", and under each its number, padded to line up.
+def _shortened(steps: Sequence[Factor]) -> list[Factor]:
+    """A long chain as its two ends and the product of its middle."""
+    if len(steps) <= 12:
+        return list(steps)
+    middle = steps[6:-5]
+    value = 1.0
+    for f in middle:
+        value *= f.value
+    gap = Factor(middle[0].output, middle[-1].input, (), value, f"…{len(middle)} more factors…")
+    return [*steps[:6], gap, *steps[-5:]]
 
-    The nodes whose symbols appear are added to `shown`.
+
+def _columns(chains: Sequence[Sequence[Factor]], shown: list[Value]) -> list[tuple[str, str]]:
+    """Each chain's symbols joined by " · " and under each its number, in columns shared by all.
+
+    The k-th factor of every chain gets the same width, so paths line up with each
+    other as well as with their numbers. The nodes whose symbols appear are added to `shown`.
     """
-    if len(steps) > 12:  # a long chain shows its two ends and the product of its middle
-        middle = steps[6:-5]
-        value = 1.0
-        for f in middle:
-            value *= f.value
-        gap = Factor(middle[0].output, middle[-1].input, (), value, f"…{len(middle)} more factors…")
-        steps = [*steps[:6], gap, *steps[-5:]]
-    tops, bottoms = [], []
-    for f in steps:
-        if f.ops:
-            shown += (f.output, f.input)
-        a, b = f.symbol, fmt(f.value)
-        w = max(_width(a), _width(b))
-        tops.append(a + " " * (w - _width(a)))
-        bottoms.append(b + " " * (w - _width(b)))
-    return " · ".join(tops).rstrip(), " · ".join(bottoms).rstrip()
+    chains = [_shortened(c) for c in chains]
+    widths: list[int] = []
+    for chain in chains:
+        for k, f in enumerate(chain):
+            w = max(_width(f.symbol), _width(number(f.value)))
+            if k == len(widths):
+                widths.append(w)
+            widths[k] = max(widths[k], w)
+    rows = []
+    for chain in chains:
+        tops, bottoms = [], []
+        for k, f in enumerate(chain):
+            if f.ops:
+                shown += (f.output, f.input)
+            a, b = f.symbol, number(f.value)
+            tops.append(a + " " * (widths[k] - _width(a)))
+            bottoms.append(b + " " * (widths[k] - _width(b)))
+        rows.append((" · ".join(tops).rstrip(), " · ".join(bottoms).rstrip()))
+    return rows
+
+
+_NONLINEAR = {ops.Log, ops.Exp, ops.Sigmoid, ops.Tanh, ops.ReLU, ops.Softplus, ops.Pow, ops.PowerOf}
+
+
+def _via(path: Path, symbols: dict[Value, str]) -> dict[int, str]:
+    """What a path goes through where its printed chain skips unnamed nodes: "ln ŷ", "ln(1 − ŷ)".
+
+    For each merged link (by position), the deepest skipped node that is not + or
+    ×, else the deepest one.
+    """
+    parts = {}
+    k = 0
+    for i, step in enumerate(path.steps):
+        run = path.factors[k : k + max(1, len(step.ops))]
+        k += len(run)
+        inner = [f.input for f in run[:-1]]
+        if inner:
+            curved = [v for v in inner if v.op in _NONLINEAR]
+            parts[i] = formula((curved or inner)[-1], symbols)
+    return parts
+
+
+def _vias(paths: Sequence[Path], symbols: dict[Value, str]) -> list[str]:
+    """Each path's "via" text: what its merged links pass through, where the paths differ."""
+    each = [_via(p, symbols) for p in paths]
+    same = {i for i in set().union(*each) if len({e.get(i) for e in each}) == 1}
+    return [", ".join(t for i, t in sorted(e.items()) if i not in same) for e in each]
+
+
+def formula(x: Any, symbols: dict[Value, str], depth: int = 0) -> str:
+    """x written in the symbols of the named nodes, as a learner writes it: ln(1 − ŷ), w1·a1 + b."""
+    if not isinstance(x, Value):
+        return number(x)
+    if x.name is not None or x.op is None:
+        return symbols.get(x) or (pretty(x.name) if x.name else number(x.data))
+    if depth > 8:
+        return symbols.get(x, "…")
+    op = x.op
+    args = x.inputs[: len(op.grads)]
+    parts = [formula(a, symbols, depth + 1) for a in args]
+    grouped = [
+        f"({p})" if (" " in p and not p.startswith("ln ")) or p.startswith("−") else p
+        for p in parts
+    ]
+    if op is ops.Add:
+        b = args[1]
+        if isinstance(b, Value) and _negated(b) is not None:
+            return f"{parts[0]} − {_bracket(formula(_negated(b), symbols, depth + 1))}"
+        if parts[1].startswith("−"):
+            return f"{parts[0]} − {parts[1][1:]}"
+        return f"{parts[0]} + {parts[1]}"
+    if op is ops.Mul:
+        if _negated(x) is not None:
+            return "−" + _bracket(formula(_negated(x), symbols, depth + 1))
+        return f"{grouped[0]}·{grouped[1]}"
+    if op is ops.Log:
+        return f"ln {parts[0]}" if " " not in parts[0] else f"ln({parts[0]})"
+    if op is ops.PowerOf:
+        c = x.inputs[1]
+        if isinstance(c, float | int) and float(c) == 2.0:
+            return f"{grouped[0]}²"
+        if isinstance(c, float | int) and float(c) == -1.0:
+            return f"1/{grouped[0]}"
+        return f"{grouped[0]}^{number(c) if isinstance(c, float | int) else '…'}"
+    name = op_symbol(x)
+    return f"{name}({', '.join(parts)})"
+
+
+def _negated(x: Value) -> Any:
+    """v when x is v·(−1) (how −v and a − v are made), else None."""
+    if x.op is ops.Mul and x.name is None:
+        a, b = x.inputs[:2]
+        if not isinstance(b, Value) and np.ndim(b) == 0 and float(b) == -1.0:
+            return a
+    return None
+
+
+def _bracket(text: str) -> str:
+    return f"({text})" if " " in text else text
+
+
+_LATEX_NAME = re.compile(r"([A-Za-z])(\d+)")
+
+
+_WORDS = {"over", "paths", "path", "from", "back", "to", "via", "more", "not", "listed", "adding"}
+
+
+def _latex_line(line: str, names: set[str]) -> str:
+    """A line of the text as LaTeX: d/d as fractions, ŷ as \\hat{y}, w11 as w_{11}."""
+    out: list[str] = []
+    words: list[str] = []
+
+    def flush() -> None:
+        if words:
+            out.append(r"\text{ " + " ".join(words) + " }")
+            words.clear()
+
+    for token in re.split(r"(\s+|·|Σ|=|\+|−|\(|\)|:|,)", line):
+        if not token or token.isspace():
+            continue
+        if token not in names and token in _WORDS:
+            words.append(token)
+            continue
+        flush()
+        m = re.fullmatch(r"d(\S+)/d(\S+?)(\[\d\])?", token)
+        if m:
+            out.append(rf"\frac{{\partial {_latex_name(m[1])}}}{{\partial {_latex_name(m[2])}}}")
+        elif token in ("·", "Σ", "−", "ln"):
+            out.append({"·": r"\cdot", "Σ": r"\sum", "−": "-", "ln": r"\ln"}[token])
+        elif re.fullmatch(r"[\d.e+\-]+|[+=(),:]|…", token):
+            out.append(token if token != "…" else r"\ldots")
+        else:
+            out.append(_latex_name(token))
+    flush()
+    return " ".join(out)
+
+
+def _latex_name(name: str) -> str:
+    name = name.replace("ŷ", r"\hat{y}").replace("\u0302", "")
+    if name.startswith("\\hat"):
+        return name
+    if _LATEX_NAME.fullmatch(name):
+        return _LATEX_NAME.sub(r"\1_{\2}", name)
+    if re.fullmatch(r"[A-Za-z]", name):
+        return name
+    return r"\text{" + re.sub(r"([#_%&$])", r"\\\1", name) + "}"
 
 
 # ---------------------------------------------------------------------------
@@ -209,7 +390,11 @@ def _expression(node: Value, symbol: dict[Value, str]) -> str:
     """How node was made, in its inputs' symbols: "w11 · x1", "σ(z1)", "u1²"."""
     op = node.op
     n = len(op.grads)
-    args = [symbol.get(p, fmt(p.data)) if isinstance(p, Value) else fmt(p) for p in node.inputs[:n]]
+    args = [
+        symbol.get(p, number(p.data)) if isinstance(p, Value) else number(p)
+        for p in node.inputs[:n]
+    ]
+    args = [f"({a})" if a.startswith("−") else a for a in args]
     name = op_symbol(node)
     if name in _EXPRESSIONS and len(args) == 2:
         return _EXPRESSIONS[name].format(*args)
@@ -353,7 +538,7 @@ def _name(
     defined = {}
     for node in invented:
         if node.op is None:
-            defined[symbols[node]] = f"a leaf with data {fmt(node.data)}"
+            defined[symbols[node]] = f"a leaf with data {number(node.data)}"
         elif node is wrt or not merge:  # merged chains never show the other invented names
             defined[symbols[node]] = _expression(node, symbols)
     return symbols, defined
@@ -395,7 +580,11 @@ def _path(
 
 @dataclass(frozen=True)
 class WrongGradient:
-    """A node whose vjp for one operand disagrees with central differences of its forward."""
+    """A node whose vjp for one operand disagrees with differences of its own forward.
+
+    `index` is the operand's element that disagrees most (`()` for a scalar), and
+    `elements` how many of its elements are wrong.
+    """
 
     node: Value
     op: str
@@ -403,12 +592,17 @@ class WrongGradient:
     input: Value
     expected: float
     obtained: float
+    index: tuple[int, ...] = ()
+    elements: int = 1
 
     def __str__(self) -> str:
         name = f"{self.node.name!r} " if self.node.name is not None else ""
+        where = f"[{', '.join(map(str, self.index))}]" if self.index else ""
+        more = f" ({self.elements} elements wrong)" if self.elements > 1 else ""
         return (
-            f"node {name}made by {self.op}: ∂/∂(operand {self.input_index}) should be "
-            f"{fmt(self.expected, 6)} (central differences), its vjp gives {fmt(self.obtained, 6)}"
+            f"node {name}made by {self.op}: ∂/∂(operand {self.input_index}){where} should be "
+            f"{fmt(self.expected, 6)} (central differences), its vjp gives "
+            f"{fmt(self.obtained, 6)}{more}"
         )
 
 
@@ -421,16 +615,18 @@ def _f64(d: Any) -> Any:
 
 
 def find_wrong_gradients(
-    output: Value, *, eps: float = 1e-6, rtol: float = 1e-4, atol: float = 1e-6, seed: int = 0
+    output: Value, *, eps: float = 1e-4, rtol: float = 1e-6, atol: float = 0.0, seed: int = 0
 ) -> list[WrongGradient]:
     """Every node whose local derivative (its op's vjp) disagrees with its own forward, in float64.
 
-    For each operand that is a Value: obtained = ⟨vjp(g), v⟩, expected =
-    ⟨g, (f(x + hv) − f(x − hv)) / 2h⟩ for random g and v (both 1 for scalars).
-    At a kink (relu at 0) the one-sided slopes differ: for a scalar operand any
-    value between them is accepted; for a tensor operand one direction cannot
-    tell, and the check passes. Points where the forward is not finite nearby
-    are skipped.
+    Each element of each operand is judged by gradcheck's rule: obtained =
+    vjp(g)[j], expected = ∂⟨g, forward(x)⟩/∂x_j by central differences with their
+    error estimate, for a fixed random g (1 for a scalar output). An element at a
+    kink (relu at 0) is right when its value lies between the one-sided slopes,
+    and is set aside; the other elements are still judged. A difference that
+    crosses a clip or a branch settles at a smaller step and is not taken for a
+    wrong vjp; where it never settles, or the forward is not finite, the element
+    is inconclusive and not reported.
     """
     rng = np.random.default_rng(seed)
     wrong: list[WrongGradient] = []
@@ -459,47 +655,44 @@ def _check(
     eps: float,
     rtol: float,
     atol: float,
-) -> tuple[float, float] | None:
-    """(expected, obtained) when operand `slot`'s vjp is wrong at this point, else None."""
-    x = datas[slot]
+) -> tuple[float, float, tuple[int, ...], int] | None:
+    """(expected, obtained, index, count) for the worst wrong element of operand `slot`, or None."""
+    x = np.asarray(datas[slot], dtype=np.float64)
+    scalar_in = x.ndim == 0
 
     def f(xs: Any) -> Any:
         args = list(datas)
-        args[slot] = xs
-        return op.forward(*args)
+        args[slot] = float(xs) if scalar_in else xs
+        with np.errstate(all="ignore"):
+            return op.forward(*args)
 
-    with np.errstate(all="ignore"):
-        out = f(x)
-        if not np.all(np.isfinite(out)):
-            return None
-        scalar_in = np.ndim(x) == 0
-        v = 1.0 if scalar_in else rng.standard_normal(np.shape(x))
-        g = 1.0 if np.ndim(out) == 0 else rng.standard_normal(np.shape(out))
-        h = eps * max(1.0, float(np.max(np.abs(x))) if np.size(x) else 1.0)
-        up, down = f(x + h * v), f(x - h * v)
-        if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down))):
-            return None
-        central = float(np.sum(g * (up - down))) / (2 * h)
-        ahead = float(np.sum(g * (up - out))) / h
-        behind = float(np.sum(g * (out - down))) / h
-        r = op.grads[slot](g, out, *datas)
-    r = r.data if isinstance(r, Value) else r
-    if scalar_in:
-        obtained = float(np.sum(r))
-    else:
-        r = np.asarray(r, dtype=np.float64)
-        if r.shape != np.shape(x):
-            r = unbroadcast(
-                np.broadcast_to(r, np.broadcast_shapes(r.shape, np.shape(x))), np.shape(x)
-            )
-        obtained = float(np.sum(r * v))
-    scale = max(abs(central), abs(ahead), abs(behind), abs(obtained))
-    tol = atol + rtol * scale
-    if abs(obtained - central) <= tol:
+    out = f(x)
+    if not np.all(np.isfinite(out)):
         return None
-    if abs(ahead - behind) > tol:  # a kink: the slopes on either side differ
-        if not scalar_in:
-            return None  # each element has its own kink; one direction cannot tell
-        if min(ahead, behind) - tol <= obtained <= max(ahead, behind) + tol:
-            return None
-    return central, obtained
+    g = 1.0 if np.ndim(out) == 0 else rng.standard_normal(np.shape(out))
+    with np.errstate(all="ignore"):
+        r = op.grads[slot](g, out, *datas)
+    r = np.asarray(r.data if isinstance(r, Value) else r, dtype=np.float64)
+    if r.shape != x.shape:
+        r = unbroadcast(np.broadcast_to(r, np.broadcast_shapes(r.shape, x.shape)), x.shape)
+    f0 = float(np.sum(g * out))
+    sizes = [np.max(np.abs(d), initial=0.0) for d in (x, out) if np.size(d)]
+    floor = MACHINE_EPS * float(max(sizes, default=0.0))
+    verdicts = []
+    for index in np.ndindex(x.shape):
+        x0 = float(x[index])
+
+        def phi(t: float, index: tuple[int, ...] = index) -> float:
+            moved = x.copy()
+            moved[index] += t
+            return float(np.sum(g * f(moved)))
+
+        d = derivative(phi, f0, eps * max(1.0, abs(x0)), floor, x0)
+        at_kink = partial(kink, phi, f0, d.step, floor, x0)
+        verdicts.append((index, judge(float(r[index]), d, rtol, atol, at_kink)))
+    settle_small([verdicts])
+    bad = [(i, v) for i, v in verdicts if v.status == "wrong"]
+    if not bad:
+        return None
+    index, worst = max(bad, key=lambda iv: iv[1].badness)
+    return worst.numerical, worst.analytic, index, len(bad)

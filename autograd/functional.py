@@ -101,7 +101,9 @@ def jacobian(f: Function, argnums: int = 0) -> Callable[..., Any]:
             rows.append(row)
         if not nested:
             jac = np.reshape(np.array(rows, dtype=np.result_type(x.data)), out_shape + in_shape)
-            return float(jac) if jac.shape == () and jac.dtype == np.float64 else jac
+            if jac.shape == ():  # a scalar as a scalar: float, or np.float32
+                return float(jac) if jac.dtype == np.float64 else jac[()]
+            return jac
         # Stack the rows as Values: Σ_k e_k ⊗ row_k, so the result stays differentiable.
         total: Any = 0.0
         for k, row in enumerate(rows):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -231,10 +232,10 @@ def step_drawing(steps: Steps, k: int, **draw_options: Any) -> Drawing:
     with _grads_as_of(nodes, step.grads):
         d = draw(steps.root, **draw_options)
     for s in step.shares:
-        vid = d.node_id(s.input)
+        vid = d.ids.get(s.input)
         if vid is not None:
             d.node(vid, color=CURRENT, penwidth="2")
-    vid, oid = d.node_id(step.node), d.op_id(step.node)
+    vid, oid = d.ids.get(step.node), d.op_id(step.node)
     if vid is not None:
         d.node(vid, color=CURRENT, penwidth="4")
     if oid is not None:
@@ -255,12 +256,17 @@ def step_drawings(steps: Steps, **draw_options: Any) -> list[Drawing]:
 
 
 def save_gif(
-    steps: Steps, path: str | Path, *, ms_per_step: int = 1200, **draw_options: Any
+    steps: Steps,
+    path: str | Path,
+    *,
+    ms_per_step: int = 1200,
+    width: int | None = None,
+    **draw_options: Any,
 ) -> Path:
     """Write the steps' drawings as an animated GIF, one frame per step (needs `dot` and Pillow).
 
-    The frames are rendered to PNG by `dot` and padded to one size; the result is
-    the same bytes for the same graph.
+    The frames are rendered to PNG by `dot`, padded to one size and, with `width`,
+    scaled to that many pixels across; the same graph gives the same bytes.
     """
     try:
         from PIL import Image
@@ -270,18 +276,23 @@ def save_gif(
         ) from None
     if ms_per_step < 1:
         raise ValueError(f"ms_per_step must be at least 1, got {ms_per_step}")
+    if width is not None and width < 16:
+        raise ValueError(f"width must be at least 16 pixels, got {width}")
     if not len(steps):
         raise ValueError("there are no steps to draw: the output is a leaf")
     images = [
         Image.open(io.BytesIO(d.pipe(format="png"))).convert("RGB")
         for d in step_drawings(steps, **draw_options)
     ]
-    width = max(im.width for im in images)
-    height = max(im.height for im in images)
+    size = (max(im.width for im in images), max(im.height for im in images))
+    if width is not None:
+        scaled = (width, max(1, round(size[1] * width / size[0])))
     frames = []
     for im in images:
-        frame = Image.new("RGB", (width, height), "white")
+        frame = Image.new("RGB", size, "white")
         frame.paste(im, (0, 0))
+        if width is not None:
+            frame = frame.resize(scaled, Image.Resampling.LANCZOS)
         frames.append(
             frame.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         )
@@ -301,6 +312,9 @@ def save_gif(
 # ---------------------------------------------------------------------------
 # A page that steps through them.
 # ---------------------------------------------------------------------------
+
+
+_SCRIPT_HAZARD = re.compile(r"<(?=/|!--|script)", re.IGNORECASE)
 
 
 def _svg(d: Drawing) -> str:
@@ -324,7 +338,7 @@ def stepper_html(
     explained: dict[str, str] = {}
     with _grads_as_of(topological_order(steps.root), steps[-1].grads):
         for node in topological_order(steps.root):
-            vid = last.node_id(node)
+            vid = last.ids.get(node)
             if vid is not None:
                 explained[vid] = str(explain(steps.root, node))
     data = {
@@ -333,7 +347,8 @@ def stepper_html(
         ],
         "explain": explained,
     }
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script>, "</", "<!--" and "<script" could end or confuse the element: \u003c is "<".
+    payload = _SCRIPT_HAZARD.sub(r"\\u003c", json.dumps(data, ensure_ascii=False))
     page = (Path(__file__).parent / "stepper.html").read_text(encoding="utf-8")
     return page.replace("{{title}}", html.escape(title)).replace("{{data}}", payload)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from autograd import ops
 from autograd.value import Value
 
 
@@ -53,43 +53,34 @@ def _index_text(index: Any) -> str:
     return ", ".join(out)
 
 
+def _power(c: Any) -> str:
+    if isinstance(c, float | int) and float(c) in _POWERS:
+        return _POWERS[float(c)]
+    return f"x^{summary(c)}"
+
+
 _POWERS = {2.0: "x²", 3.0: "x³", -1.0: "1/x", 0.5: "√x", -2.0: "1/x²"}
 
-_SYMBOLS: dict[Any, str] = {
-    ops.Add: "+",
-    ops.Mul: "×",
-    ops.Pow: "xʸ",
-    ops.Exp: "exp",
-    ops.Log: "ln",
-    ops.Tanh: "tanh",
-    ops.Sigmoid: "σ",
-    ops.ReLU: "ReLU",
-    ops.Softplus: "softplus",
-    ops.MatMul: "@",
-    ops.Scatter: "scatter",
+# How the ops whose first non-differentiable argument belongs in the label write it,
+# keyed by their symbol.
+_WITH_ARGUMENT: dict[str, Callable[[Any], str]] = {
+    "x^c": _power,
+    "Σ": lambda axis: "Σ" if axis is None else f"Σ axis={axis}",
+    "reshape": lambda shape: f"reshape {tuple(shape)}",
+    "broadcast": lambda shape: f"broadcast {tuple(shape)}",
+    "ᵀ": lambda axes: "ᵀ" if axes is None else f"transpose {tuple(axes)}",
+    "[]": lambda index: f"[{_index_text(index)}]",
 }
 
 
 def op_symbol(node: Value) -> str:
-    """The short label of the operation that made `node`: +, ×, σ, x², Σ, @, … or its class name."""
+    """The short label of the operation that made `node`: its op's `symbol`, with its argument.
+
+    x² for x**2, "Σ axis=1", "reshape (3, 2)", "[0, 1:]"; "" for a leaf.
+    """
     op = node.op
     if op is None:
         return ""
     args = node.inputs[len(op.grads) :]
-    if op is ops.PowerOf:
-        c = args[0]
-        if isinstance(c, float | int) and float(c) in _POWERS:
-            return _POWERS[float(c)]
-        return f"x^{summary(c)}"
-    if op is ops.Sum:
-        axis = args[0]
-        return "Σ" if axis is None else f"Σ axis={axis}"
-    if op is ops.Reshape:
-        return f"reshape {tuple(args[0])}"
-    if op is ops.BroadcastTo:
-        return f"broadcast {tuple(args[0])}"
-    if op is ops.Transpose:
-        return "ᵀ" if args[0] is None else f"transpose {tuple(args[0])}"
-    if op is ops.GetItem:
-        return f"[{_index_text(args[0])}]"
-    return _SYMBOLS.get(op, op.__name__)
+    write = _WITH_ARGUMENT.get(op.symbol)
+    return op.symbol if write is None or not args else write(args[0])

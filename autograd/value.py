@@ -8,6 +8,7 @@ per-call overhead; tensors are float64 unless they were given as float32.
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, ClassVar, NamedTuple
@@ -31,6 +32,8 @@ def as_data(x: Any) -> Data:
         return x
     if isinstance(x, Value):
         return x.data
+    if isinstance(x, np.ndarray) and tx is not np.ndarray:
+        x = _plain(x)
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"a bool is not a number here: got {x!r}; use 0.0 or 1.0")
     if isinstance(x, np.floating) and x.dtype == np.float32:
@@ -56,6 +59,64 @@ def as_data(x: Any) -> Data:
     raise TypeError(f"expected a number, a nested list or a numpy array, got {_describe(x)}")
 
 
+def _plain(x: np.ndarray) -> np.ndarray:
+    """An ndarray subclass as a plain array, or TypeError where that would change its meaning."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"a {type(x).__name__} is not accepted: its masked elements would count; "
+            "pass x.filled(value) or x.compressed()"
+        )
+    if isinstance(x, np.matrix):
+        raise TypeError("a matrix is not accepted (its * is @): pass np.asarray(x)")
+    return np.asarray(x)  # memmap and other subclasses: a plain view of the same numbers
+
+
+def _constant(x: Any) -> Data:
+    """A raw operand as engine data, copied if it is the caller's array: they may change it.
+
+    A read-only array that owns its memory cannot change under us, so it is kept as it is.
+    """
+    d = as_data(x)
+    if d is x and type(d) is np.ndarray and (d.base is not None or d.flags.writeable):
+        return d.copy()
+    return d
+
+
+def _frozen(arg: Any) -> Any:
+    """A primitive's extra argument (index, axes, shape) copied where the caller could change it."""
+    t = type(arg)
+    if t is np.ndarray:
+        return arg.copy()
+    if t is list:
+        return [_frozen(a) for a in arg]
+    if t is tuple:
+        return tuple([_frozen(a) for a in arg])
+    return arg
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {_describe(name)}")
+
+
+def _axis(a: Any) -> int:
+    if isinstance(a, (bool, np.bool_)):
+        raise TypeError(f"an axis must be an int, got {_describe(a)}")
+    try:
+        return operator.index(a)  # numpy integers and 0-d integer arrays too
+    except TypeError:
+        raise TypeError(f"an axis must be an int or a tuple of ints, got {_describe(a)}") from None
+
+
+def _axes(axis: Any) -> Any:
+    """`axis` as None, an int or a tuple of ints (numpy integers, 0-d arrays and lists accepted)."""
+    if axis is None or type(axis) is int:
+        return axis
+    if isinstance(axis, (tuple, list)):
+        return tuple(_axis(a) for a in axis)
+    return _axis(axis)
+
+
 def _describe(x: Any) -> str:
     text = repr(x)
     if len(text) > 40:
@@ -77,7 +138,13 @@ class Value:
     zeroed; intermediate nodes get a fresh `grad` on every backward pass.
     """
 
-    __slots__ = ("_grad", "_op", "_prev", "_scope", "data", "name")
+    # One object per node, with its inputs in slots rather than in a tuple of their own:
+    # the cyclic collector tracks one object, not two, and a scalar node of a chain holds
+    # 104 bytes (this object and its float) instead of 160. Inputs: a leaf has none; a unary
+    # op keeps its input in _a (with _b None); a binary op keeps both in _a and _b; any
+    # other op keeps the tuple of all its arguments in _a, with _b = _MANY. _meta holds the
+    # name and the scope the node was made in (see _meta_of), which most nodes lack.
+    __slots__ = ("_a", "_b", "_grad", "_meta", "_op", "data")
 
     # Let `ndarray * Value` defer to Value.__rmul__ instead of making object arrays.
     __array_ufunc__ = None
@@ -85,17 +152,40 @@ class Value:
     def __init__(self, data: Any, name: str | None = None, _op: Any = None, _prev: Any = None):
         if _prev is None:  # made by a user: check what was given
             data = as_data(data)
-            if isinstance(data, np.ndarray):
-                data = data.copy()
-            if name is not None and not isinstance(name, str):
-                raise TypeError(f"name must be a str or None, got {_describe(name)}")
-            _prev = ()
+            if type(data) is np.ndarray:
+                data = data.copy()  # the caller's array may change later
+        if name is not None and type(name) is not str:
+            _check_name(name)
         self.data = data
-        self.name = name
         self._grad: Any = None
-        self._op = _op
-        self._prev: tuple[Any, ...] = _prev
-        self._scope: Any = _mode.get().scope
+        self._op: Any = _op
+        # `_op` and `_prev` make a node by hand, as tools and tests do; operations use _apply.
+        self._a: Any = tuple(_prev) if _op is not None else None
+        self._b: Any = _MANY if _op is not None else None
+        scope = _mode.get().scope
+        self._meta: Any = scope if name is None else _meta_of(name, scope)
+
+    @property
+    def name(self) -> str | None:
+        """The label drawings and explanations show for this Value, or None."""
+        m = self._meta
+        if type(m) is str:
+            return m
+        return m.name if type(m) is _Named else None
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        if name is not None and type(name) is not str:
+            _check_name(name)
+        self._meta = _meta_of(name, self._scope)
+
+    @property
+    def _scope(self) -> Any:
+        """The graph.Scope this node was made in, or None."""
+        m = self._meta
+        if type(m) is str:
+            return None
+        return m.scope if type(m) is _Named else m
 
     # ---- gradient --------------------------------------------------------
     @property
@@ -116,7 +206,9 @@ class Value:
         d = self.data
         shape = shape_of(d)
         if type(d) is not float:
-            if shape_of(g) == ():  # `p.grad = 0`, micrograd's way of zeroing, fills the shape
+            if not shape:  # a float32 scalar keeps its kind
+                g = d.dtype.type(g) if shape_of(g) == () else g
+            elif shape_of(g) == ():  # `p.grad = 0`, micrograd's way of zeroing, fills the shape
                 g = np.full(shape, g, dtype=d.dtype)
             elif g.shape == shape:
                 g = np.array(g, dtype=d.dtype)
@@ -158,7 +250,8 @@ class Value:
     @property
     def size(self) -> int:
         """The number of elements of `data`."""
-        return int(np.prod(self.shape))
+        d = self.data
+        return 1 if type(d) is float else d.size
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -179,7 +272,15 @@ class Value:
     @property
     def inputs(self) -> tuple[Any, ...]:
         """The operands of the op that made this Value: Values, or raw constants."""
-        return self._prev
+        if self._op is None:
+            return ()
+        b = self._b
+        if b is None:
+            return (self._a,)
+        return self._a if b is _MANY else (self._a, b)
+
+    # The name older drawing code reads; `inputs` is the public one.
+    _prev = inputs
 
     def item(self) -> float:
         """The data of a one-element Value as a Python float."""
@@ -197,13 +298,21 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data and no history."""
         d = self.data
-        return Value(d if type(d) is float else d.copy(), self.name, None, ())
+        v = _leaf(d if type(d) is float else d.copy())
+        v.name = self.name
+        return v
 
-    def draw(self, **kwargs: Any) -> Any:
-        """This Value's graph as a graphviz drawing (see `autograd.draw.draw`); Jupyter shows it."""
-        from autograd.draw import draw
+    def draw(self, path: Any = None, **kwargs: Any) -> Any:
+        """This Value's graph as a graphviz drawing (see `autograd.draw.draw`); Jupyter shows it.
 
-        return draw(self, **kwargs)
+        With a `path` ("graph.svg", .png, .pdf or .dot) it is also rendered there.
+        """
+        from autograd.draw import draw, render
+
+        drawing = draw(self, **kwargs)
+        if path is not None:
+            render(drawing, path)
+        return drawing
 
     def __float__(self) -> float:
         return self.item()
@@ -231,21 +340,22 @@ class Value:
         return f"Value({label}shape={self.shape}, dtype={d.dtype})"
 
     # ---- operators -----------------------------------------------------------
-    # Subtraction and division are compositions: they have no backward of their own.
+    # Subtraction is a composition, with no backward of its own; division is a primitive,
+    # since a·(1/b) is not a/b to the bit and 1/b overflows where a/b does not.
     def __add__(self, other: Any) -> Value:
-        return _apply2(_ops.Add, self, other)
+        return _apply(_ops.Add, self, other)
 
     def __radd__(self, other: Any) -> Value:
-        return _apply2(_ops.Add, other, self)
+        return _apply(_ops.Add, other, self)
 
     def __mul__(self, other: Any) -> Value:
-        return _apply2(_ops.Mul, self, other)
+        return _apply(_ops.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Value:
-        return _apply2(_ops.Mul, other, self)
+        return _apply(_ops.Mul, other, self)
 
     def __neg__(self) -> Value:
-        return _apply2(_ops.Mul, self, -1.0)
+        return _apply(_ops.Mul, self, -1.0)
 
     def __sub__(self, other: Any) -> Value:
         return self + (-other if isinstance(other, Value) else -as_data(other))
@@ -254,24 +364,22 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other: Any) -> Value:
-        if isinstance(other, Value):
-            return self * other**-1.0
-        return self * _reciprocal(as_data(other))
+        return _apply(_ops.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
-        return other * self**-1.0
+        return _apply(_ops.Div, other, self)
 
     def __pow__(self, exponent: Any) -> Value:
         return _power(self, exponent)
 
     def __rpow__(self, base: Any) -> Value:
-        return _apply2(_ops.Pow, base, self)
+        return _apply(_ops.PowVariable, base, self)
 
     def __matmul__(self, other: Any) -> Value:
-        return _apply2(_ops.MatMul, self, other)
+        return _apply(_ops.MatMul, self, other)
 
     def __rmatmul__(self, other: Any) -> Value:
-        return _apply2(_ops.MatMul, other, self)
+        return _apply(_ops.MatMul, other, self)
 
     def __getitem__(self, index: Index) -> Value:
         return _ops.GetItem.apply(self, index)
@@ -279,37 +387,37 @@ class Value:
     # ---- functions -------------------------------------------------------------
     def exp(self) -> Value:
         """e^x."""
-        return _apply1(_ops.Exp, self)
+        return _apply(_ops.Exp, self)
 
     def log(self) -> Value:
         """ln x."""
-        return _apply1(_ops.Log, self)
+        return _apply(_ops.Log, self)
 
     def tanh(self) -> Value:
         """tanh x."""
-        return _apply1(_ops.Tanh, self)
+        return _apply(_ops.Tanh, self)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x), computed without overflow."""
-        return _apply1(_ops.Sigmoid, self)
+        return _apply(_ops.Sigmoid, self)
 
     def relu(self) -> Value:
         """max(x, 0)."""
-        return _apply1(_ops.ReLU, self)
+        return _apply(_ops.ReLU, self)
 
     def softplus(self) -> Value:
         """ln(1 + e^x), computed without overflow."""
-        return _apply1(_ops.Softplus, self)
+        return _apply(_ops.Softplus, self)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over `axis` (all axes by default)."""
-        return _ops.Sum.apply(self, axis, keepdims)
+        return _ops.Sum.apply(self, _axes(axis), keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over `axis` divided by the number of elements summed."""
         total = self.sum(axis, keepdims)  # numpy checks the axes
-        count = self.size / total.size if total.size else 1.0
-        return total * _reciprocal(count)
+        left = total.size
+        return total / (self.size / left if left else 1.0)
 
     def reshape(self, *shape: Any) -> Value:
         """The same data with a new shape (numpy's rules, including one -1)."""
@@ -373,22 +481,43 @@ class Value:
         return out
 
 
-def _reciprocal(d: Data) -> Data:
-    """1/d for a constant, with numpy's answer (±inf) at zero."""
-    if type(d) is float and d != 0.0:
-        return 1.0 / d
-    with np.errstate(divide="ignore"):
-        r = np.divide(1.0, d)
-    return float(r) if type(d) is float else r
-
-
 def _power(base: Any, exponent: Any) -> Value:
     """base ** exponent, with a constant exponent kept out of the graph."""
     if isinstance(exponent, Value):
-        return _apply2(_ops.Pow, base, exponent)
+        return _apply(_ops.PowVariable, base, exponent)
     if not isinstance(base, Value):
         base = Value(base)
-    return _apply2(_ops.PowerOf, base, exponent)
+    return _apply(_ops.PowConstant, base, exponent)
+
+
+class _Named:
+    """A node's name and scope, for the few nodes that have both."""
+
+    __slots__ = ("name", "scope")
+
+    def __init__(self, name: str, scope: Any) -> None:
+        self.name = name
+        self.scope = scope
+
+
+def _meta_of(name: str | None, scope: Any) -> Any:
+    """What a node keeps in _meta: its scope, its name, both, or None."""
+    if name is None:
+        return scope
+    return name if scope is None else _Named(name, scope)
+
+
+_MANY = object()  # in _b: the node's arguments are all in _a, as a tuple
+_new = object.__new__
+
+
+def _leaf(data: Data) -> Value:
+    """A leaf of data already in the engine's form (no checks, no copy)."""
+    v = _new(Value)
+    v.data = data
+    v._grad = v._op = v._a = v._b = None
+    v._meta = _mode.get().scope
+    return v
 
 
 class _Mode(NamedTuple):
@@ -443,8 +572,8 @@ class Primitive:
     functions in autograd.ops), so that `create_graph=True` can differentiate it again.
     Broadcasting is undone by the engine: a vjp may return a gradient shaped like
     the output, and it is summed down to the input's shape in one place.
-    Array operands are kept by reference, not copied: change one between the
-    forward and the backward pass and the backward pass sees the change.
+    Raw array operands and extra arguments (index arrays, lists) are copied when
+    the op is recorded, so the caller may change or reuse them after the forward.
     """
 
     grads: ClassVar[tuple[Callable[..., Any], ...]] = ()
@@ -470,31 +599,14 @@ class Primitive:
     def apply(cls, *args: Any) -> Value:
         """Run forward on the args' data and record the result as a node of the graph."""
         n = len(cls.grads)
-        if n == 1 and len(args) == 1:
-            return _apply1(cls, args[0])
-        if n == 2 and len(args) == 2:
-            return _apply2(cls, args[0], args[1])
+        if len(args) == n:
+            if n == 1:
+                return _apply(cls, args[0])
+            if n == 2:
+                return _apply(cls, args[0], args[1])
         if len(args) < n:
             raise TypeError(f"{cls.__name__} takes {n} inputs, got {len(args)}")
-        operands = list(args)
-        datas = list(args)  # what forward sees: the data of each Value, the rest as given
-        for i in range(n):
-            a = args[i]
-            if type(a) is Value:
-                datas[i] = a.data
-            elif type(a) is not np.ndarray or a.dtype not in _DTYPES or not a.ndim:
-                operands[i] = datas[i] = as_data(a)  # (a float array is kept as it is)
-        try:
-            out = cls.forward(*datas)
-        except ValueError:
-            out = _forward(cls, datas)
-        if type(out) is not float and not (
-            type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
-        ):
-            out = _normalise(out)
-        if _mode.get().enabled:
-            return Value(out, None, cls, tuple(operands))
-        return _unrecorded(out, cls, tuple(operands))
+        return _apply_any(cls, args, n)
 
 
 def _forward(op: Any, datas: Sequence[Any]) -> Any:
@@ -529,51 +641,90 @@ def _normalise(out: Any) -> Any:
 
 def _unrecorded(out: Any, op: Any, operands: tuple[Any, ...]) -> Value:
     """A result made under no_grad: a leaf, of which a compile trace in progress is told."""
-    v = Value(out, None, None, ())
+    v = _leaf(out)
     trace = _trace.get()
     if trace is not None:
         trace(v, op, operands)
     return v
 
 
-def _apply1(op: Any, a: Any) -> Value:
+_UNARY = object()  # _apply's second operand when there is none
+
+
+def _apply(op: Any, a: Any, b: Any = _UNARY) -> Value:
+    """Record `op` on one or two operands (Values, numbers or arrays) and no other arguments.
+
+    The path of every operator and method: it writes the node's slots itself, since a
+    call of Value.__init__ would cost a Python frame per operation (about 15% of W1).
+    """
+    mode = _mode.get()
     if type(a) is Value:
         ad = a.data
     else:
-        a = ad = as_data(a)
-    try:
-        out = op.forward(ad)
-    except ValueError:
-        out = _forward(op, (ad,))
+        a = ad = _constant(a) if mode.enabled else as_data(a)
+    if b is _UNARY:
+        try:
+            out = op.forward(ad)
+        except ValueError:
+            out = _forward(op, (ad,))
+        b = None
+    else:
+        if type(b) is Value:
+            bd = b.data
+        else:
+            b = bd = _constant(b) if mode.enabled else as_data(b)
+        try:
+            out = op.forward(ad, bd)
+        except ValueError:
+            out = _forward(op, (ad, bd))
     if type(out) is not float and not (
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _mode.get().enabled:
-        return Value(out, None, op, (a,))
-    return _unrecorded(out, op, (a,))
+    if not mode.enabled:
+        return _unrecorded(out, op, (a,) if b is None else (a, b))
+    v = _new(Value)
+    v.data = out
+    v._grad = None
+    v._op = op
+    v._a = a
+    v._b = b
+    v._meta = mode.scope
+    return v
 
 
-def _apply2(op: Any, a: Any, b: Any) -> Value:
-    if type(a) is Value:
-        ad = a.data
-    else:
-        a = ad = as_data(a)
-    if type(b) is Value:
-        bd = b.data
-    else:
-        b = bd = as_data(b)
+def _apply_any(op: Any, args: Sequence[Any], n: int) -> Value:
+    """Record `op` on n differentiable operands followed by other arguments (axes, indices)."""
+    mode = _mode.get()
+    recording = mode.enabled
+    operands = list(args)
+    for i in range(n):
+        a = args[i]
+        if type(a) is not Value:
+            operands[i] = _constant(a) if recording else as_data(a)
+    if recording:  # the backward pass needs them as they are now
+        for i in range(n, len(args)):
+            operands[i] = _frozen(args[i])
+    datas = [a.data if type(a) is Value else a for a in operands[:n]]
+    datas += operands[n:]
     try:
-        out = op.forward(ad, bd)
+        out = op.forward(*datas)
     except ValueError:
-        out = _forward(op, (ad, bd))
+        out = _forward(op, datas)
     if type(out) is not float and not (
         type(out) is np.ndarray and out.ndim and out.dtype in _DTYPES
     ):
         out = _normalise(out)
-    if _mode.get().enabled:
-        return Value(out, None, op, (a, b))
-    return _unrecorded(out, op, (a, b))
+    if not recording:
+        return _unrecorded(out, op, tuple(operands))
+    v = _new(Value)
+    v.data = out
+    v._grad = None
+    v._op = op
+    v._a = tuple(operands)
+    v._b = _MANY
+    v._meta = mode.scope
+    return v
 
 
 # The backward pass and the primitives need Value, so they are imported after it.

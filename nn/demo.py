@@ -39,10 +39,11 @@ def lesson_graph(net: TwoLayerNetwork, x1: float, x2: float, y: float) -> tuple[
     """The log loss of the network on one sample, after its backward pass, and its drawing."""
     net.zero_grad()
     inputs = [Value(float(x1), name="x1"), Value(float(x2), name="x2")]
-    loss = log_loss(net(inputs), float(y))
+    label = Value(float(y), name="y")
+    loss = log_loss(net(inputs), label)
     loss.name = "L"
     loss.backward()
-    return loss, draw(loss)
+    return loss, draw(loss, inputs=[*inputs, label])
 
 
 @dataclass
@@ -191,7 +192,11 @@ def _plots(
         return []
     models = {"perceptron": perceptron, "network": network}
     fig = plots.decision_boundaries(
-        models, X, y, title="alien sentiment: where each model predicts happy"
+        models,
+        X,
+        y,
+        title="alien sentiment: where each model predicts happy",
+        words=plots.ALIEN_WORDS,
     )
     boundaries = plots.save(fig, out / "decision-boundaries.png")
     curves = plots.save(

@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd
 from autograd import Primitive, Value
-from autograd.ops import _times
+from autograd.ops import grad_of_product
 from autograd.value import as_data
 from nn.module import Module
 
@@ -130,11 +130,11 @@ def _weighted_sum(*args: Any) -> Any:
 
 
 def _weight_grad(i: int, n: int) -> Callable[..., Any]:
-    return lambda g, out, *args: _times(g, args[n + i], args[i])
+    return lambda g, out, *args: grad_of_product(g, args[n + i], args[i])
 
 
 def _input_grad(i: int, n: int) -> Callable[..., Any]:
-    return lambda g, out, *args: _times(g, args[i], args[n + i])
+    return lambda g, out, *args: grad_of_product(g, args[i], args[n + i])
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Primitive, Value, log, log_softmax, relu, sigmoid
-from autograd.ops import Add, Exp, Mul, PowerOf, Sigmoid, Sum
+from autograd.ops import Add, Div, Exp, Sigmoid, Sum
 from autograd.value import Data, as_data, shape_of
 
 # ŷ is clipped to [tiny, 1 − epsneg] of its dtype: the widest range in which
@@ -246,22 +246,25 @@ def hinge(y_hat: Any, y: Any) -> Value:
 
 def _softmax_input(p: Value) -> Value | None:
     """z when p = softmax(z) was made by autograd.softmax (e / Σe, e = exp(z − c)), else None."""
-    if p.op is not Mul or len(p.inputs) != 2:
+    if p.op is not Div:
         return None
-    e, inverse = p.inputs
-    if not (isinstance(e, Value) and isinstance(inverse, Value) and e.op is Exp):
+    e, total = p.inputs[:2]
+    if not (isinstance(e, Value) and isinstance(total, Value) and e.op is Exp):
         return None
-    if inverse.op is not PowerOf or inverse.inputs[1] != -1.0:
-        return None
-    total = inverse.inputs[0]
-    if not (isinstance(total, Value) and total.op is Sum and total.inputs[0] is e):
-        return None
-    shifted = e.inputs[0]
-    if not (
-        isinstance(shifted, Value) and shifted.op is Add and isinstance(shifted.inputs[0], Value)
+    last = (-1, len(e.shape) - 1)
+    if (
+        total.op is not Sum
+        or total.inputs[0] is not e
+        or tuple(total.inputs[1:]) not in ((axis, True) for axis in last)
     ):
-        return None
-    return shifted.inputs[0]
+        return None  # not a sum over the classes' axis
+    shifted = e.inputs[0]
+    if not (isinstance(shifted, Value) and shifted.op is Add) or isinstance(
+        shifted.inputs[1], Value
+    ):
+        return None  # the shift must be a constant
+    z = shifted.inputs[0]
+    return z if isinstance(z, Value) else None
 
 
 def class_labels(y: Any, n_rows: tuple[int, ...], k: int, who: str) -> np.ndarray:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import math
 import os
 import reprlib
 import stat
-import tempfile
+import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -22,6 +23,9 @@ import numpy as np
 
 from autograd import Value
 from autograd.graph import Scope
+
+if sys.platform != "win32":
+    import fcntl
 
 M = TypeVar("M", bound="Module")
 PathLike = str | os.PathLike[str]
@@ -127,7 +131,7 @@ class Module:
     def zero_grad(self) -> None:
         """Forget every parameter's gradient."""
         for _, p in self._named_parameters():
-            p._grad = None  # Value.zero_grad, without a call per parameter
+            p.zero_grad()
 
     # ---- running ------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -181,25 +185,11 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state`; on any mismatch raise ValueError and change nothing."""
         params = dict(self.named_parameters())
-        missing = [n for n in params if n not in state]
-        unexpected = [n for n in state if n not in params]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {', '.join(map(str, unexpected))}")
-            raise ValueError(
-                f"state does not match {type(self).__name__}: {'; '.join(parts)} "
-                f"(expected {', '.join(params) or 'no parameters'})"
-            )
+        _check_names(self, params, list(state))
         new: dict[str, Any] = {}
         for name, p in params.items():
             arr = np.asarray(state[name])
-            if arr.dtype.kind not in "fiu":
-                raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-            if arr.shape != p.shape:
-                raise ValueError(f"{name}: expected shape {p.shape}, got {arr.shape}")
+            _check_entry(name, p, arr.shape, arr.dtype)
             if type(p.data) is float:
                 new[name] = float(arr)
             elif arr.ndim == 0:
@@ -211,44 +201,37 @@ class Module:
             p.data = new[name]
 
     def save(self, path: PathLike) -> None:
-        """Write the parameters to an .npz file, atomically: a crash never leaves a half file."""
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".valuegrad-", suffix=".npz.tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
+        """Write the parameters to an .npz file, atomically: a crash never leaves a half file.
+
+        Through a symlink the target is written. The archive is first written to one
+        temporary file beside it, named after it, so a save that is killed leaves at
+        most that one file behind, and the next save of the same path reuses it.
+        """
+        target = os.path.realpath(os.fspath(path))
+        directory, base = os.path.split(target)
+        tmp = os.path.join(directory, f".{base}.valuegrad-save")
+        with _locked_temporary(tmp) as f:
+            try:
                 _write_npz(f, self.state_dict())
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, _mode_for(path))  # mkstemp makes it private; give it a file's usual mode
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                os.chmod(tmp, _mode_for(target))  # a file's usual mode, not the temporary's
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
 
     def load(self: M, path: PathLike) -> M:
-        """Read parameters written by `save`, pickle disabled; a bad file gives a ValueError."""
+        """Read parameters written by `save`; a bad file gives a ValueError and changes nothing.
+
+        Member names, shapes and dtypes are checked against the model from the archive's
+        directory and each array's header before any array is read, so the memory used
+        is bounded by the model's size, whatever the file claims. Nothing is unpickled.
+        """
         path = os.fspath(path)
-        # Whatever goes wrong while parsing the file (zipfile and numpy raise many kinds
-        # of errors for damaged input) means the file is bad, except not finding it.
         try:
-            archive = np.load(path, allow_pickle=False)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
-            raise
-        except Exception as e:
-            raise ValueError(f"{path}: not a weights file saved by Module.save ({e})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(
-                f"{path}: not a weights file saved by Module.save (not an .npz archive)"
-            )
-        try:
-            with archive:
-                state = {name: archive[name] for name in archive.files}
-        except Exception as e:
-            raise ValueError(f"{path}: corrupt weights file ({type(e).__name__}: {e})") from None
-        try:
-            self.load_state_dict(state)
+            self.load_state_dict(_read_npz(path, self))
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
         return self
@@ -400,3 +383,116 @@ def _write_npz(f: Any, state: Mapping[str, np.ndarray]) -> None:
         for name, arr in state.items():
             with zf.open(name + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, arr, allow_pickle=False)
+
+
+@contextlib.contextmanager
+def _locked_temporary(tmp: str) -> Iterator[Any]:
+    """`tmp` opened for writing, emptied, and held under an exclusive lock while it is written.
+
+    The lock makes two saves of one path take turns instead of writing one file at
+    once. A save that won the lock after the other renamed the file away holds a
+    name that no longer exists, so it opens the name afresh.
+    """
+    while True:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        f = os.fdopen(fd, "wb")
+        try:
+            if sys.platform != "win32":
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                still_there = os.path.samestat(os.fstat(fd), os.stat(tmp, follow_symlinks=False))
+            except FileNotFoundError:
+                still_there = False
+            if still_there:
+                f.truncate(0)
+                yield f
+                return
+        finally:
+            f.close()
+
+
+def _check_names(module: Module, params: Mapping[str, Value], names: Sequence[str]) -> None:
+    """ValueError listing the missing and unexpected names, unless `names` are the parameters'."""
+    missing = [n for n in params if n not in names]
+    unexpected = [n for n in names if n not in params]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(map(str, unexpected))}")
+        raise ValueError(
+            f"state does not match {type(module).__name__}: {'; '.join(parts)} "
+            f"(expected {', '.join(params) or 'no parameters'})"
+        )
+
+
+def _check_entry(name: str, p: Value, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """ValueError unless an array of this shape and dtype can become parameter p."""
+    if dtype.kind not in "fiu":
+        what = "Python objects" if dtype.kind == "O" else f"dtype {dtype}"
+        raise ValueError(f"{name}: expected real numbers, got {what}")
+    if shape != p.shape:
+        raise ValueError(f"{name}: expected shape {p.shape}, got {shape}")
+
+
+def _read_npz(path: str, module: Module) -> dict[str, np.ndarray]:
+    """The arrays of an .npz archive saved by `save`, each checked against `module` first."""
+    params = dict(module.named_parameters())
+    try:
+        zf = zipfile.ZipFile(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as e:  # zipfile raises many kinds of error for a damaged directory
+        if isinstance(e, MemoryError):
+            raise
+        with open(path, "rb") as f:
+            zip_like = f.read(4) == b"PK\x03\x04"
+        if zip_like:
+            raise ValueError(
+                f"damaged .npz archive (its zip directory cannot be read: {e})"
+            ) from None
+        raise ValueError("not a weights file saved by Module.save (not an .npz archive)") from None
+    with zf:
+        infos = zf.infolist()
+        names = [
+            i.filename[: -len(".npy")] if i.filename.endswith(".npy") else i.filename for i in infos
+        ]
+        if len(set(names)) != len(names):
+            raise ValueError("damaged .npz archive: a member appears twice")
+        _check_names(module, params, names)
+        state: dict[str, np.ndarray] = {}
+        for info, name in zip(infos, names, strict=True):
+            try:
+                state[name] = _read_member(zf, info, name, params[name])
+            except (ValueError, MemoryError):
+                raise
+            except Exception as e:  # a bad CRC, compression method, encryption flag, ...
+                what = f"{type(e).__name__}: {e}"
+                raise ValueError(f"damaged .npz archive ({info.filename}: {what})") from None
+    return state
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, p: Value) -> np.ndarray:
+    """One .npy member as an array: its header is checked against p before its data is read."""
+    with zf.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        except ValueError as e:
+            raise ValueError(f"damaged .npz archive ({info.filename}: {e})") from None
+        _check_entry(name, p, shape, dtype)
+        nbytes = math.prod(shape) * dtype.itemsize
+        if info.file_size != f.tell() + nbytes:
+            raise ValueError(
+                f"damaged .npz archive ({info.filename} holds {info.file_size} bytes, "
+                f"but its header promises {f.tell() + nbytes})"
+            )
+        data = f.read(nbytes)
+        if len(data) != nbytes or f.read(1):
+            raise ValueError(f"damaged .npz archive ({info.filename} is cut short)")
+    arr = np.frombuffer(data, dtype=dtype)
+    return arr.reshape(shape, order="F" if fortran else "C")

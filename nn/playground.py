@@ -278,6 +278,7 @@ class Handler(BaseHTTPRequestHandler):
 
     server_version = "valuegrad-playground"
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a client may stall mid-request before its connection is dropped
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the address and errors, not every request."""

@@ -17,18 +17,29 @@ from typing import Any
 import numpy as np
 
 from autograd import no_grad
+from autograd.draw import COLOURS
 from nn.module import Module
+from nn.network import TwoLayerNetwork
 from nn.train import History
 
 INSTALL_HINT = "matplotlib is not installed; `pip install 'valuegrad[notebooks]'` adds it"
 
-# Label 0 and label 1: the points, and the two sides of a boundary (lighter); then more
-# classes, in the same order, for models that score k classes.
+# Label 0 and label 1: the points, and the two sides of a boundary (lighter).
 POINT_COLOURS = ("#2563eb", "#ea580c")
 REGION_COLOURS = ("#dbeafe", "#ffedd5")
+BOUNDARY_COLOUR = "#111827"
+# For models that score k classes: labels 0 and 1 as above, then more classes in order.
 CLASS_COLOURS = (*POINT_COLOURS, "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#4b5563")
 CLASS_REGIONS = (*REGION_COLOURS, "#dcfce7", "#f3e8ff", "#fee2e2", "#cffafe", "#fef9c3", "#e5e7eb")
 MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")
+
+# The alien sentiment lesson's words for the axes and the classes, for `words=`.
+ALIEN_WORDS = {"axes": ('"aack" count', '"beep" count'), "classes": ("sad", "happy")}
+
+
+def _words(words: Mapping[str, tuple[str, str]] | None) -> tuple[tuple[str, str], tuple[str, str]]:
+    words = words or {}
+    return words.get("axes", ("x1", "x2")), words.get("classes", ("y = 0", "y = 1"))
 
 
 class PlotsUnavailable(ImportError):
@@ -89,62 +100,100 @@ def decision_boundaries(
     threshold: float = 0.5,
     resolution: int = 200,
     title: str | None = None,
+    words: Mapping[str, tuple[str, str]] | None = None,
 ) -> Any:
     """One panel per model: where it predicts 1 (output ≥ threshold), its boundary, and the data.
 
-    A model with one score per class gets the region of each class (the highest score) and
-    the boundaries between them, with up to eight classes.
-
-    `models` maps a panel title to a model taking rows of two features. Returns a
-    matplotlib Figure.
+    `models` maps a panel title to a model taking rows of two features. The lesson's
+    network also shows its red and green perceptrons' lines, a1 = ½ and a2 = ½.
+    `words` names the axes and the classes (`ALIEN_WORDS` for the lesson's data). A model
+    with one score per class gets one region per class instead. Returns a matplotlib Figure.
     """
     Figure = _figure_class()
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if not models:
         raise ValueError("decision_boundaries needs at least one model")
-    xx, yy = grid(X, resolution)
     fig = Figure(figsize=(4.6 * len(models), 4.2), layout="constrained")
     axes = fig.subplots(1, len(models), squeeze=False)[0]
-    regions = _colormap(REGION_COLOURS)
     for ax, (name, model) in zip(axes, models.items(), strict=True):
-        points = np.column_stack([xx.ravel(), yy.ravel()])
-        with no_grad():
-            scores = np.asarray(model(points).data, dtype=np.float64)
-        if scores.ndim == 2:  # one score per class: regions of the highest score
-            _class_regions(ax, xx, yy, scores, X, y)
-            ax.set_title(f"{name}: {_accuracy(model, X, y, threshold):.0%} right")
-            ax.set_xlabel("x1")
-            ax.set_ylabel("x2")
-            continue
-        p = scores.reshape(xx.shape)
-        ax.pcolormesh(
-            xx, yy, (p >= threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto"
+        right = boundary_panel(
+            ax, model, X, y, threshold=threshold, resolution=resolution, words=words
         )
-        if p.min() < threshold < p.max():
-            ax.contour(xx, yy, p, levels=[threshold], colors="#111827", linewidths=1.5)
-        _scatter(ax, X, y)
-        with no_grad():
-            predicted = np.asarray(model(X).data) >= threshold
-        ax.set_title(f"{name}: {np.mean(predicted == y):.0%} right")
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
-    axes[0].legend(loc="best", fontsize=8, framealpha=0.9)
+        ax.set_title(f"{name}: {right:.0%} right")
+        _legend(ax)
     if title:
         fig.suptitle(title)
     return fig
 
 
-def _accuracy(model: Module, X: np.ndarray, y: np.ndarray, threshold: float) -> float:
+def boundary_panel(
+    ax: Any,
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    resolution: int = 200,
+    words: Mapping[str, tuple[str, str]] | None = None,
+) -> float:
+    """Draw the model's regions, boundary (and the network's red and green lines) and the data.
+
+    A model with one score per class gets the region of each class (its highest score) and
+    the boundaries between them, for up to eight classes. Returns the fraction of X right.
+    """
+    xx, yy = grid(X, resolution)
+    points = np.column_stack([xx.ravel(), yy.ravel()])
     with no_grad():
-        out = np.asarray(model(X).data)
-    predicted = np.argmax(out, axis=-1) if out.ndim == 2 else out >= threshold
+        scores = np.asarray(model(points).data, dtype=np.float64)
+    if scores.ndim == 2:
+        return _class_panel(ax, model, xx, yy, scores, X, y, words)
+    p = scores.reshape(xx.shape)
+    ax.pcolormesh(
+        xx,
+        yy,
+        (p >= threshold).astype(float),
+        cmap=_colormap(REGION_COLOURS),
+        vmin=0,
+        vmax=1,
+        shading="auto",
+    )
+    if p.min() < threshold < p.max():
+        ax.contour(
+            xx,
+            yy,
+            p,
+            levels=[threshold],
+            colors=BOUNDARY_COLOUR,
+            linewidths=1.2,
+            linestyles="--" if isinstance(model, TwoLayerNetwork) else "-",
+            zorder=2.5,
+        )
+    if isinstance(model, TwoLayerNetwork):
+        for name, (w1, w2, b) in hidden_lines(model).items():
+            a = "a1" if name == "red" else "a2"
+            _line(ax, w1, w2, b, xx, yy, color=COLOURS[name], label=f"{name}: {a} = ½")
+    axis_names, classes = _words(words)
+    _scatter(ax, X, y, classes)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    with no_grad():
+        predicted = np.asarray(model(X).data) >= threshold
     return float(np.mean(predicted == y))
 
 
-def _class_regions(
-    ax: Any, xx: np.ndarray, yy: np.ndarray, scores: np.ndarray, X: np.ndarray, y: np.ndarray
-) -> None:
+def _class_panel(
+    ax: Any,
+    model: Module,
+    xx: np.ndarray,
+    yy: np.ndarray,
+    scores: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    words: Mapping[str, tuple[str, str]] | None,
+) -> float:
     """The class of the highest score over the grid, the boundaries between classes, the data."""
     k = scores.shape[1]
     if k > len(CLASS_COLOURS):
@@ -152,11 +201,10 @@ def _class_regions(
     winner = np.argmax(scores, axis=1).reshape(xx.shape).astype(float)
     cmap = _colormap(CLASS_REGIONS[:k])
     ax.pcolormesh(xx, yy, winner, cmap=cmap, vmin=-0.5, vmax=k - 0.5, shading="auto")
-    # A boundary wherever the winning class changes: the edges of the regions.
-    for c in range(k):
+    for c in range(k):  # a boundary wherever the winning class changes: each region's edge
         inside = (winner == c).astype(float)
         if 0.0 < inside.mean() < 1.0:
-            ax.contour(xx, yy, inside, levels=[0.5], colors="#111827", linewidths=1.2)
+            ax.contour(xx, yy, inside, levels=[0.5], colors=BOUNDARY_COLOUR, linewidths=1.2)
     for c in range(k):
         rows = y == c
         ax.scatter(
@@ -170,38 +218,97 @@ def _class_regions(
             label=f"y = {c}",
             zorder=3,
         )
-    ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    axis_names, _ = _words(words)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    with no_grad():
+        predicted = np.argmax(np.asarray(model(X).data), axis=-1)
+    return float(np.mean(predicted == y))
 
 
-def _scatter(ax: Any, X: np.ndarray, y: np.ndarray) -> None:
+def hidden_lines(net: TwoLayerNetwork) -> dict[str, tuple[float, float, float]]:
+    """The red and green perceptrons' lines w·x1 + w'·x2 + b = 0 (where a1 = ½ and a2 = ½)."""
+    return {
+        "red": (float(net.w11.data), float(net.w21.data), float(net.b1.data)),
+        "green": (float(net.w12.data), float(net.w22.data), float(net.b2.data)),
+    }
+
+
+def _line(
+    ax: Any, w1: float, w2: float, b: float, xx: np.ndarray, yy: np.ndarray, **style: Any
+) -> None:
+    """The line w1·x1 + w2·x2 + b = 0 across the grid's extent (nothing when w = 0)."""
+    if w1 == 0 and w2 == 0:
+        return
+    if abs(w2) >= abs(w1):
+        xs = np.array([xx.min(), xx.max()])
+        ys = -(w1 * xs + b) / w2
+    else:
+        ys = np.array([yy.min(), yy.max()])
+        xs = -(w2 * ys + b) / w1
+    ax.plot(xs, ys, linewidth=3.0, alpha=0.8, zorder=2, **style)
+
+
+def _scatter(ax: Any, X: np.ndarray, y: np.ndarray, classes: tuple[str, str]) -> None:
+    """The samples, one marker per distinct point: its area grows with how many sit there."""
     for label, colour, marker in ((0, POINT_COLOURS[0], "o"), (1, POINT_COLOURS[1], "^")):
-        rows = y == label
+        rows = X[y == label]
+        if len(rows) == 0:
+            continue
+        points, counts = np.unique(rows, axis=0, return_counts=True)
         ax.scatter(
-            X[rows, 0],
-            X[rows, 1],
+            points[:, 0],
+            points[:, 1],
             c=colour,
             marker=marker,
-            s=36,
+            s=_area(counts),
             edgecolors="white",
             linewidths=0.6,
-            label=f"y = {label}",
+            label=classes[label],
             zorder=3,
+        )
+    if len(X) > len(np.unique(X, axis=0)):
+        ax.text(
+            0.01,
+            0.01,
+            "marker area ∝ samples at that point",
+            transform=ax.transAxes,
+            fontsize=7,
+            color="#4b5563",
         )
 
 
-def data(X: Any, y: Any, *, title: str | None = None) -> Any:
+def _area(counts: np.ndarray) -> np.ndarray:
+    """Marker areas in pt², proportional to the number of samples at the point."""
+    return 10.0 * counts
+
+
+def data(
+    X: Any, y: Any, *, title: str | None = None, words: Mapping[str, tuple[str, str]] | None = None
+) -> Any:
     """A scatter plot of rows of two features, coloured by their 0/1 label. Returns a Figure."""
     Figure = _figure_class()
     X = np.asarray(X, dtype=np.float64)
     fig = Figure(figsize=(4.6, 4.2), layout="constrained")
     ax = fig.subplots()
-    _scatter(ax, X, np.asarray(y, dtype=np.float64))
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(loc="best", fontsize=8)
+    axis_names, classes = _words(words)
+    _scatter(ax, X, np.asarray(y, dtype=np.float64), classes)
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    _legend(ax)
     if title:
         ax.set_title(title)
     return fig
+
+
+def _legend(ax: Any) -> None:
+    """The panel's legend, with every marker at one size (the points' sizes are counts)."""
+    legend = ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    for handle in legend.legend_handles:
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([36.0])
 
 
 def loss_curves(histories: Mapping[str, History], *, title: str | None = None) -> Any:

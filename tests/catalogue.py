@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from autograd import Value, ops
-from autograd.testing import Graph, NumpyOps, ValueOps, graphs
+from autograd.testing import GRAPH_OUT, Graph, NumpyOps, ValueOps, graphs
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Shape], np.ndarray]
@@ -366,3 +368,68 @@ class Closure:
 def closures() -> Any:
     """Random nested-grad closures over scalar graphs (see Closure)."""
     return graphs(min_leaves=2, max_leaves=2).map(Closure)
+
+
+@dataclass(frozen=True)
+class Mutated:
+    """A tensor graph plus Σ_k Σ(node_k · C_k) for raw constant arrays C_k, which the caller
+    overwrites after the forward pass: the gradient must be the one of the constants as given."""
+
+    graph: Graph
+    constants: tuple[tuple[int, np.ndarray], ...]  # (node index, constant shaped like GRAPH_OUT)
+
+    def __call__(
+        self, o: Any, *leaves: Any, hand: Callable[[np.ndarray], Any] = lambda c: c
+    ) -> Any:
+        """The output, with each constant passed through `hand` (which may lend a buffer)."""
+        nodes = self.graph.nodes(o, *leaves)
+        total = self.graph(o, *leaves)
+        for k, c in self.constants:
+            total = total + o.sum(nodes[k] * hand(c))
+        return total
+
+    def __repr__(self) -> str:
+        extra = " + ".join(f"Σ(x{k}·{c!r})" for k, c in self.constants)
+        return f"{self.graph}\n+ {extra} (constants overwritten after the forward)"
+
+
+@st.composite
+def mutated_graphs(draw: Any) -> Mutated:
+    """Random tensor graphs with raw constant operands that are changed after the forward."""
+    graph = draw(graphs(tensors=True))
+    n_nodes = len(graph.leaves) + len(graph.steps)
+    elements = st.floats(-2.0, 2.0, allow_subnormal=False)
+    constants = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, n_nodes - 1), hnp.arrays(np.float64, GRAPH_OUT, elements=elements)
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    return Mutated(graph, tuple(constants))
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """Graphs to differentiate at once, one thread each, with what else each thread does
+    between passes: nothing, a no_grad block, or a scope block."""
+
+    graphs: tuple[Graph, ...]
+    chores: tuple[str, ...]  # "none", "no_grad" or "scope", one per graph
+
+    def __repr__(self) -> str:
+        return "\n".join(
+            f"thread {i} ({c}):\n{g}"
+            for i, (g, c) in enumerate(zip(self.graphs, self.chores, strict=True))
+        )
+
+
+@st.composite
+def thread_plans(draw: Any) -> ThreadPlan:
+    """Two to four threads, each with a random scalar or tensor graph and a chore."""
+    n = draw(st.integers(2, 4))
+    found = tuple(draw(graphs(tensors=draw(st.booleans()))) for _ in range(n))
+    chores = tuple(draw(st.sampled_from(["none", "no_grad", "scope"])) for _ in range(n))
+    return ThreadPlan(found, chores)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograd.draw import COLOURS
 from nn import Perceptron, TwoLayerNetwork
 
 BIN = Path(sys.executable).parent
@@ -20,6 +21,8 @@ VALUEGRAD = BIN / ("valuegrad.exe" if os.name == "nt" else "valuegrad")
 HAS_DOT = shutil.which("dot") is not None
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
+
+CELL = "</font></td><td width='4'></td><td align='left'>"  # between a label's key and value
 
 
 def run(
@@ -338,9 +341,10 @@ def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
     for name in (*NAMES, "x1", "x2", "z1", "a2", "y_hat", "L"):
         assert f"<b>{name}</b>" in source, name
     assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
-    assert "color=red" in source and "color=green" in source and "color=purple" in source
+    for colour in COLOURS.values():
+        assert f'color="{colour}"' in source
     net = TwoLayerNetwork(seed=4)
-    assert f"data</font> {net.w11.data:.4g}<" in source
+    assert f"data{CELL}{net.w11.data:.4g}<" in source
 
 
 @pytest.mark.skipif(not HAS_DOT and not os.environ.get("CI"), reason="graphviz's dot is missing")
@@ -361,7 +365,7 @@ def test_draw_a_trained_network(tmp_path):
     net.save(tmp_path / "net.npz")
     r = run("draw", "--load", "net.npz", "--out", "g.dot", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "data</font> 7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert f"data{CELL}7.25<" in (tmp_path / "g.dot").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
@@ -420,6 +424,10 @@ BAD_INPUT = {
         "no/such",
     ),
     "draw an unknown format": (["draw", "--out", "graph.jpg"], "cannot tell the format"),
+    "draw svg into a .png": (
+        ["draw", "--out", "g.png", "--format", "svg"],
+        "--out g.png says png but --format says svg",
+    ),
     "draw a label of 2": (["draw", "--y", "2"], "--y"),
     "draw an infinite input": (["draw", "--x1", "inf"], "--x1"),
     "draw a perceptron's weights": (["draw", "--load", "perceptron.npz"], "does not match"),
@@ -452,6 +460,32 @@ def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
     args, expected = BAD_INPUT[case]
     line = bad(*args, cwd=bad_files)
     assert expected in line, line
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="address-space limits are POSIX")
+def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
+    import resource
+
+    def small_address_space() -> None:
+        limit = 2 << 30  # 2 GiB: enough to start, not for 3·10⁸ weights
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(
+        [str(VALUEGRAD), "train", "--model", "mlp", "--hidden", "100000000", "--epochs", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        preexec_fn=small_address_space,
+    )
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "valuegrad: error: out of memory: the model or the data is too large for this machine"
+    ]
 
 
 def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
@@ -487,6 +521,77 @@ def test_help_of_every_command_describes_it_and_shows_defaults(tmp_path):
         assert "(default: None)" not in r.stdout
     version = run("--version", cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("valuegrad ")
+
+
+# ---------------------------------------------------------------------------
+# check: wrong, right, and inconclusive numbers
+# ---------------------------------------------------------------------------
+
+
+def test_check_of_a_trained_mlp_with_an_all_zero_backward_fails_every_tensor(tmp_path):
+    """Trained to a loss near zero its gradients are tiny; a fixed atol let 3 of 6 tensors pass."""
+    common = ("--model", "mlp", "--hidden", "16,16", "--data", "moons")
+    trained = run("train", *common, "--save", "mlp.npz", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    right = run("check", *common, "--load", "mlp.npz", cwd=tmp_path)
+    assert right.returncode == 0, right.stdout + right.stderr
+    code = (
+        "import sys, nn.losses as losses\n"
+        "losses.LogLoss.grads = (lambda g, out, a, y: a * 0.0, losses.LogLoss.grads[1])\n"
+        "from nn.cli import main\n"
+        "sys.exit(main(['check', '--model', 'mlp', '--hidden', '16,16', '--data', 'moons',"
+        " '--load', 'mlp.npz']))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, encoding="utf-8"
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    wrong = [line.split()[0] for line in r.stdout.splitlines() if "WRONG (" in line]
+    assert wrong == [f"layers.{i}.{p}" for i in range(3) for p in "Wb"]
+    assert r.stdout.rstrip().endswith("6 of 6 parameters' gradients are WRONG")
+
+
+def test_check_counts_inconclusive_numbers_apart_and_exits_0(tmp_path):
+    """A saturated perceptron: every gradient is below 1e-100, which no difference resolves."""
+    p = Perceptron(2, seed=0)
+    p.load_state_dict({"w1": np.asarray(300.0), "w2": np.asarray(300.0), "b": np.asarray(0.0)})
+    p.save(tmp_path / "sat.npz")
+    r = run("check", "--model", "perceptron", "--data", "blobs", "--load", "sat.npz", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    header = next(line for line in r.stdout.splitlines() if line.strip().startswith("parameter"))
+    assert "inconclusive" in header.split()
+    rows = {
+        line.split()[0]: line.split() for line in r.stdout.splitlines() if line.startswith("  ")
+    }
+    for name in ("w1", "w2", "b"):
+        assert rows[name][-2:] == ["1", "inconclusive"], rows[name]
+    last = r.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(
+        "no wrong gradient: all 3 parameters' gradients are right or inconclusive"
+    )
+    assert "3 of 3 numbers inconclusive: 3 where f did not change at any step" in last
+
+
+def test_a_long_check_prints_the_directions_hint_first_and_then_its_progress(tmp_path):
+    args = ("check", "--model", "mlp", "--hidden", "100,100", "--data", "moons")
+    with subprocess.Popen(
+        [str(VALUEGRAD), *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    ) as proc:
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            first, hint = proc.stdout.readline(), proc.stdout.readline()
+            progress = proc.stderr.readline()
+        finally:
+            proc.kill()
+    assert first.startswith("gradient check of the log loss of MLP(2, [100, 100, 1])")
+    assert hint.startswith("checking 10,501 numbers one by one")
+    assert "--directions K" in hint
+    assert re.fullmatch(r"checked [\d,]+ of 10,501 numbers\n", progress), progress
 
 
 # ---------------------------------------------------------------------------

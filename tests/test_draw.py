@@ -17,7 +17,7 @@ import pytest
 
 import autograd
 from autograd import Primitive, Value
-from autograd.draw import STYLE, DotNotFoundError, Drawing, draw, render
+from autograd.draw import COLOURS, STYLE, DotNotFoundError, Drawing, draw, render
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None and not os.environ.get("CI"),
@@ -39,6 +39,7 @@ class Dot:
     edges: list[tuple[str, str]] = field(default_factory=list)
     clusters: dict[str, str] = field(default_factory=dict)  # cluster name -> its graph attributes
     parent: dict[str, str | None] = field(default_factory=dict)
+    legend: dict[str, str] = field(default_factory=dict)  # the legend's label -> its attributes
 
     def label(self, node: str) -> str:
         """The label's visible text: tags dropped, entities left as written."""
@@ -81,6 +82,9 @@ def parse(g: graphviz.Digraph) -> Dot:
         elif text == "}":
             if stack:
                 stack.pop()
+        elif stack == ["cluster_legend"]:
+            if m := re.fullmatch(r"(\w+) \[label=(\"[^\"]*\"|\S+) (.*)\]", text):
+                dot.legend[m.group(2).strip('"')] = m.group(3)
         elif text.startswith("graph [") and stack:
             dot.clusters[stack[-1]] = text
         elif m := re.fullmatch(r"(\w+) -> (\w+)", text):
@@ -236,9 +240,33 @@ def test_kinds_are_styled_distinctly_and_the_legend_names_them() -> None:
     assert fill["L"] == STYLE["output"]
     assert fill["z"] == fill["a"] == STYLE["value"]
     assert len({STYLE[k] for k in ("parameter", "input", "output", "value")}) == 4
-    legend = dot.label("legend")
-    for kind in ("output", "parameter", "input", "operation", "constant"):
-        assert kind in legend
+    assert set(dot.legend) == {
+        "output",
+        "parameter",
+        "input",
+        "intermediate value",
+        "operation",
+        "constant",
+    }
+
+
+def test_the_legend_shows_each_kind_in_the_shape_and_colour_it_has_in_the_graph() -> None:
+    loss, v = lesson_like()
+    g = draw(loss, params=[v["w"], v["b"]])
+    dot = parse(g)
+    c = next(n for n in dot.nodes if n.startswith("c"))
+    for kind, node in (
+        ("output", g.ids[loss]),
+        ("parameter", g.ids[v["w"]]),
+        ("input", g.ids[v["x"]]),
+        ("intermediate value", g.ids[v["z"]]),
+        ("operation", g.op_id(v["z"])),
+        ("constant", c),
+    ):
+        legend = Dot(nodes={"k": dot.legend[kind]})
+        for key in ("shape", "style", "fillcolor"):
+            assert legend.attr("k", key) == dot.attr(node or "", key), (kind, key)
+    assert "legend" not in dot.nodes
 
 
 def test_without_owners_or_params_every_leaf_is_an_input() -> None:
@@ -324,7 +352,7 @@ def test_scopes_become_nested_clusters_labelled_and_coloured() -> None:
     for colour in ("red", "green", "purple"):
         c = by_label[colour]
         assert dot.parent[c] == net
-        assert f"color={colour} " in dot.clusters[c]
+        assert f'color="{COLOURS[colour]}" ' in dot.clusters[c]
     assert dot.where[g.ids[v["a1"]]] == (net, by_label["red"])
     assert dot.where[g.ids[v["y_hat"]]] == (net, by_label["purple"])
     assert dot.where[g.ids[loss]] == ()
@@ -363,10 +391,10 @@ def test_lesson_network_draws_red_green_purple_clusters() -> None:
     dot = parse(g)
     colours = {}
     for c in dot.clusters:
-        m = re.search(r"color=(\w+) ", dot.clusters[c])
+        m = re.search(r'color="(#\w+)" ', dot.clusters[c])
         colours[dot.cluster_label(c)] = m.group(1) if m else None
     for colour in ("red", "green", "purple"):
-        assert colours[colour] == colour
+        assert colours[colour] == COLOURS[colour]
     by_label = {dot.cluster_label(c): c for c in dot.clusters}
     for name, colour in (("w11", "red"), ("w22", "green"), ("b", "purple")):
         node = g.ids[getattr(net, name)]
@@ -409,7 +437,7 @@ def test_past_max_nodes_the_innermost_clusters_collapse_with_a_count() -> None:
     assert "clusters (green, purple, red) are drawn as one box each" in g.caption
     assert f"{n:,} nodes, more than max_nodes={n - 1}" in g.caption
     red_box = next(b for b in boxes if dot.label(b).split()[0] == "red")
-    assert dot.attr(red_box, "color") == "red"
+    assert dot.attr(red_box, "color") == COLOURS["red"]
 
 
 def test_when_that_is_not_enough_the_outer_clusters_collapse_too() -> None:
@@ -476,7 +504,7 @@ def test_highlighted_nodes_are_marked_red_and_the_legend_says_so() -> None:
     assert dot.attr(g.ids[v["z"]], "color") == "#dc2626"
     assert dot.attr(g.op_id(v["z"]) or "", "color") == "#dc2626"
     assert dot.attr(g.ids[v["a"]], "color") is None
-    assert "wrong gradient" in dot.label("legend")
+    assert "wrong gradient" in dot.legend
 
 
 # ---------------------------------------------------------------------------
@@ -572,3 +600,154 @@ def test_value_draw_shows_inline_in_jupyter_as_svg() -> None:
     assert "rankdir=TB" in g.source
     bundle = g._repr_mimebundle_()
     assert "L" in svg_texts(bundle["image/svg+xml"])
+
+
+# ---------------------------------------------------------------------------
+# The lesson's picture: layout, colours in every format, spacing, names, kinds.
+# ---------------------------------------------------------------------------
+
+
+def cluster_boxes(svg: bytes) -> dict[str, float]:
+    """The top edge (smallest y) of each cluster's outline in an SVG, by the cluster's label."""
+    ns = "{http://www.w3.org/2000/svg}"
+    tops = {}
+    for group in ET.fromstring(svg).iter(f"{ns}g"):
+        if group.get("class") != "cluster":
+            continue
+        label = "".join("".join(t.itertext()) for t in group.iter(f"{ns}text"))
+        shape = group.find(f"{ns}path")
+        if shape is None:
+            shape = group.find(f"{ns}polygon")
+        assert shape is not None
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points") or "")
+        tops[label] = min(float(y) for y in numbers[1::2])
+    return tops
+
+
+def test_red_comes_before_green_in_the_dot_source() -> None:
+    loss, _ = perceptrons()
+    source = draw(loss).source
+    assert source.index("<b>red</b>") < source.index("<b>green</b>")
+    assert source.index("<b>x1</b>") < source.index("<b>x2</b>")
+
+
+@needs_dot
+def test_red_is_drawn_above_green_and_the_inputs_left_of_purple() -> None:
+    nn = pytest.importorskip("nn")
+    from nn.demo import lesson_graph
+
+    _, g = lesson_graph(nn.TwoLayerNetwork(seed=0), 2.0, 5.0, 1.0)
+    svg = g.pipe(format="svg")
+    tops = cluster_boxes(svg)
+    assert tops["red"] < tops["green"]  # SVG's y grows downwards
+    ns = "{http://www.w3.org/2000/svg}"
+    x = {}
+    for node in ET.fromstring(svg).iter(f"{ns}g"):
+        texts = ["".join(t.itertext()) for t in node.iter(f"{ns}text")]
+        if node.get("class") == "node" and texts:
+            x[texts[0]] = min(float(t.get("x") or 0) for t in node.iter(f"{ns}text"))
+    assert x["x1"] < x["w1"] and x["x2"] < x["w1"]
+
+
+def test_the_lesson_graph_has_y_as_a_named_input() -> None:
+    nn = pytest.importorskip("nn")
+    from nn.demo import lesson_graph
+
+    loss, g = lesson_graph(nn.TwoLayerNetwork(seed=0), 2.0, 5.0, 1.0)
+    dot = parse(g)
+    named = {node.name: node for node in autograd.topological_order(loss) if node.name}
+    for name in ("x1", "x2", "y"):
+        assert named[name].grad is not None  # inputs get gradients too, and stay inputs
+        assert dot.attr(g.ids[named[name]], "fillcolor") == STYLE["input"]
+        assert name in dot.label(g.ids[named[name]]).split()
+    assert not [n for n in dot.nodes if n.startswith("c")]  # no anonymous constant 1
+
+
+def test_hand_made_leaves_that_received_a_gradient_are_parameters_unless_inputs() -> None:
+    loss, v = lesson_like()
+    loss.backward()
+    dot = parse(g := draw(loss))
+    for k in ("w", "x", "b"):
+        assert dot.attr(g.ids[v[k]], "fillcolor") == STYLE["parameter"]
+    dot = parse(g := draw(loss, inputs=[v["x"]]))
+    assert dot.attr(g.ids[v["x"]], "fillcolor") == STYLE["input"]
+    assert dot.attr(g.ids[v["w"]], "fillcolor") == STYLE["parameter"]
+    dot = parse(g := draw(loss, params=[v["w"]]))
+    assert dot.attr(g.ids[v["b"]], "fillcolor") == STYLE["input"]
+
+
+def test_a_module_graph_keeps_its_modules_parameters_and_hand_made_leaves_as_inputs() -> None:
+    loss, v = perceptrons()
+    loss.backward()
+    g = draw(loss)
+    dot = parse(g)
+    assert dot.attr(g.ids[v["x1"]], "fillcolor") == STYLE["input"]
+    assert dot.attr(g.ids[v["w11"]], "fillcolor") == STYLE["parameter"]
+
+
+def pixels(png: bytes) -> set[tuple[int, int, int]]:
+    Image = pytest.importorskip("PIL.Image")
+    import io
+
+    rows = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    return {(int(r), int(g), int(b)) for r, g, b in np.unique(rows, axis=0)}
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[k : k + 2], 16) for k in (1, 3, 5))  # type: ignore[return-value]
+
+
+@needs_dot
+def test_cluster_colours_are_the_same_in_png_and_svg() -> None:
+    loss, _ = perceptrons()
+    with autograd.scope("maroon one", color="maroon"):
+        loss = loss * 2.0
+    g = draw(loss)
+    svg = g.pipe(format="svg").decode()
+    png = pixels(g.pipe(format="png"))
+    for colour in (COLOURS["red"], COLOURS["green"], COLOURS["purple"]):
+        assert f'stroke="{colour}"' in svg
+        assert rgb(colour) in png, colour
+    # Another name is read as SVG reads it in every format (X11's maroon is #b03060).
+    assert 'stroke="maroon"' in svg
+    assert rgb("#800000") in png and rgb("#b03060") not in png
+    assert rgb("#00ff00") not in png  # X11 "green", which SVG calls lime
+
+
+@needs_dot
+def test_no_label_text_relies_on_a_space_at_its_ends(tmp_path: Path) -> None:
+    """librsvg drops a text run's leading space; "data 5" must not become "data5"."""
+    loss, _ = perceptrons()
+    loss.backward()
+    texts = svg_texts(render(draw(loss), tmp_path / "g.svg").read_bytes())
+    assert "data" in texts and "grad" in texts
+    for t in texts:
+        assert t == t.strip(), repr(t)
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["", "   ", "a\x00b", "\x00", "\x7f"])
+def test_blank_and_control_character_names_render(tmp_path: Path, name: str) -> None:
+    x = Value(1.0, name=name)
+    with autograd.scope(name):
+        y = x * 2.0
+    texts = svg_texts(render(y, tmp_path / "n.svg").read_bytes())
+    shown = repr(name) if not name.strip() else repr(name)[1:-1]
+    assert texts.count(" ".join(shown.split())) == 2  # the node and the cluster
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG")])
+def test_value_draw_renders_to_a_path(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    loss, _ = lesson_like()
+    g = loss.draw(tmp_path / f"x{suffix}", show_grad=False)
+    assert isinstance(g, Drawing) and "not computed yet" not in g.source
+    assert (tmp_path / f"x{suffix}").read_bytes().startswith(magic)
+    loss.draw(str(tmp_path / "x.dot"))
+    assert (tmp_path / "x.dot").read_text(encoding="utf-8") == draw(loss).source
+
+
+def test_value_draw_refuses_a_path_of_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="format"):
+        lesson_like()[0].draw(tmp_path / "x.bmpx")
+    assert not (tmp_path / "x.bmpx").exists()

@@ -45,7 +45,7 @@ def test_one_path_reads_like_the_chain_rule_and_equals_the_gradient() -> None:
     assert e.total == pytest.approx(v["w"].grad, rel=1e-12)
     lines = str(e).splitlines()
     assert " ".join(lines[0].split()) == "dL/dw = dL/dŷ · dŷ/dz · dz/dw"
-    assert lines[2].split("= ")[-1] == f"{v['w'].grad:.4g}"
+    assert lines[2].split("= ")[-1] == f"{v['w'].grad:.4g}".replace("-", "−")
 
 
 def test_the_numbers_sit_under_their_symbols() -> None:
@@ -64,7 +64,7 @@ def test_the_numbers_sit_under_their_symbols() -> None:
 
     assert columns(top) == columns(numbers)
     dl_dyhat, dyhat_dz, dz_dw = (f.value for f in e.paths[0].steps)
-    expected = [f"{d:.4g}" for d in (dl_dyhat, dyhat_dz, dz_dw)]
+    expected = [f"{d:.4g}".replace("-", "−") for d in (dl_dyhat, dyhat_dz, dz_dw)]
     assert [p.strip() for p in numbers.split(" = ")[1].split(" · ")] == expected
 
 
@@ -407,10 +407,139 @@ def test_draw_highlights_what_the_checker_found() -> None:
     line = next(ln for ln in g.source.splitlines() if ln.strip().startswith(f"{op} ["))
     assert 'color="#dc2626"' in line
     assert re.search(r"expected 5\.88, vjp gave 3\.92", line)
-    others = [ln for ln in g.source.splitlines() if "#dc2626" in ln]
+    others = [ln for ln in g.source.splitlines() if "#dc2626" in ln and "legend" not in ln]
     assert len(others) == 2  # the cube's value box and its operation
 
 
 def test_the_lesson_network_has_no_wrong_gradients() -> None:
     _, _, loss = lesson_network()
     assert find_wrong_gradients(loss) == []
+
+
+# ---------------------------------------------------------------------------
+# The lesson's network written by hand, as the slides write it.
+# ---------------------------------------------------------------------------
+
+SLIDE = {
+    "w11": "dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw11",
+    "w21": "dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw21",
+    "b1": "dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/db1",
+    "w12": "dL/dŷ · dŷ/dz · dz/da2 · da2/dz2 · dz2/dw12",
+    "w22": "dL/dŷ · dŷ/dz · dz/da2 · da2/dz2 · dz2/dw22",
+    "b2": "dL/dŷ · dŷ/dz · dz/da2 · da2/dz2 · dz2/db2",
+    "w1": "dL/dŷ · dŷ/dz · dz/dw1",
+    "w2": "dL/dŷ · dŷ/dz · dz/dw2",
+    "b": "dL/dŷ · dŷ/dz · dz/db",
+}
+
+
+def hand_written(y: float, x: tuple[float, float] = (0.8, -1.3)) -> tuple[Any, dict[str, Value]]:
+    """The lesson's network and log loss in scalar Values, named as on the slides."""
+    nn = pytest.importorskip("nn")
+    net = nn.TwoLayerNetwork(seed=3)
+    p = {name: Value(float(getattr(net, name).data), name=name) for name in NINE}
+    x1, x2 = x
+
+    def named(v: Value, name: str) -> Value:
+        v.name = name
+        return v
+
+    z1 = named(p["w11"] * x1 + p["w21"] * x2 + p["b1"], "z1")
+    a1 = named(z1.sigmoid(), "a1")
+    z2 = named(p["w12"] * x1 + p["w22"] * x2 + p["b2"], "z2")
+    a2 = named(z2.sigmoid(), "a2")
+    z = named(p["w1"] * a1 + p["w2"] * a2 + p["b"], "z")
+    y_hat = named(z.sigmoid(), "y_hat")
+    loss = named(-(y * y_hat.log() + (1 - y) * (1 - y_hat).log()), "L")
+    return nn.analytic_gradients(net, list(x), y), {**p, "L": loss}
+
+
+@pytest.mark.parametrize("y", [1.0, 0.0])
+@pytest.mark.parametrize("name", NINE)
+def test_each_parameter_of_the_hand_written_network_is_its_closed_form_and_the_slide(
+    name: str, y: float
+) -> None:
+    closed, v = hand_written(y)
+    e = explain(v["L"], v[name])
+    assert e.total == pytest.approx(closed[name], rel=1e-12, abs=1e-15)
+    assert sum(p.product for p in e.paths) == pytest.approx(closed[name], rel=1e-12, abs=1e-15)
+    # Two paths, one per term of the loss, each the slide's chain and named by its term.
+    assert e.n_paths == 2
+    for path in e.paths:
+        assert " · ".join(f.symbol for f in path.steps) == SLIDE[name]
+    lines = str(e).splitlines()
+    assert lines[0] == f"dL/d{name} = Σ over 2 paths from L back to {name}:"
+    assert " ".join(lines[1].split()) == f"{SLIDE[name]} (via ln ŷ)"
+    assert " ".join(lines[3].split()) == f"+ {SLIDE[name]} (via ln(1 − ŷ))"
+    # The term whose label is 0 contributes nothing, and its path says so.
+    zero = e.paths[1] if y == 1.0 else e.paths[0]
+    assert zero.product == 0.0
+
+
+def test_the_two_log_loss_paths_read_differently_with_no_minus_zero() -> None:
+    """The issue's case: both paths printed `dL/dŷ · dŷ/dz · …`, with `= -0` and `+ -0`."""
+    _, v = hand_written(1.0, (2.0, 1.0))
+    text = str(explain(v["L"], v["w11"]))
+    assert "via ln ŷ" in text and "via ln(1 − ŷ)" in text
+    assert re.search(r"(?<!e)-", text) is None  # every minus is −, outside exponents
+    assert "−0 " not in text and "= −0\n" not in text and "+ −" not in text
+
+
+def test_columns_line_up_on_every_path() -> None:
+    _, v = hand_written(0.0)
+    lines = str(explain(v["L"], v["w12"])).splitlines()[1:5]
+
+    def dots(line: str) -> list[int]:
+        return [_width(line[: m.start()]) for m in re.finditer("·", line.split("(via")[0])]
+
+    assert len({tuple(dots(line)) for line in lines}) == 1, "\n".join(lines)
+    assert _width(lines[0].split("(via")[0].rstrip()) <= _width(lines[1].split(" = ")[0])
+
+
+def test_a_negative_term_is_subtracted_in_the_total() -> None:
+    x = Value(0.5, name="x")
+    y = x * -0.2 + x * 3.0
+    y.name = "y"
+    text = str(explain(y, x))
+    assert text.splitlines()[-2] == "dy/dx = −0.2 + 3 = 2.8"
+    assert "u1 = x · (−0.2)" in text
+    y2 = x * 3.0 + x * -0.02357
+    y2.name = "y"
+    assert str(explain(y2, x)).splitlines()[-2] == "dy/dx = 3 − 0.02357 = 2.976"
+
+
+def test_an_explanation_shows_as_typeset_math_in_jupyter() -> None:
+    _, v = hand_written(1.0)
+    latex = explain(v["L"], v["w11"])._repr_latex_()
+    assert latex.startswith("$$") and latex.endswith("$$")
+    assert r"\frac{\partial L}{\partial w_{11}}" in latex
+    assert r"\frac{\partial L}{\partial \hat{y}}" in latex
+    assert r"\ln (" in latex and r"\text{ via }" in latex
+    assert "−" not in latex
+
+
+def test_a_gradcheck_report_shows_as_a_table_in_jupyter() -> None:
+    a, b = Value(np.array([0.5, -1.0]), name="a"), Value(2.0, name="b")
+    report = autograd.gradcheck(lambda p, q: (p * q).tanh().sum(), a, b)
+    table = report._repr_html_()
+    assert "<table>" in table and table.count("<tr>") == 3
+    assert "<td>a</td>" in table and "<td>b</td>" in table and "passed" in table
+
+
+def test_columns_line_up_when_one_path_has_wider_numbers() -> None:
+    a = Value(0.5, name="a")
+
+    def named(v: Value, name: str) -> Value:
+        v.name = name
+        return v
+
+    u1, u2 = named(a * 2.0, "u1"), named(a * 3.0, "u2")
+    t1 = named((u1 * -0.0001234).tanh(), "t1")
+    t2 = named(u2.exp(), "t2")
+    y = named(t1 * 1.5 + t2, "y")
+    lines = str(explain(y, a)).splitlines()[1:5]
+
+    def dots(line: str) -> list[int]:
+        return [_width(line[: m.start()]) for m in re.finditer("·", line.split("(via")[0])]
+
+    assert len({tuple(dots(line)) for line in lines}) == 1, "\n".join(lines)

@@ -193,3 +193,11 @@ def test_random_nested_closures_match_central_differences_of_the_inner_grad(
     eps = 1e-6
     numerical = (_data(f(Value(x0 + eps))) - _data(f(Value(x0 - eps)))) / (2 * eps)
     assert nested == pytest.approx(numerical, rel=1e-4, abs=1e-5), repr(closure)
+
+
+def test_the_jacobian_of_a_float32_scalar_is_a_scalar_of_the_same_kind():
+    j64 = jacobian(lambda x: x * 2.0)(1.0)
+    j32 = jacobian(lambda x: x * 2.0)(np.float32(1.0))
+    assert type(j64) is float and j64 == 2.0
+    assert type(j32) is np.float32 and j32 == 2.0
+    assert type(grad(lambda x: x * 2.0)(np.float32(1.0))) is np.float32

@@ -180,10 +180,10 @@ def test_perceptron_gradients_are_the_lessons_closed_forms(
             with p.using(ps):
                 return nn.log_loss(p(X), y)
 
-        report = gradcheck(loss, *p.parameters())
+        report = gradcheck(loss, *p.parameters(), strict=False)
         assert report, str(report)
         for check, c in zip(report.inputs, closed, strict=True):
-            assert abs(check.numerical - c) <= report.atol + report.rtol * abs(check.numerical)
+            assert abs(check.numerical - c) <= check.tolerance
 
 
 # ---- Dense, Sequential, MLP -------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_an_mlp_of_any_depth_and_width_passes_gradcheck(
         with model.using(ps):
             return nn.log_loss(model(X), y)
 
-    report = gradcheck(loss, *model.parameters())
+    report = gradcheck(loss, *model.parameters(), strict=False)
     assert report, str(report)
 
 

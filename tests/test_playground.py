@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -157,7 +160,7 @@ def test_bad_setups_are_refused_with_a_message(body: str | bytes, message: str) 
 
 def test_steps_that_take_a_weight_out_of_bounds_are_refused() -> None:
     params = {"w1": 999.0, "w2": -999.0, "b": 999.0}
-    with pytest.raises(BadRequest, match=r"take w1 to 1022\.\d+, beyond ±1000"):
+    with pytest.raises(BadRequest, match=r"take w[12] to -?1\d{3}(\.\d+)?, beyond ±1000"):
         evaluate(Setup("alien", "perceptron", 0, 100.0, params, 1, 0))
 
 
@@ -188,6 +191,27 @@ def raw(server: str, request: bytes) -> str:
     return b"".join(chunks).decode()
 
 
+def test_requests_at_once_get_the_answers_they_would_get_alone(server: str) -> None:
+    setups = [
+        {"data": data, "model": model, "seed": seed, "steps": 3}
+        for data in ("alien", "moons")
+        for model in ("network", "perceptron")
+        for seed in (0, 1)
+    ]
+    alone = [post(server, json.dumps(s))[1] for s in setups]
+    together: list[Any] = [None] * len(setups)
+
+    def ask(i: int) -> None:
+        together[i] = post(server, json.dumps(setups[i]))[1]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(setups))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert together == alone
+
+
 def test_an_oversized_body_is_refused_unread(server: str) -> None:
     reply = raw(server, b"POST /api/state HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n{")
     assert reply.startswith("HTTP/1.1 400")
@@ -199,6 +223,13 @@ def test_an_oversized_body_is_refused_unread(server: str) -> None:
     reply = raw(server, b"BREW /api/state HTTP/1.1\r\n\r\n")
     assert reply.startswith("HTTP/1.1 501")
     assert post(server, "{}")[0] == 200
+
+
+def test_a_stalled_request_does_not_hold_up_the_others(server: str) -> None:
+    host, port = server.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as stalled:
+        stalled.sendall(b"POST /api/state HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        assert post(server, "{}")[0] == 200
 
 
 def test_the_page_and_its_files_and_nothing_else(server: str) -> None:
@@ -240,6 +271,36 @@ def test_valuegrad_playground_serves_on_127_0_0_1_and_stops_on_ctrl_c() -> None:
     assert err.strip() == "playground stopped"
 
 
+def test_open_opens_the_address_in_the_browser(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')
+    script.chmod(0o755)
+    proc = subprocess.Popen(
+        [str(VALUEGRAD), "playground", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(script)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[2]
+        for _ in range(300):
+            if opened.exists() and opened.read_text():
+                break
+            time.sleep(0.1)
+        assert opened.read_text().strip() == url
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+
+
 def test_a_port_out_of_range_is_a_one_line_error() -> None:
     r = subprocess.run(
         [str(VALUEGRAD), "playground", "--port", "70000"],
@@ -249,3 +310,126 @@ def test_a_port_out_of_range_is_a_one_line_error() -> None:
     )
     assert r.returncode == 2 and "--port must be at most 65535" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# The page in a real browser (headless Chromium).
+# ---------------------------------------------------------------------------
+
+
+def shown(page: Any) -> tuple[dict[str, float], dict[str, float], float]:
+    """The parameters, gradients and loss the page shows: the exact numbers kept beside the text."""
+    params, grads = {}, {}
+    for row in page.locator("#params tbody tr").all():
+        name = row.get_attribute("data-name")
+        params[name] = float(row.locator(".value").get_attribute("data-value"))
+        grads[name] = float(row.locator(".grad").get_attribute("data-value"))
+    return params, grads, float(page.get_attribute("#loss", "data-value"))
+
+
+def agrees(page_says: tuple, engine_says: tuple) -> bool:
+    """The page's (loss, gradients) equal the engine's, to rounding."""
+    (loss, grads), (expected_loss, expected_grads) = page_says, engine_says
+    return loss == pytest.approx(expected_loss, rel=1e-12) and grads == pytest.approx(
+        expected_grads, rel=1e-12, abs=1e-15
+    )
+
+
+def updated(page: Any, before: int) -> int:
+    """Wait until the page drew more than `before` answers and awaits none; the new count."""
+    page.wait_for_function(
+        f"Number(document.body.dataset.updates || 0) > {before}"
+        " && document.body.dataset.pending === '0'"
+    )
+    return int(page.evaluate("Number(document.body.dataset.updates)"))
+
+
+def test_the_playground_in_a_browser(browser: Any, server: str) -> None:
+    from PIL import Image, ImageStat
+
+    # The test's own waits evaluate script text, which the page's policy forbids (as it should).
+    page = browser.new_page(viewport={"width": 1300, "height": 1100}, bypass_csp=True)
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server) else elsewhere.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server)
+    n = updated(page, 0)
+    params, grads, loss = shown(page)
+    assert list(params) == list(NAMES)
+    assert agrees((loss, grads), engine("network", "alien", 0, params))
+
+    # Move a slider: the loss and the nine gradients are the engine's for the new weights.
+    page.locator('#params tr[data-name="w11"] input').evaluate(
+        "(s) => { s.value = '1.5'; s.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    n = updated(page, n)
+    params, grads, loss = shown(page)
+    assert params["w11"] == 1.5
+    expected_loss, expected_grads = engine("network", "alien", 0, params)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert grads == pytest.approx(expected_grads, rel=1e-12, abs=1e-15)
+    for name in NAMES:
+        arrow = page.locator(f'#params tr[data-name="{name}"] .move').text_content()
+        assert arrow == ("←" if grads[name] > 0 else "→" if grads[name] < 0 else "·")
+
+    # One step of gradient descent: w ← w − lr·∂L/∂w.
+    page.fill("#lr", "0.8")
+    page.locator("#lr").blur()
+    n = updated(page, n)
+    page.click("#step")
+    n = updated(page, n)
+    stepped, _, stepped_loss = shown(page)
+    for name in NAMES:
+        assert stepped[name] == pytest.approx(
+            params[name] - 0.8 * grads[name], rel=1e-12, abs=1e-15
+        )
+    assert stepped_loss < loss
+
+    # The chain rule of a parameter, for the sample chosen.
+    page.fill("#sample", "5")
+    page.locator("#sample").blur()
+    n = updated(page, n)
+    page.click('#params tr[data-name="w2"] .name')
+    X, y = datasets.load("alien", seed=0)
+    net = TwoLayerNetwork(seed=0)
+    net.load_state_dict({k: np.array(v) for k, v in stepped.items()})
+    one = log_loss(net([Value(X[5, 0], "x1"), Value(X[5, 1], "x2")]), float(y[5]))
+    one.name = "L"
+    assert page.text_content("#explain").endswith(str(explain(one, net.w2)))
+    assert page.locator("#graph svg").count() == 1
+
+    # The address holds the state: loading it again shows the same setup.
+    url = page.url
+    assert "lr=0.8" in url and "sample=5" in url
+    page.goto(url)
+    updated(page, 0)
+    again, _, again_loss = shown(page)
+    assert (again, again_loss) == (stepped, stepped_loss)
+    assert page.input_value("#lr") == "0.8" and page.input_value("#sample") == "5"
+
+    # The picture is not blank: the surface, the points and the lines are drawn.
+    shot = Image.open(io.BytesIO(page.locator("#plot").screenshot())).convert("RGB")
+    assert len(shot.getcolors(1 << 20) or ()) > 50
+    assert max(ImageStat.Stat(shot).stddev) > 10
+    whole = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L")
+    assert ImageStat.Stat(whole).stddev[0] > 10
+
+    # Play runs steps until paused; the perceptron has three knobs; reset starts again.
+    page.click("#play")
+    n = updated(page, updated(page, 0))
+    page.click("#play")
+    page.select_option("#model", "perceptron")
+    page.wait_for_function("document.querySelectorAll('#params tbody tr').length === 3")
+    params, grads, loss = shown(page)
+    assert agrees((loss, grads), engine("perceptron", "alien", 0, params))
+
+    # A bad address is refused with the server's message, and the page says so.
+    page.goto(server + "?model=network&w11=abc")
+    page.wait_for_function("document.getElementById('error').textContent !== ''")
+    assert "params lacks w21" in page.text_content("#error")
+    page.goto(server + "?lr=nan")
+    page.wait_for_function("document.getElementById('error').textContent !== ''")
+    assert "lr must be a number, got null" in page.text_content("#error")
+    assert not errors and not elsewhere
+    page.close()

@@ -145,6 +145,66 @@ def test_without_matplotlib_a_picture_says_how_to_install_it(monkeypatch):
         plots.loss_curves({"a": History(loss=[1.0], accuracy=[1.0])})
 
 
+def lesson_figure() -> tuple[object, np.ndarray, np.ndarray, TwoLayerNetwork]:
+    from nn import datasets
+
+    X, y = datasets.alien_sentiment(seed=0)
+    net = TwoLayerNetwork(seed=0)
+    net.w11.data, net.w21.data, net.b1.data = -4.0, 4.0, 6.0  # red: x2 − x1 = −1.5
+    net.w12.data, net.w22.data, net.b2.data = 4.0, -4.0, 6.0  # green: x1 − x2 = −1.5
+    net.w1.data, net.w2.data, net.b.data = 10.0, 10.0, -15.0  # purple: red and green
+    fig = plots.decision_boundaries({"network": net}, X, y, words=plots.ALIEN_WORDS)
+    return fig, X, y, net
+
+
+def test_the_lesson_plot_speaks_of_aack_and_beep_counts_and_of_sad_and_happy():
+    pytest.importorskip("matplotlib")
+    fig, *_ = lesson_figure()
+    (ax,) = fig.get_axes()
+    assert ax.get_xlabel() == '"aack" count'
+    assert ax.get_ylabel() == '"beep" count'
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"sad", "happy", "red: a1 = ½", "green: a2 = ½"} <= set(labels)
+    assert ax.get_title() == "network: 100% right"
+
+
+def test_the_red_and_green_lines_are_drawn_in_their_colours_where_a1_and_a2_are_half():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    from autograd.draw import COLOURS
+
+    fig, _, _, net = lesson_figure()
+    (ax,) = fig.get_axes()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for name, a, (w1, w2, b) in (
+        ("red", "a1", (net.w11, net.w21, net.b1)),
+        ("green", "a2", (net.w12, net.w22, net.b2)),
+    ):
+        line = lines[f"{name}: {a} = ½"]
+        assert to_hex(line.get_color()) == COLOURS[name]
+        xs, ys = line.get_data()
+        np.testing.assert_allclose(w1.data * xs + w2.data * ys + b.data, 0.0, atol=1e-9)
+
+
+def test_overlapping_samples_are_one_marker_whose_area_counts_them():
+    pytest.importorskip("matplotlib")
+    fig, X, y, _ = lesson_figure()
+    (ax,) = fig.get_axes()
+    total = 0
+    for label, name in ((0, "sad"), (1, "happy")):
+        (points,) = [c for c in ax.collections if c.get_label() == name]
+        offsets, sizes = points.get_offsets(), points.get_sizes()
+        distinct, counts = np.unique(X[y == label], axis=0, return_counts=True)
+        assert len(offsets) == len(distinct) < (y == label).sum()  # one marker per point
+        order = np.lexsort(np.asarray(offsets).T[::-1])
+        np.testing.assert_array_equal(np.asarray(offsets)[order], distinct)
+        np.testing.assert_allclose(sizes[order] / sizes[order].min(), counts / counts.min())
+        total += counts.sum()
+    assert total == len(y)
+    assert any("samples at that point" in t.get_text() for t in ax.texts)
+
+
 def test_decision_boundaries_of_a_three_class_model_show_three_regions(tmp_path: Path) -> None:
     X, y = nn.datasets.spirals(90, seed=0)
     model = nn.MLP(2, [8, 3], output_activation="identity", seed=0)

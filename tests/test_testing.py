@@ -103,7 +103,7 @@ def test_a_wrong_vjp_fails_with_the_words_of_each_report() -> None:
     assert "the gradients are wrong at input 0 = array([ 1.5, -2. ])" in message
     assert "gradcheck FAILED" in message
     assert "Taylor test FAILED" in message
-    assert "node made by WrongCube: ∂/∂(operand 0) should be" in message
+    assert "node made by WrongCube: ∂/∂(operand 0)" in message and "should be" in message
 
 
 def test_a_wrong_vjp_fails_on_drawn_examples_too() -> None:

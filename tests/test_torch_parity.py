@@ -4,6 +4,7 @@ Each expression is written once and run on both engines; values and gradients mu
 about 1e-10 relative. Skipped when torch is not installed.
 """
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -300,6 +301,31 @@ def test_random_nested_closures_match_torch_func(closure: Closure) -> None:
         TorchTransforms.lift(x0)
     )
     np.testing.assert_allclose(ours, theirs.item(), rtol=RTOL, atol=ATOL, err_msg=repr(closure))
+
+
+POW_BASES = [0.0, -0.0, 1.0, 2.0, 0.5, -2.0, -1.5, math.inf]
+POW_EXPONENTS = [0.0, 1.0, 2.0, 3.0, 0.5, 1.5, -1.0, -2.0, -0.5, -1.5]
+
+
+@pytest.mark.parametrize("exponent_is_value", [True, False])
+def test_the_whole_grid_of_powers_matches_torch(exponent_is_value: bool) -> None:
+    """a^b and both gradients for every base and exponent of the grid, 0^0 and 0^−1 included."""
+    for a0 in POW_BASES:
+        for b0 in POW_EXPONENTS:
+            a = Value(a0)
+            b: Any = Value(b0) if exponent_is_value else b0
+            out = a**b
+            out.backward()
+            ta = torch.tensor(a0, dtype=torch.float64, requires_grad=True)
+            # A tensor exponent in torch either way: with a number it special-cases 0.5 as sqrt.
+            tb = torch.tensor(b0, dtype=torch.float64, requires_grad=exponent_is_value)
+            tout = ta**tb
+            tout.backward()
+            where = f"{a0!r} ** {b0!r}"
+            np.testing.assert_array_equal(out.data, tout.item(), err_msg=where)
+            np.testing.assert_array_equal(a.grad, ta.grad.item(), err_msg=f"∂a of {where}")
+            if exponent_is_value:
+                np.testing.assert_array_equal(b.grad, tb.grad.item(), err_msg=f"∂b of {where}")
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The Value node of autograd/value.py: what it accepts, what it holds, and its operators."""
 
+import math
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -335,3 +337,94 @@ def test_reshape_and_transpose_take_a_tuple_or_separate_ints() -> None:
     assert v.transpose().shape == v.T.shape == (4, 3, 2)
     np.testing.assert_array_equal(v.T.data, v.data.T)
     assert Value(np.ones(3)).T.shape == (3,)
+
+
+# ---------------------------------------------------------------------------
+# Edges: exact division, nan, ndarray subclasses, dtypes, names.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(1e-300, 1e-310), (7.0, 3.0), (1.0, 3.0), (2.0, 1e308), (-5.5, 1e-320), (0.1, 0.7)],
+)
+def test_division_is_exact_to_the_bit(a: float, b: float) -> None:
+    assert (Value(a) / b).data == a / b
+    assert (Value(a) / Value(b)).data == a / b
+    assert (a / Value(b)).data == a / b
+    arr = np.array([a, -a, 3 * a])
+    with np.errstate(over="ignore"):
+        expected = arr / b
+    np.testing.assert_array_equal((Value(arr) / b).data, expected)
+    np.testing.assert_array_equal((Value(arr) / Value(np.full(3, b))).data, expected)
+
+
+def test_the_gradients_of_a_division_are_exact_where_the_closed_form_is() -> None:
+    a, b = Value(7.0), Value(3.0)
+    (a / b).backward()
+    assert a.grad == 1 / 3.0 and b.grad == -(7.0 / 3.0) / 3.0
+
+
+def test_division_of_an_array_by_zero_is_infinite_and_warns_nothing() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = Value(np.array([1.0, -1.0, 0.0])) / 0.0
+        np.testing.assert_array_equal(out.data, [np.inf, -np.inf, np.nan])
+        out = Value(np.array([1.0, 2.0])) / Value(np.zeros(2))
+        np.testing.assert_array_equal(out.data, [np.inf, np.inf])
+        out.sum().backward()
+
+
+def test_relu_of_nan_is_nan_for_a_scalar_as_for_an_array() -> None:
+    assert math.isnan(Value(math.nan).relu().data)
+    assert np.isnan(Value(np.array([math.nan])).relu().data[0])
+    assert Value(-0.0).relu().data == 0.0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]), np.matrix([[1.0, 2.0]])],
+    ids=["masked", "matrix"],
+)
+def test_ndarray_subclasses_are_refused_everywhere_with_a_clear_type_error(bad: Any) -> None:
+    name = type(bad).__name__
+    with pytest.raises(TypeError, match=name):
+        Value(bad)
+    with pytest.raises(TypeError, match=name):
+        Value(np.ones(3)) * bad
+    with pytest.raises(TypeError, match=name):
+        bad + Value(np.ones(3))  # type: ignore[operator]
+    v = Value(np.ones(3))
+    with pytest.raises(TypeError, match=name):
+        v.grad = bad
+
+
+def test_other_ndarray_subclasses_are_taken_as_plain_arrays(tmp_path: Any) -> None:
+    mapped = np.memmap(tmp_path / "m.bin", dtype=np.float64, mode="w+", shape=(3,))
+    mapped[:] = [1.0, 2.0, 3.0]
+    v = Value(mapped)
+    assert type(v.data) is np.ndarray and v.sum().data == 6.0
+
+
+def test_grad_zero_on_a_float32_scalar_stays_a_float32_scalar() -> None:
+    p = Value(np.float32(1.5))
+    p.grad = 0
+    assert type(p.grad) is np.float32 and p.grad == 0
+    p.grad = 2.5
+    assert type(p.grad) is np.float32
+
+
+def test_a_name_assigned_later_must_be_a_string_too() -> None:
+    v = Value(1.0, name="w1")
+    v.name = "w2"
+    assert v.name == "w2"
+    v.name = None
+    assert v.name is None
+    with pytest.raises(TypeError, match="name must be a str or None, got int"):
+        v.name = 3  # type: ignore[assignment]
+    assert v.name is None
+    node = v * 2.0
+    node.name = "z"
+    with pytest.raises(TypeError, match="bytes"):
+        node.name = b"z"  # type: ignore[assignment]
+    assert node.name == "z"

@@ -27,19 +27,37 @@
   let updates = 0;
 
   // Requests run one at a time; slider moves made meanwhile are sent once, with the latest values.
+  // data-pending on the body counts the requests not yet answered.
   let chain = Promise.resolve(true);
   let queued = false;
+  let pending = 0;
+  function enqueue(run) {
+    pending += 1;
+    document.body.dataset.pending = String(pending);
+    chain = chain.then(run).finally(() => {
+      pending -= 1;
+      document.body.dataset.pending = String(pending);
+    });
+    return chain;
+  }
   function refresh() {
     if (queued) { return; }
     queued = true;
-    chain = chain.then(() => { queued = false; return send({}); });
+    enqueue(() => { queued = false; return send({}); });
   }
   function act(extra) {
-    chain = chain.then(() => send(extra));
-    return chain;
+    return enqueue(() => send(extra));
+  }
+
+  // A learner's change made while a request was out wins over that request's answer.
+  let edits = 0;
+  function edit(change) {
+    edits += 1;
+    change();
   }
 
   async function send(extra) {
+    const asked = edits;
     const body = Object.assign({}, state, extra);
     if (body.params === null) { delete body.params; }
     let response;
@@ -60,12 +78,13 @@
       return false;
     }
     $("error").textContent = "";
-    render(out);
+    render(out, asked === edits);
     return true;
   }
 
-  function render(out) {
+  function render(out, current) {
     last = out;
+    if (!current) { return; } // the request the change queued draws it
     for (const key of FIELDS) { state[key] = out[key]; }
     state.params = Object.assign({}, out.params);
     const q = new URLSearchParams();
@@ -128,7 +147,7 @@
       row.querySelector(".name").textContent = name;
       row.querySelector("input").setAttribute("aria-label", name);
       row.querySelector("input").addEventListener("input", (e) => {
-        state.params[name] = Number(e.target.value);
+        edit(() => { state.params[name] = Number(e.target.value); });
         refresh();
       });
       row.querySelector(".name").addEventListener("click", () => {
@@ -145,8 +164,8 @@
       return;
     }
     $("explain").textContent =
-      "For sample " + last.sample + " alone (the gradient shown beside the slider is the mean " +
-      "of this over all " + last.n + " samples):\n\n" + last.explain[shown];
+      "Sample " + last.sample + " alone; beside the slider is the mean over all " + last.n +
+      " samples.\n\n" + last.explain[shown];
   }
 
   function plot(out) {
@@ -194,6 +213,9 @@
     const legend = out.lines.map((l) => '<span class="line" style="background:' + l.colour +
       '"></span> ' + l.name).join(" ");
     $("line-legend").innerHTML = legend;
+    $("axes").textContent = out.data === "alien"
+      ? "→ x1, the \u201caack\u201d count · ↑ x2, the \u201cbeep\u201d count"
+      : "→ x1 · ↑ x2";
   }
 
   async function play() {
@@ -208,19 +230,23 @@
 
   $("step").addEventListener("click", () => act({ steps: 1 }));
   $("play").addEventListener("click", play);
-  $("reset").addEventListener("click", () => { state.params = null; act({}); });
-  $("new-seed").addEventListener("click", () => {
+  function change(how) {
+    edit(how);
+    act({});
+  }
+  $("reset").addEventListener("click", () => change(() => { state.params = null; }));
+  $("new-seed").addEventListener("click", () => change(() => {
     state.seed = Math.floor(Math.random() * 1000000);
     state.params = null;
-    act({});
-  });
-  $("data").addEventListener("change", (e) => { state.data = e.target.value; act({}); });
-  $("model").addEventListener("change", (e) => {
+  }));
+  $("data").addEventListener("change", (e) => change(() => { state.data = e.target.value; }));
+  $("model").addEventListener("change", (e) => change(() => {
     state.model = e.target.value;
     state.params = null;
-    act({});
-  });
-  $("lr").addEventListener("change", (e) => { state.lr = Number(e.target.value); act({}); });
-  $("sample").addEventListener("change", (e) => { state.sample = Number(e.target.value); act({}); });
+  }));
+  $("lr").addEventListener("change", (e) => change(() => { state.lr = Number(e.target.value); }));
+  $("sample").addEventListener("change", (e) => change(() => {
+    state.sample = Number(e.target.value);
+  }));
   act({});
 })();
