@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -185,8 +186,56 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Module, np.ndarray, np.nd
     X, y = load_data(args.data, args.seed)
     model = make_model(args.model, args.hidden, X.shape[1], args.seed, count_classes(y))
     if args.load is not None:
-        model.load(args.load)
+        _load(model, args.load)
     return model, X, y, describe(model)
+
+
+def _load(model: Module, path: str) -> None:
+    """model.load(path), with a hint at the --model and --hidden that fit the file if it fails."""
+    try:
+        model.load(path)
+    except ValueError as e:
+        options = fitting_options(path)
+        if options is None:
+            raise
+        raise UsageError(f"{_one_line(e)}; the file holds the weights of `{options}`") from None
+
+
+def fitting_options(path: str) -> str | None:
+    """The --model (and --hidden) whose weights the .npz file holds, read from its members.
+
+    Only the member names and the array headers are read, never the arrays; None when the
+    file is not one that `train --save` writes.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            shapes = {}
+            for info in z.infolist():
+                if not info.filename.endswith(".npy") or info.file_size > 1 << 30:
+                    continue
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shapes[info.filename[: -len(".npy")]] = read_header(f)[0]
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
+    names = set(shapes)
+    if names == {"w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b"}:
+        return "--model network"
+    if "b" in names and names == {"b", *(f"w{i}" for i in range(1, len(names)))}:
+        return "--model perceptron"
+    layers = sorted(
+        int(n.split(".")[1]) for n in names if n.startswith("layers.") and n.endswith(".W")
+    )
+    if not layers or layers != list(range(len(layers))) or len(names) != 2 * len(layers):
+        return None
+    sizes = [shapes[f"layers.{i}.W"][1] for i in layers]
+    hidden = ",".join(map(str, sizes[:-1]))
+    return f"--model mlp --hidden {hidden}" if hidden else None
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -392,7 +441,7 @@ def run_draw(args: argparse.Namespace) -> int:
         out = out.with_suffix("." + fmt)
     net = TwoLayerNetwork(seed=args.seed)
     if args.load is not None:
-        net.load(args.load)
+        _load(net, args.load)
     loss, drawing = demo.lesson_graph(net, args.x1, args.x2, args.y)
     path = render(drawing, out, format=fmt)
     print(
@@ -620,6 +669,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stepper.add_command(sub, _HelpFormatter)
     playground.add_command(sub, _HelpFormatter)
+    for command in sub.choices.values():
+        command.set_defaults(parser=command)
     return parser
 
 
@@ -633,6 +684,8 @@ def _version() -> str:
 
 
 def _one_line(e: BaseException) -> str:
+    if isinstance(e, FileNotFoundError) and e.filename is not None:
+        return f"{e.filename}: no such file"  # the same words for every missing file
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         return f"{e.filename}: {e.strerror}"
     text = " ".join(str(e).split()) or type(e).__name__
@@ -651,7 +704,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    args, extras = parser.parse_known_args(args_list)
+    if extras:  # reported by the command's own parser, which points to its own --help
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:

@@ -154,6 +154,13 @@ def test_demo_without_dot_writes_the_dot_source_with_a_notice(tmp_path):
     assert r.returncode == 0, r.stderr
     notes = [line for line in r.stdout.splitlines() if line.startswith("note:") and "dot" in line]
     assert len(notes) == 1, r.stdout
+    for manager in (
+        "apt install graphviz",
+        "brew install graphviz",
+        "conda install",
+        "not with pip",
+    ):
+        assert manager in notes[0], notes[0]  # not to be read as `pip install graphviz`
     source = (tmp_path / "out" / "network-graph.dot").read_text(encoding="utf-8")
     assert source.startswith("digraph") and "cluster" in source
     assert not (tmp_path / "out" / "network-graph.svg").exists()
@@ -411,13 +418,25 @@ BAD_INPUT = {
     "CSV not text": (["train", "--data", "binary.csv"], "binary.csv: not a UTF-8 text file"),
     "CSV without rows": (["train", "--data", "header-only.csv"], "no data rows"),
     "network on 3 features": (["train", "--data", "three-features.csv"], "takes 2 features"),
-    "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz"),
+    "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz: no such file"),
+    "missing weights to check": (["check", "--load", "gone.npz"], "gone.npz: no such file"),
+    "missing weights to draw": (["draw", "--load", "gone.npz"], "gone.npz: no such file"),
+    "unknown train option": (["train", "--bogus"], "(see `valuegrad train --help`)"),
+    "unknown check option": (["check", "--epochs", "3"], "(see `valuegrad check --help`)"),
+    "mlp weights on the network": (
+        ["train", "--load", "mlp.npz"],
+        "the file holds the weights of `--model mlp --hidden 8`",
+    ),
+    "perceptron weights on an mlp": (
+        ["check", "--model", "mlp", "--load", "perceptron.npz"],
+        "the file holds the weights of `--model perceptron`",
+    ),
     "garbage weights": (["check", "--load", "garbage.npz"], "garbage.npz"),
     "truncated weights": (["train", "--load", "truncated.npz"], "truncated.npz"),
     "weights of another model": (["check", "--load", "perceptron.npz"], "does not match"),
     "weights of another mlp": (
         ["train", "--model", "mlp", "--hidden", "5", "--load", "mlp.npz"],
-        "shape",
+        "expected shape (2, 5), got (2, 8); the file holds the weights of `--model mlp --hidden 8`",
     ),
     "save into a missing folder": (
         ["train", "--epochs", "1", "--save", "no/such/m.npz"],
