@@ -11,7 +11,8 @@ Design:
   engine's public interface (`op`, `inputs`, `data`) and handed to
   `autograd.codegen`, which writes the program. Leaf Values that f reads from its
   closure or a module (a model's parameters) are read live, by reference, on
-  every call; raw arrays f closes over are kept by reference too.
+  every call; raw arrays f closes over are kept by reference too. Being held by
+  reference, a new Value put in a leaf's place is not seen: compile f again.
 - **Replay.** A later call with the same argument shapes and dtypes, the same grad
   mode and live leaves of the same shapes runs the program. A new shape traces
   again; a bounded cache keeps the most recent `cache_size` programs.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import sys
 import threading
@@ -53,7 +55,7 @@ import numpy as np
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import gradients, is_grad_enabled
-from autograd.value import Value, _trace, as_data
+from autograd.value import Primitive, Value, _trace, as_data
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _TRACING = threading.RLock()  # the watch on Value is process-wide: one trace at a time
@@ -126,7 +128,39 @@ def _reader(name: str, original: Any) -> Any:
     return read
 
 
-_WATCHED = {k: _reader(k, m) for k, m in _READERS.items()}
+class Copy(Primitive):
+    """A new leaf made from a traced Value's numbers (`Value(v)`, `v.detach()`): no gradient."""
+
+    forward = staticmethod(lambda a: a)
+    grads = (lambda g, out, a: g,)
+
+
+def _maker(name: str, original: Any) -> Any:
+    """A wrapper that records `Value(v)` and `v.detach()` of a traced v as a forward-only Copy."""
+    if name == "detach":
+
+        def detach(v: Value) -> Value:
+            out: Value = original(v)
+            recorder = _trace.get()
+            if recorder is not None:
+                recorder(out, Copy, (v,))
+            return out
+
+        return detach
+
+    @functools.wraps(original)
+    def init(self: Value, data: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, data, *args, **kwargs)
+        recorder = _trace.get()
+        if recorder is not None and isinstance(data, Value) and self.is_leaf:
+            recorder(self, Copy, (data,))
+
+    return init
+
+
+_READERS.update({k: Value.__dict__[k] for k in ("__init__", "detach")})
+_MAKERS = ("__init__", "detach")
+_WATCHED = {k: (_maker if k in _MAKERS else _reader)(k, m) for k, m in _READERS.items()}
 
 
 @contextmanager
@@ -170,7 +204,8 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             continue
         if key in nodes:
             continue
-        shape, dtype = shape_and_dtype(v.data)
+        data = v.data
+        shape, dtype = shape_and_dtype(data)
         op, operands = v.op, v.inputs
         forward_only = False
         if op is None and key in recorder.forward_only:
@@ -178,7 +213,7 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             forward_only = True
         if op is None:
             nodes[key] = node = Node("leaf", shape, dtype, v.name or "")
-            node.value = v
+            node.value, node.data = v, data
             order.append(node)
             continue
         if not is_primitive(op):
@@ -189,9 +224,10 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
             x = given[i]
             if not isinstance(x, Value):
                 const = Node("const", *shape_and_dtype(x))
-                const.value = x
+                const.value = const.data = x
                 given[i] = _Const(const)
-        nodes[key] = Node("op", shape, dtype, v.name or "", op, given, forward_only)
+        nodes[key] = node = Node("op", shape, dtype, v.name or "", op, given, forward_only)
+        node.data, node.grad = data, v.grad if v.grad_computed else None
         stack.append((v, True))
         for x in reversed(given[:n]):
             if isinstance(x, Value) and id(x) not in nodes:
@@ -217,15 +253,23 @@ class _Const:
 
 
 def _close(a: Any, b: Any) -> bool:
-    """a and b agree to rounding: same shape, and equal within 1e-9 of b's largest magnitude."""
+    """a and b agree to rounding: the same shape, within 1e-9 of b's largest magnitude (or 1e-14).
+
+    The floor allows for sums taken in another order where the terms cancel.
+    """
+    if isinstance(a, float) and isinstance(b, float):  # one number: no numpy calls
+        close = abs(a - b) <= max(1e-9 * abs(b), 1e-14)
+        return a == b or close or (math.isnan(a) and math.isnan(b))
     if np.shape(a) != np.shape(b):
         return False
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if np.array_equal(a, b, equal_nan=True):
+        return True
     finite = np.isfinite(b)
     if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
-        return bool(np.array_equal(a, b, equal_nan=True))
+        return False
     scale = float(np.max(np.abs(b[finite]), initial=0.0))
-    return bool(np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-12 * scale))
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(1e-9 * scale, 1e-14)))
 
 
 def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
@@ -410,6 +454,7 @@ class Compiled:
                 v = Value(a, names[i] if i < len(names) else f"arg{i}")
                 inputs[i] = v
                 node = Node("arg", *shape_and_dtype(v.data), v.name or "")
+                node.data = v.data
                 arg_nodes[id(v)] = node
                 arg_list.append(node)
                 keep.append(i)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd.draw import Drawing, draw, fmt
+from autograd.draw import Drawing, dot_available, draw, fmt
 from autograd.explain import _expression, _local, explain, pretty
 from autograd.graph import backward, topological_order
 from autograd.value import Value
@@ -58,7 +58,7 @@ class Step:
     incoming: float  # ∂L/∂node, complete when the pass reaches the node
     shares: tuple[Share, ...]
     grads: dict[Value, float]
-    lines: tuple[str, ...]  # the step's chain rule, one line per share, with names and numbers
+    lines: tuple[str, ...]  # how the node was made, then one chain-rule line per share
 
     @property
     def local(self) -> tuple[float, ...]:
@@ -67,7 +67,7 @@ class Step:
 
     @property
     def caption(self) -> str:
-        """The step's chain-rule products, one per line."""
+        """How the node was made, then its chain-rule products, one per line."""
         return "\n".join(self.lines)
 
 
@@ -93,7 +93,7 @@ class Steps(Sequence[Step]):
 
     @property
     def parameters(self) -> list[Value]:
-        """The named leaves that received a gradient (the knobs a learner turns), inputs first."""
+        """The named leaves that received a gradient (the knobs a learner turns), in graph order."""
         last = self._steps[-1].grads if self._steps else {}
         return [n for n in last if n.is_leaf and n.name is not None]
 
@@ -120,13 +120,6 @@ def _symbols(order: list[Value], root: Value) -> dict[Value, str]:
     return symbols
 
 
-def _scalar(g: Any, what: str) -> float:
-    try:
-        return float(g)
-    except TypeError:
-        raise ValueError(f"backprop_steps works on graphs of scalars; {what} is a tensor") from None
-
-
 def backprop_steps(root: Value) -> Steps:
     """Run root's backward pass and record each inner node it visits, in the order it visits them.
 
@@ -150,7 +143,7 @@ def backprop_steps(root: Value) -> Steps:
     index = {node: i for i, node in enumerate(order)}
 
     def observe(node: Value) -> None:
-        incoming = _scalar(node.grad, symbols[node])
+        incoming = float(node.grad)
         known[node] = incoming
         datas = [p.data if isinstance(p, Value) else p for p in node.inputs]
         shares: list[Share] = []
@@ -160,28 +153,32 @@ def backprop_steps(root: Value) -> Steps:
                 continue
             before = running.get(p, known.get(p))  # x·x: the first slot's share is already in
             # The node's vjp gives the share, exactly as backward computed and added it.
-            product = _scalar(node.op.grads[slot](incoming, node.data, *datas), symbols[p])
+            product = float(node.op.grads[slot](incoming, node.data, *datas))
             after = product if before is None else before + product
             running[p] = after
             shares.append(Share(p, slot, _local(node, slot), product, before, after))
         for p in running:
-            known[p] = _scalar(p.grad, symbols[p])
+            known[p] = float(p.grad)  # the engine's sum, which `after` must equal
         title = f"{symbols[node]} = {_expression(node, symbols)}"
-        lines = [title, *(_line(node, s, symbols, incoming, shares) for s in shares)]
-        steps.append(Step(len(steps), node, incoming, tuple(shares), dict(known), tuple(lines)))
+        lines = [title, *(_line(out, node, s, symbols, incoming, shares) for s in shares)]
+        grads = {n: known[n] for n in sorted(known, key=index.__getitem__)}  # in graph order
+        steps.append(Step(len(steps), node, incoming, tuple(shares), grads, tuple(lines)))
 
+    out = symbols[root]
     backward(root, observe=observe)
-    for step in steps:  # order each step's grads as the graph is ordered
-        ordered = sorted(step.grads, key=index.__getitem__)
-        object.__setattr__(step, "grads", {n: step.grads[n] for n in ordered})
     return Steps(root, steps, symbols)
 
 
 def _line(
-    node: Value, s: Share, symbols: dict[Value, str], incoming: float, shares: list[Share]
+    out: str,
+    node: Value,
+    s: Share,
+    symbols: dict[Value, str],
+    incoming: float,
+    shares: list[Share],
 ) -> str:
     """ "dL/dz1 = dL/da1 · da1/dz1 = -0.03179 · 0.1001 = -0.003182", and the sum when it adds up."""
-    out, me, p = symbols[_root(symbols)], symbols[node], symbols[s.input]
+    me, p = symbols[node], symbols[s.input]
     twice = sum(1 for t in shares if t.input is s.input) > 1
     local = f"d{me}/d{p}" + (f"[{s.slot + 1}]" if twice else "")
     chain = f"d{out}/d{me} · {local} = {fmt(incoming)} · {fmt(s.local)} = {fmt(s.product)}"
@@ -190,11 +187,6 @@ def _line(
     sign = f"− {fmt(-s.product)}" if s.product < 0 else f"+ {fmt(s.product)}"
     total = f"{fmt(s.before)} {sign} = {fmt(s.after)}"
     return f"d{out}/d{p} += {chain}, so d{out}/d{p} = {total}"
-
-
-def _root(symbols: dict[Value, str]) -> Value:
-    """The output: the last node in topological order, where `_symbols` put it."""
-    return next(reversed(symbols))
 
 
 # ---------------------------------------------------------------------------
@@ -245,9 +237,35 @@ def step_drawing(steps: Steps, k: int, **draw_options: Any) -> Drawing:
     return d
 
 
-def step_drawings(steps: Steps, **draw_options: Any) -> list[Drawing]:
-    """`step_drawing` for every step, in order."""
-    return [step_drawing(steps, k, **draw_options) for k in range(len(steps))]
+def step_drawings(steps: Steps, *, steady: bool = True, **draw_options: Any) -> list[Drawing]:
+    """`step_drawing` for every step, in order.
+
+    With `steady` (and `dot` installed) every node gets one fixed size in all the
+    drawings, the largest it takes in any of them, so `dot` places it at the same
+    spot in each: the picture does not jump as gradients replace "not computed yet".
+    """
+    drawings = [step_drawing(steps, k, **draw_options) for k in range(len(steps))]
+    if steady and dot_available():
+        seen: dict[str, set[tuple[float, float]]] = {}
+        for d in drawings:
+            for name, size in _sizes(d).items():
+                seen.setdefault(name, set()).add(size)
+        for name, sizes in seen.items():
+            if len(sizes) > 1:  # only nodes whose label changes size
+                w, h = max(w for w, _ in sizes), max(h for _, h in sizes)
+                for d in drawings:
+                    d.node(name, width=f"{w:.4f}", height=f"{h:.4f}", fixedsize="true")
+    return drawings
+
+
+def _sizes(d: Drawing) -> dict[str, tuple[float, float]]:
+    """Each node's width and height in inches, as `dot` lays the drawing out."""
+    sizes = {}
+    for line in d.pipe(format="plain").decode("utf-8").splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":  # node NAME X Y WIDTH HEIGHT ...
+            sizes[parts[1].strip('"')] = (float(parts[4]), float(parts[5]))
+    return sizes
 
 
 # ---------------------------------------------------------------------------

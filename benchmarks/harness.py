@@ -1,13 +1,12 @@
 """What every workload shares: systems, the gradient gate, interleaved timing, targets.
 
-A case is one workload at one size and the systems that run it. `run_case` first compares
-every system's gradients with the reference system's: one that disagrees is refused and
-never timed. The others are warmed up, calibrated, then timed in turns (A B C, B C A, ...)
-so that drift touches them alike. A sample is `number` runs and then a full collection,
-all on the clock: each system pays for the garbage it made, and the next one starts from
-a clean young heap. What was alive before timing is frozen out of the collector's sight.
-pyperf holds the samples (statistics, JSON); its runner times one benchmark at a time in
-fresh processes, so the gate, the interleaving and their calibration are written here.
+`run_case` compares every system's gradients with the reference's first: one that disagrees
+is refused and never timed. The others are warmed up, calibrated, then timed in turns (A B C,
+B C A, ...) so that drift touches them alike. A sample is `number` runs and a full collection,
+all on the clock: each system pays for the garbage it made, and the next starts from a clean
+young heap; what was alive before timing is frozen out of the collector's sight. pyperf holds
+the samples; its runner times one benchmark at a time in fresh processes, so the gate, the
+interleaving and the calibration they need are written here.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
@@ -33,35 +32,25 @@ class Clock:
     name = "wall"
 
 
-class System(Protocol):
-    """Something that runs a workload: its gradients, and the time of `number` runs."""
-
-    name: str
-
-    def gradients(self) -> Gradients: ...
-    def measure(self, number: int) -> float: ...
-    def release(self) -> None: ...
-
-
-def as_array(x: Any) -> np.ndarray:
-    """A number, array or torch tensor as a float64 numpy array."""
-    return np.array(x.detach().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
-
-
 @dataclass
-class Local:
-    """A system that runs in this process: `step` is timed, `grads` feeds the gate."""
+class System:
+    """What runs a workload: `grads` feeds the gate; `step` is timed here, or `timer` elsewhere."""
 
     name: str
     step: Callable[[], object]
     grads: Callable[[], Any]
+    timer: Callable[[int], float] | None = None  # seconds of `number` runs in another process
+    release: Callable[[], object] = lambda: None  # frees what the system holds, once timed
 
     def gradients(self) -> Gradients:
-        """The gradients from `grads`, as float64 arrays."""
-        return {k: as_array(v) for k, v in self.grads().items()}
+        """The gradients as float64 arrays (torch tensors too)."""
+        out = self.grads().items()
+        return {k: np.array(v.detach() if hasattr(v, "detach") else v, float) for k, v in out}
 
     def measure(self, number: int) -> float:
-        """Seconds for `number` calls of `step` and a full collection."""
+        """Seconds for `number` calls of `step` and a full collection (or what `timer` says)."""
+        if self.timer is not None:
+            return self.timer(number)
         step, now = self.step, CLOCKS[Clock.name]
         start = now()
         for _ in range(number):
@@ -69,15 +58,11 @@ class Local:
         gc.collect()
         return now() - start
 
-    def release(self) -> None:
-        """Nothing beyond what goes out of scope."""
-
 
 @dataclass
 class Outcome:
-    """One system in one case; `bench` holds its samples when it was timed."""
+    """One system in one case: `bench` holds its samples when it was timed."""
 
-    system: str
     status: str
     note: str = ""
     bench: pyperf.Benchmark | None = None
@@ -90,18 +75,12 @@ class Outcome:
 
 @dataclass
 class Case:
-    """One workload at one size, the systems that run it, and the ones that cannot."""
+    """One workload at one size, the systems that run it, and why others cannot."""
 
-    workload: str
-    label: str
+    title: str
     reference: str
     systems: Sequence[System]
     skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        """For example "W2 n=100"."""
-        return f"{self.workload} {self.label}"
 
 
 @dataclass
@@ -114,11 +93,6 @@ class CaseResult:
     def seconds(self, system: str) -> float | None:
         """Median seconds per run of `system`, or None."""
         return self.outcomes[system].seconds if system in self.outcomes else None
-
-    def step(self, system: str) -> Callable[[], object] | None:
-        """The step of a local system, to profile."""
-        found = [s for s in self.case.systems if s.name == system and isinstance(s, Local)]
-        return found[0].step if found else None
 
     def ratio(self, ours: str, other: str) -> tuple[float, float, float] | None:
         """(median over median, the lowest and highest ratio within one round of samples)."""
@@ -137,8 +111,8 @@ def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> st
         g = got[name]
         if g.shape != ref.shape:
             return f"{name}: shape {g.shape}, expected {ref.shape}"
-        if not np.all(np.isfinite(g)):
-            return f"{name}: not finite"
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(ref))):
+            return f"{name}: not finite" + ("" if np.all(np.isfinite(ref)) else " in the reference")
         diff = np.abs(g - ref)
         err = np.max(diff, initial=0.0) / max(np.max(np.abs(ref), initial=0.0), 1e-300)
         if err > rtol:
@@ -157,36 +131,30 @@ def calibrate(system: System, min_time: float) -> tuple[int, float]:
     return number, elapsed / number
 
 
-def _error(e: BaseException) -> str:
-    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
-
-
 def run_case(case: Case, repeats: int, min_time: float, log: Callable[[str], None]) -> CaseResult:
     """Check every system's gradients, then time in turns the ones that agree."""
-    started = time.perf_counter()
-    outcomes = {name: Outcome(name, SKIPPED, why) for name, why in case.skipped.items()}
-    grads: dict[str, Gradients] = {}
+    started, grads, timing, samples = time.perf_counter(), {}, {}, {}
+    outcomes = {name: Outcome(SKIPPED, why) for name, why in case.skipped.items()}
     for s in case.systems:
         try:
             grads[s.name] = s.gradients()
         except Exception as e:  # a system that cannot run this case is reported, not fatal
-            outcomes[s.name] = Outcome(s.name, FAILED, _error(e))
-    ref = grads.get(case.reference)
+            outcomes[s.name] = Outcome(FAILED, f"{type(e).__name__}: {e}".splitlines()[0])
     for name, g in grads.items():
+        ref = grads.get(case.reference)
         if why := "no reference gradients" if ref is None else disagreement(ref, g):
-            outcomes[name] = Outcome(name, REFUSED, f"gradients disagree: {why}")
-    accepted, timing = [s for s in case.systems if s.name not in outcomes], {}
+            outcomes[name] = Outcome(REFUSED, f"gradients disagree: {why}")
+    accepted = [s for s in case.systems if s.name not in outcomes]
     gc.collect()
     gc.freeze()
     try:
         for s in list(accepted):
             try:
                 s.measure(1)  # warm-up: caches, lazy imports, JIT compilation
-                timing[s.name] = calibrate(s, min_time)
+                timing[s.name], samples[s.name] = calibrate(s, min_time), list[float]()
             except Exception as e:
-                outcomes[s.name] = Outcome(s.name, FAILED, f"while timing: {_error(e)}")
+                outcomes[s.name] = Outcome(FAILED, f"while timing: {type(e).__name__}: {e}")
                 accepted.remove(s)
-        samples: dict[str, list[float]] = {s.name: [] for s in accepted}
         for r in range(repeats):
             k = r % max(len(accepted), 1)
             for s in accepted[k:] + accepted[:k]:
@@ -194,15 +162,14 @@ def run_case(case: Case, repeats: int, min_time: float, log: Callable[[str], Non
     finally:
         gc.unfreeze()
     for s in accepted:
-        (number, warm), title = timing[s.name], f"{case.title} | {s.name}"
-        meta = {"name": title, "loops": number, "unit": "second"}
+        number, warm = timing[s.name]
+        meta = {"loops": number, "unit": "second", "name": f"{case.title} | {s.name}"}
         run = pyperf.Run(samples[s.name], [(number, warm)], meta, collect_metadata=False)
-        outcomes[s.name] = Outcome(s.name, TIMED, bench=pyperf.Benchmark([run]))
+        outcomes[s.name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
     for s in case.systems:
         s.release()
-    for o in outcomes.values():
-        if o.status in (FAILED, REFUSED):
-            log(f"  {case.title}: {o.system} {o.status}: {o.note}")
+    for name in (n for n, o in outcomes.items() if o.status in (FAILED, REFUSED)):
+        log(f"  {case.title}: {name} {outcomes[name].status}: {outcomes[name].note}")
     log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
     names = dict.fromkeys([s.name for s in case.systems] + list(case.skipped))
     return CaseResult(case, {n: outcomes[n] for n in names})
@@ -233,11 +200,11 @@ def ratio_check(result: CaseResult, ours: str, other: str, limit: float) -> Chec
     """The target "time(ours) / time(other) ≤ limit" in one case."""
     label, found = f"{result.case.title}: {ours} / {other}", result.ratio(ours, other)
     if found is None:
-        found_notes = (result.outcomes.get(n) for n in (ours, other))
-        notes = [f"{o.system}: {o.note}" for o in found_notes if o and o.note]
+        said = [(n, result.outcomes[n].note) for n in (ours, other) if n in result.outcomes]
+        notes = [f"{n}: {note}" for n, note in said if note]
         return Check(label, None, limit, "; ".join(notes) or f"{ours} or {other} did not run")
-    value, low, high = found
-    return Check(label, value, limit, low=low, high=high, subject=result.step(ours))
+    step = next(s.step for s in result.case.systems if s.name == ours)
+    return Check(label, found[0], limit, "", found[1], found[2], subject=step)
 
 
 @dataclass

@@ -36,12 +36,10 @@ def install(venv: Path) -> dict[str, str]:
 
 
 class Worker:
-    """A worker.py process in another interpreter, asked one JSON line at a time."""
+    """A worker.py process in another interpreter (isolated mode: `autograd` is HIPS's there)."""
 
     def __init__(self, python: str):
-        self.cwd = tempfile.TemporaryDirectory(prefix="valuegrad-worker-")
-        pipe = subprocess.PIPE
-        # -I: isolated mode, so this repository is not on its path and `autograd` is HIPS's.
+        self.cwd, pipe = tempfile.TemporaryDirectory(prefix="valuegrad-worker-"), subprocess.PIPE
         command = [python, "-I", str(WORKER)]
         self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe, text=True, cwd=self.cwd.name)
         self.info = self.request({"cmd": "hello"})
@@ -67,50 +65,32 @@ class Worker:
         self.cwd.cleanup()
 
 
-class Remote:
-    """A system whose runs happen, and are timed, in a worker."""
+def remote(ctx: Context, peer: str, workload: str, arrays: dict[str, Any]) -> System:
+    """A system whose runs happen, and are timed, in the peer's worker, on these arrays."""
+    worker, key = ctx.workers[peer], f"{workload}-{peer}-{next(_keys)}"
+    data, out = Path(ctx.workdir) / f"{key}.npz", Path(ctx.workdir) / f"{key}-grads.npz"
+    np.savez(data, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
 
-    def __init__(self, ctx: Context, peer: str, workload: str, **arrays: Any):
-        self.name, self.worker, self.peer, self.workload = (
-            NAMES[peer],
-            ctx.workers[peer],
-            peer,
-            workload,
-        )
-        self.key = f"{workload}-{peer}-{next(_keys)}"
-        self.data = Path(ctx.workdir) / f"{self.key}.npz"
-        np.savez(self.data, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
-
-    def gradients(self) -> Gradients:
-        """Set the case up in the worker and read back the gradients it wrote."""
-        out = self.data.with_name(f"{self.key}-grads.npz")
-        self.worker.request(
-            {
-                "cmd": "setup",
-                "key": self.key,
-                "workload": self.workload,
-                "system": self.peer,
-                "data": str(self.data),
-                "out": str(out),
-            }
-        )
+    def grads() -> Gradients:
+        message = {"workload": workload, "system": peer, "data": str(data), "out": str(out)}
+        worker.request({"cmd": "setup", "key": key} | message)
         with np.load(out) as f:
-            return {k: np.asarray(f[k], dtype=np.float64) for k in f.files}
+            return dict(f)
 
-    def measure(self, number: int) -> float:
-        """Seconds for `number` runs and a collection, timed inside the worker."""
-        message = {"cmd": "measure", "key": self.key, "number": number, "clock": Clock.name}
-        return float(self.worker.request(message)["seconds"])
+    def timer(number: int) -> float:
+        message = {"cmd": "measure", "key": key, "number": number, "clock": Clock.name}
+        return float(worker.request(message)["seconds"])
 
-    def release(self) -> None:
-        """Let the worker drop this case."""
+    def release() -> None:
         with contextlib.suppress(RuntimeError):
-            self.worker.request({"cmd": "drop", "key": self.key})
+            worker.request({"cmd": "drop", "key": key})
+
+    return System(NAMES[peer], lambda: None, grads, timer, release)
 
 
 def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], dict[str, str]]:
     """(HIPS autograd and JAX systems for this case, the absent ones with why)."""
-    systems: list[System] = [Remote(ctx, p, workload, **arrays) for p in NAMES if p in ctx.workers]
+    systems = [remote(ctx, p, workload, arrays) for p in NAMES if p in ctx.workers]
     return systems, {NAMES[p]: ctx.absent[p] for p in NAMES if p not in ctx.workers}
 
 

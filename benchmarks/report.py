@@ -1,29 +1,44 @@
-"""The results as text: tables for the console and results.md, and profiles of the misses."""
+"""The results as Markdown, the README's table of targets, and profiles of the missed ones.
+
+A full run of `python -m benchmarks` (every workload, results in this folder) rewrites the
+README's block between START and END from results.md; tests/test_readme.py checks they agree.
+"""
 
 from __future__ import annotations
 
 import cProfile
 import pstats
+import re
 import time
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Report
+from benchmarks.harness import Check, Report
 
 REPO = Path(__file__).resolve().parent.parent
+START = "<!-- benchmark table: written by `python -m benchmarks` from benchmarks/results.md -->"
+END = "<!-- end of the benchmark table -->"
+UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+HEAD = """# Benchmark results
+
+Written by `{command}` on {date}. A ratio is this project's median time over the other
+system's, both measured in the same run (lower is better); in brackets, the lowest and highest
+ratio within one round of samples. The targets are read under glibc's default malloc, which
+users have. The samples are in the pyperf files beside this one (`python -m pyperf show`);
+README.md in this folder says how the runs are made."""
 
 
 def duration(seconds: float | None) -> str:
     """Seconds in the unit that reads best: 412 ns, 41.2 µs, 5.20 ms, 1.23 s."""
     if seconds is None:
         return "—"
-    unit, scale = next(
-        (u, s) for u, s in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 0)) if seconds >= s
+    unit, scale = next((u, x) for u, x in UNITS if seconds >= x or u == "ns")
+    return (
+        f"{seconds / scale:.3g} {unit}"
+        if seconds < 100 * scale
+        else f"{seconds / scale:.0f} {unit}"
     )
-    v = seconds / (scale or 1e-9)
-    return f"{v:.3g} {unit}" if v < 100 else f"{v:.0f} {unit}"
 
 
 def number(value: float | None) -> str:
@@ -31,158 +46,60 @@ def number(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def data(rep: Report) -> dict[str, Any]:
-    """A workload's report as plain data: each case's outcomes, the checks, measures, notes."""
-    cases = [
-        {
-            "title": r.case.title,
-            "outcomes": [
-                {
-                    "system": o.system,
-                    "status": o.status,
-                    "note": o.note,
-                    "median": o.seconds,
-                    "runs": o.bench.get_loops() if o.bench else 0,
-                    "samples": list(o.bench.get_values()) if o.bench else [],
-                }
-                for o in r.outcomes.values()
-            ],
-        }
-        for r in rep.results
-    ]
-    checks = [
-        {k: v for k, v in asdict(c).items() if k != "subject"} | {"status": c.status}
-        for c in rep.checks
-    ]
-    return {
-        "cases": cases,
-        "checks": checks,
-        "metrics": [asdict(m) for m in rep.metrics],
-        "notes": rep.notes,
-    }
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: Sequence[str], rows: list[list[str]]) -> str:
     """A Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(
-        lines + ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    )
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
-def targets(checks: list[dict[str, Any]]) -> str:
-    """The targets: measured (range within one round), limit, status, note."""
-    rows = [
-        [
-            c["label"],
-            number(c["value"]) + (f" ({number(c['low'])}–{number(c['high'])})" if c["low"] else ""),
-            f"≤ {c['limit']:g}",
-            c["status"],
-            c["note"],
-        ]
-        for c in checks
-    ]
+def targets(checks: list[Check]) -> str:
+    """The targets: measured (the range within one round of samples), limit, status, note."""
+    rows = []
+    for c in checks:
+        spread = f" ({number(c.low)}–{number(c.high)})" if c.low is not None else ""
+        rows.append([c.label, number(c.value) + spread, f"≤ {c.limit:g}", c.status, c.note])
     return table(["target", "measured", "limit", "status", "note"], rows)
 
 
-def times(cases: list[dict[str, Any]], also: dict[str, Any] | None = None) -> str:
-    """One row per case and system: median, the other malloc's median, ours / this, samples."""
+def section(
+    malloc: str, reports: list[Report], about: dict[str, Any], profiles: dict[str, str]
+) -> str:
+    """One malloc setting's part of results.md: machine, targets, times, measures, bounds."""
+    checks, m = [c for r in reports for c in r.checks], f"{malloc} malloc"
+    out = [f"## Machine, {m}", "", table(["", ""], [[k, str(v)] for k, v in about.items()]), ""]
+    out += [f"## Targets, {m}", "", targets(checks), "", f"## Times, {m}", ""]
     rows = []
-    for case in cases:
-        ours = {
-            o["system"]: o["median"]
-            for o in case["outcomes"]
-            if o["system"].startswith("valuegrad")
-        }
-        for o in case["outcomes"]:
-            other = (also or {}).get(f"{case['title']} | {o['system']}")
-            ratios = [
-                f"{k}: {v / o['median']:.3g}"
-                for k, v in ours.items()
-                if v and o["median"] and k != o["system"]
-            ]
-            state = (
-                f"{o['runs']} runs × {len(o['samples'])}"
-                if o["median"]
-                else f"{o['status']}: {o['note']}"
-            )
-            rows.append(
-                [case["title"], o["system"], duration(o["median"])]
-                + ([duration(other)] if also is not None else [])
-                + ["; ".join(ratios), state]
-            )
-    header = ["case", "system", "median", *(["other malloc"] if also is not None else [])]
-    return table([*header, "ours / this", "runs"], rows)
-
-
-def markdown(runs: dict[str, dict[str, Any]], command: str, date: str) -> str:
-    """results.md: machine, targets per malloc, times, measures, notes, what bounds the misses."""
-    main = runs.get("default") or next(iter(runs.values()))
-    other = {
-        f"{c['title']} | {o['system']}": o["median"]
-        for name, r in runs.items()
-        if r is not main
-        for c in r["cases"]
-        for o in c["outcomes"]
-    }
-    parts = [
-        "# Benchmark results",
-        "",
-        f"Written by `{command}` on {date}. A ratio is this project's median time over the other "
-        "system's, both measured in the same run (lower is better); in brackets, the lowest and "
-        "highest ratio within one round of samples. The targets hold under glibc's default "
-        "malloc, which users have. See README.md in this folder for how it measures.",
-        "",
-        "## Machine and versions",
-        "",
-        table(
-            ["", *(f"{m} malloc" for m in runs)],
-            [[k, *(str(r["machine"].get(k, "")) for r in runs.values())] for k in main["machine"]],
-        ),
-        "",
+    for result in (res for r in reports for res in r.results):
+        ours = {n: o.seconds for n, o in result.outcomes.items() if n.startswith("valuegrad")}
+        for name, o in result.outcomes.items():
+            t, b = o.seconds, o.bench
+            ratios = [f"{k}: {v / t:.3g}" for k, v in ours.items() if v and t and k != name]
+            runs = f"{b.get_loops()} runs × {b.get_nvalue()}" if b else f"{o.status}: {o.note}"
+            spread = f" ± {duration(b.median_abs_dev())}" if b and b.get_nvalue() > 1 else ""
+            rows.append([result.case.title, name, duration(t) + spread, "; ".join(ratios), runs])
+    out += [table(["case", "system", "median ± MAD", "ours / this", "samples"], rows), ""]
+    measures = [
+        [x.case, x.system, x.metric, f"{number(x.value)} {x.unit}"]
+        for r in reports
+        for x in r.metrics
     ]
-    for name, run in runs.items():
-        parts += [f"## Targets, {name} malloc", "", targets(run["checks"]), ""]
-    parts += [
-        "## Times, default malloc" if "default" in runs else "## Times",
-        "",
-        times(main["cases"], other if other else None),
-        "",
-    ]
-    rows = [
-        [m["case"], m["system"], m["metric"], f"{number(m['value'])} {m['unit']}", name]
-        for name, r in runs.items()
-        for m in r["metrics"]
-    ]
-    parts += (
-        ["## Other measures", "", table(["case", "system", "measure", "value", "malloc"], rows), ""]
-        if rows
-        else []
-    )
-    parts += ["## Notes", "", *[f"- {n}" for n in main["notes"]], ""] if main["notes"] else []
-    missed = [c for c in main["checks"] if c["status"] == "MISS"]
-    if missed:
-        parts += [
-            "## What bounds the missed targets",
-            "",
-            "Numbers measured in this run, then a cProfile of this project's side by own time.",
-            "",
-        ]
-    for c in missed:
-        parts += [f"### {c['label']}", ""] + ([c["why"], ""] if c["why"] else [])
-        if c["label"] in main["profiles"]:
-            parts += ["```text", main["profiles"][c["label"]], "```", ""]
-    return "\n".join(parts)
+    out += [table(["case", "system", "measure", "value"], measures), ""] if measures else []
+    notes = list(dict.fromkeys(n for r in reports for n in r.notes))
+    out += [f"Notes, {m}:", "", *[f"- {n}" for n in notes], ""] if notes else []
+    for c in (c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)):
+        out += [f"### What bounds {c.label}, {m}", ""] + ([c.why, ""] if c.why else [])
+        if c.label in profiles:
+            out += ["cProfile of this project's side:", "", "```text", profiles[c.label], "```", ""]
+    return "\n".join(out)
 
 
 def _where(filename: str) -> str:
     """A profiled function's file relative to the project or site-packages: no machine paths."""
-    parts = Path(filename).parts
-    if "site-packages" in parts:
-        return "/".join(parts[parts.index("site-packages") + 1 :])
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        return "/".join(path.parts[path.parts.index("site-packages") + 1 :])
     if filename.startswith(("~", "<")):
         return ""
-    path = Path(filename).resolve()
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
 
 
@@ -196,15 +113,48 @@ def profile(step: Callable[[], object], seconds: float = 1.0, top: int = 12) -> 
     prof.disable()
     stats: Any = pstats.Stats(prof)
     lines = [
-        f"{runs} runs profiled, {duration(stats.total_tt / runs)} per run under the profiler",
+        f"{runs} runs, {duration(stats.total_tt / runs)} per run under the profiler",
         f"{'own %':>6} {'own/run':>10} {'cum/run':>10} {'calls/run':>9}  function",
     ]
     for (file, line, name), (_, calls, own, cum, _) in sorted(
         stats.stats.items(), key=lambda kv: -kv[1][2]
     )[:top]:
         where = f"{_where(file)}:{line} " if _where(file) else ""
-        own_share, per_run = 100 * own / stats.total_tt, duration(own / runs)
-        lines.append(
-            f"{own_share:6.1f} {per_run:>10} {duration(cum / runs):>10} {calls / runs:9.0f}  {where}{name}"
-        )
+        times = f"{duration(own / runs):>10} {duration(cum / runs):>10} {calls / runs:9.0f}"
+        lines.append(f"{100 * own / stats.total_tt:6.1f} {times}  {where}{name}")
     return "\n".join(lines)
+
+
+def target_rows(results_md: str, malloc: str) -> list[list[str]]:
+    """The rows of one malloc setting's table of targets in results.md, as cells."""
+    found = results_md.partition(f"## Targets, {malloc} malloc")[2].split("\n## ", 1)[0]
+    return [line.strip("| ").split(" | ") for line in found.splitlines() if line.startswith("| ")][
+        1:
+    ]
+
+
+def readme_table(results_md: str) -> str:
+    """The README's block: when it was measured, then every target, under both mallocs."""
+    date = re.search(r" on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", results_md)
+    tuned = {cells[0]: cells[1] for cells in target_rows(results_md, "tuned")}
+    rows = [[c[0], c[1], tuned.get(c[0], "—"), *c[2:4]] for c in target_rows(results_md, "default")]
+    return "\n".join([
+        START,
+        f"Measured side by side in one run on {date.group(1) if date else '—'}, one thread per "
+        "system (ratio = valuegrad's time or memory over the other's, lower is better; in "
+        "brackets its range within one round of samples). The targets are read under glibc's "
+        "default malloc, which users have. `benchmarks/results.md` has every time and, for "
+        "each missed target, what bounds it:",
+        "",
+        table(["target", "default malloc", "tuned malloc", "limit", "status"], rows),
+        END,
+    ])  # fmt: skip
+
+
+def update_readme(readme: Path, results: Path) -> bool:
+    """Rewrite the README's block from results.md; True if the README changed."""
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    new = head + readme_table(results.read_text(encoding="utf-8")) + rest.split(END, 1)[1]
+    readme.write_text(new, encoding="utf-8")
+    return new != text

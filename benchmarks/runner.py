@@ -1,11 +1,10 @@
 """`python -m benchmarks`: run the workloads under each malloc setting and write the results.
 
-glibc reads its malloc settings, and BLAS, OpenMP and XLA their thread counts, when a
-process starts, so each setting runs in a child process started with them: `default` is
-what users have (the targets are read there); `tuned` keeps freed memory in the process,
-so that a fresh array does not page-fault on first touch. Every system, the peers'
-workers too, runs on one thread: on a small machine one library's idle threads spin after
-its run and steal the cores from the next system (`--default-threads` opts out).
+glibc reads its malloc settings, and BLAS, OpenMP and XLA their thread counts, as a process
+starts, so each setting runs in a child started with them: `default` is what users have, and
+the targets are read there; `tuned` keeps freed memory in the process, so a fresh array does
+not page-fault on first touch. Every system, the peers' too, runs on one thread: on a small
+machine one library's idle threads spin after its run and steal the cores from the next.
 """
 
 from __future__ import annotations
@@ -16,38 +15,30 @@ import importlib
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
 
-from benchmarks import peers, readme, report
+from benchmarks import peers, report
 from benchmarks.harness import CLOCKS, Clock, Context
 
 HERE = Path(__file__).parent
-WORKLOADS = {
-    f"W{i}": f"benchmarks.{m}"
-    for i, m in enumerate(["w1_demo", "w2_lesson", "w3_mlp", "w4_chain", "w5_gradcheck"], 1)
-}
-TUNED = {
-    "MALLOC_TRIM_THRESHOLD_": "2000000000",
-    "MALLOC_MMAP_THRESHOLD_": "2000000000",
-    "MALLOC_TOP_PAD_": "100000000",
-}
-MALLOC: dict[str, dict[str, str]] = {"default": {}, "tuned": TUNED}
-ONE_THREAD = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-}
-# pyperf's metadata on what the numbers were measured on (not where: no paths, no host name).
-KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "timer", "load_avg_1min")
+NAMES = ["demo", "lesson", "mlp", "chain", "gradcheck"]
+WORKLOADS = {f"W{i}": f"benchmarks.w{i}_{name}" for i, name in enumerate(NAMES, 1)}
+TUNED = {"MALLOC_TRIM_THRESHOLD_": "2000000000", "MALLOC_MMAP_THRESHOLD_": "2000000000"}
+MALLOC = {"default": {}, "tuned": TUNED | {"MALLOC_TOP_PAD_": "100000000"}}
+ONE_THREAD = dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+ONE_THREAD["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# What pyperf's metadata says the numbers were measured on (not where: no paths, no host).
+KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "load_avg_1min")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -61,8 +52,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     add("--clock", choices=sorted(CLOCKS), default="wall", help="wall clock or process CPU time")
     add("--malloc", help="default,tuned (both; only default with --quick)")
     add("--peers", metavar="VENV", help="run HIPS autograd and JAX from VENV, made if missing")
-    add("--peers-python", metavar="PYTHON", help="an interpreter with HIPS autograd or JAX")
-    add("--default-threads", action="store_true", help="each library's default thread count")
     add("--no-profile", action="store_true", help="do not profile the missed targets")
     add("--child", choices=sorted(MALLOC), help=argparse.SUPPRESS)
     add("--side", help=argparse.SUPPRESS)
@@ -72,105 +61,77 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     for given, known in ((args.only, WORKLOADS), (args.malloc, MALLOC)):
         if unknown := [w for w in given if w not in known]:
             p.error(f"unknown {', '.join(unknown)}; choose from {', '.join(known)}")
+    if args.repeats is not None and args.repeats < 1:
+        p.error(f"--repeats must be at least 1, got {args.repeats}")
     args.repeats = args.repeats or (1 if args.quick else 7)
     return args
 
 
 def shown(argv: Sequence[str]) -> str:
-    """The command line as results.md shows it, with placeholders for folders and interpreters."""
-    words, hidden = list(argv), {"--out": "DIR", "--peers": "VENV", "--peers-python": "PYTHON"}
-    for i, word in enumerate(words):
-        if (flag := word.split("=")[0]) in hidden:
-            words[i] = f"{flag}={hidden[flag]}"
-            if "=" not in word and i + 1 < len(words):
-                words[i + 1] = ""
-    return " ".join(["python -m benchmarks", *filter(None, words)])
+    """The command line as results.md shows it: a folder given to --out or --peers as PATH."""
+    return re.sub(r"(--out|--peers)[= ]\S+", r"\1=PATH", " ".join(["python -m benchmarks", *argv]))
 
 
-def machine(info: dict[str, Any], malloc: str, threads: bool) -> dict[str, Any]:
+def machine(args: argparse.Namespace, workers: dict[str, peers.Worker]) -> dict[str, str]:
     """What the numbers were measured on: pyperf's metadata, versions, threads, malloc, clock."""
     meta = pyperf.Run([1.0], collect_metadata=True).get_metadata()
+    out = {k: str(meta[k]) for k in KEPT if k in meta}
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    out = {k: meta[k] for k in KEPT if k in meta}
     out["numpy"] = f"{np.__version__} ({blas.get('name')} {blas.get('version')})"
     for dist in ("valuegrad", "micrograd", "torch", "pyperf"):
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             out[dist] = "not installed"
-    git = ["git", "-C", str(HERE), "log", "-1", "--format=%h %cd", "--date=short"]
+    git = ["git", "-C", str(HERE), "log", "-1", "--format=%h of %cd", "--date=short"]
     out["engine commit"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
-    for peer in peers.NAMES:
-        out[peers.NAMES[peer]] = (
-            f"{info[peer]} (Python {info['python']}, numpy {info['numpy']})"
-            if peer in info
-            else "not run"
+    for peer, name in peers.NAMES.items():
+        info = workers[peer].info if peer in workers else {}
+        out[name] = (
+            f"{info[peer]} (Python {info['python']}, numpy {info['numpy']})" if info else "-"
         )
-    out["threads"] = "each library's default" if threads else "one per system"
-    out["malloc"] = ", ".join(f"{k}={v}" for k, v in MALLOC[malloc].items()) or "glibc's defaults"
-    return out | {"clock": Clock.name}
+    out["threads"] = "one per system"
+    malloc = ", ".join(f"{k}={v}" for k, v in MALLOC[args.child].items())
+    return out | {"malloc": malloc or "glibc's defaults", "clock": Clock.name}
 
 
-def child(args: argparse.Namespace) -> int:
+def child(args: argparse.Namespace) -> None:
     """Run the workloads in this process, started with one malloc setting, and save it all."""
     Clock.name = args.clock
-    workers, absent = peers.start(args.peers_python)
-    runs = []
+    workers, absent = peers.start(str(Path(args.peers) / "bin" / "python") if args.peers else None)
+    reports, profiles, min_time = [], {}, 0.001 if args.quick else 0.05
     try:
-        with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as workdir:
-            ctx = Context(
-                args.quick,
-                args.repeats,
-                0.001 if args.quick else 0.05,
-                workdir,
-                workers=workers,
-                absent=absent,
-            )
+        with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as work:
+            ctx = Context(args.quick, args.repeats, min_time, work, workers=workers, absent=absent)
             for name in args.only:
                 print(f"== {name}, {args.child} malloc", flush=True)
-                rep = importlib.import_module(WORKLOADS[name]).run(ctx)
-                profiles = (
-                    {}
-                    if args.quick or args.no_profile
-                    else {
-                        c.label: report.profile(c.subject)
-                        for c in rep.checks
-                        if c.status == "MISS" and c.subject
-                    }
-                )
-                runs.append((rep, report.data(rep) | {"profiles": profiles}))
-                print(
-                    report.times(runs[-1][1]["cases"]),
-                    report.targets(runs[-1][1]["checks"]),
-                    sep="\n\n",
-                    flush=True,
-                )
-        info = next(iter(workers.values())).info if workers else {}
+                reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
+                for c in reports[-1].checks if not (args.quick or args.no_profile) else []:
+                    if c.status == "MISS" and c.subject:
+                        profiles[c.label] = report.profile(c.subject)
+                print(report.section(args.child, reports[-1:], {}, {}), flush=True)
+        about = machine(args, workers)
     finally:
         for w in set(workers.values()):
             w.close()
-    side: dict[str, Any] = {"machine": machine(info, args.child, args.default_threads)}
-    for key in ("cases", "checks", "metrics", "notes"):
-        side[key] = [x for _, d in runs for x in d[key]]
-    side["notes"] += [f"{peers.NAMES[p]} absent: {why}" for p, why in absent.items()]
-    side["profiles"] = {k: v for _, d in runs for k, v in d["profiles"].items()}
-    benches = [
-        o.bench for rep, _ in runs for r in rep.results for o in r.outcomes.values() if o.bench
-    ]
+    reports[0].notes += [f"{peers.NAMES[p]} absent: {why}" for p, why in absent.items()]
+    results = [res for r in reports for res in r.results]
+    benches = [o.bench for res in results for o in res.outcomes.values() if o.bench]
     for b in benches:
-        b.update_metadata(
-            {
-                k: str(side["machine"][k])
-                for k in ("cpu_model_name", "malloc", "clock")
-                if k in side["machine"]
-            }
-        )
+        b.update_metadata({k: about[k] for k in ("cpu_model_name", "malloc", "clock")})
     if benches:
-        pyperf.BenchmarkSuite(benches).dump(
-            str(Path(args.out) / f"results-{args.child}-malloc.json"), replace=True
-        )
-    Path(args.side).write_text(json.dumps(side), encoding="utf-8")
-    return 0
+        suite = pyperf.BenchmarkSuite(benches)
+        suite.dump(str(Path(args.out) / f"results-{args.child}-malloc.json"), replace=True)
+    checks = [c for r in reports for c in r.checks]
+    side: dict[str, Any] = {"section": report.section(args.child, reports, about, profiles)}
+    side["checks"] = [asdict(c) | {"subject": None, "status": c.status} for c in checks]
+    side["measures"] = [asdict(m) for r in reports for m in r.metrics]
+    side["times"] = [
+        dict(case=res.case.title, system=n, status=o.status, note=o.note, median=o.seconds)
+        for res in results
+        for n, o in res.outcomes.items()
+    ]
+    Path(args.side).write_text(json.dumps(side | {"machine": about}), encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,59 +139,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
     if args.child:
-        return child(args)
-    out, notes = Path(args.out), []
+        child(args)
+        return 0
+    out, runs = Path(args.out), {}
     out.mkdir(parents=True, exist_ok=True)
-    if args.peers:
-        notes = [
-            f"{peers.NAMES.get(p, p)}: {why}" for p, why in peers.install(Path(args.peers)).items()
-        ]
-        args.peers_python = str(Path(args.peers) / "bin" / "python")
-    forwarded = [
-        "--only",
-        ",".join(args.only),
-        "--repeats",
-        str(args.repeats),
-        "--out",
-        str(out),
-        "--clock",
-        args.clock,
-    ]
-    for flag in ("quick", "no_profile", "default_threads"):
-        forwarded += [f"--{flag.replace('_', '-')}"] if getattr(args, flag) else []
-    forwarded += ["--peers-python", args.peers_python] if args.peers_python else []
+    failed = peers.install(Path(args.peers)) if args.peers else {}
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    runs = {}
     with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as tmp:
         for malloc in args.malloc:
-            env = {k: v for k, v in os.environ.items() if k not in TUNED} | MALLOC[malloc]
-            env |= {} if args.default_threads else ONE_THREAD
+            env = {k: v for k, v in os.environ.items() if k not in MALLOC["tuned"]}
+            env |= MALLOC[malloc] | ONE_THREAD
             side = Path(tmp) / f"{malloc}.json"
-            command = [
-                sys.executable,
-                "-m",
-                "benchmarks",
-                *forwarded,
-                "--child",
-                malloc,
-                "--side",
-                str(side),
-            ]
-            if subprocess.run(command, env=env).returncode:
+            command = [sys.executable, "-m", "benchmarks", *argv, "--child", malloc, "--side"]
+            if subprocess.run([*command, str(side)], env=env).returncode:
                 print(f"the run with {malloc} malloc failed", file=sys.stderr)
                 return 1
             runs[malloc] = json.loads(side.read_text(encoding="utf-8"))
-    runs[args.malloc[0]]["notes"][:0] = notes
-    (out / "results.md").write_text(report.markdown(runs, shown(argv), date), encoding="utf-8")
-    (out / "results.json").write_text(
-        json.dumps({"date": date, "runs": runs}, indent=1), encoding="utf-8"
-    )
+    text = report.HEAD.format(command=shown(argv), date=date)
+    text += "".join(f"\n- {peers.NAMES.get(p, p)}: {why}" for p, why in failed.items())
+    text += "\n\n" + "\n".join(r.pop("section") for r in runs.values())
+    (out / "results.md").write_text(text, encoding="utf-8")
+    results = json.dumps({"date": date, "runs": runs}, indent=1)
+    (out / "results.json").write_text(results, encoding="utf-8")
     print(f"wrote results.md, results.json and the pyperf files in {out}")
     full = not args.quick and args.only == list(WORKLOADS) and "default" in runs
-    if (
-        full
-        and out.resolve() == HERE.resolve()
-        and readme.update(HERE.parent / "README.md", out / "results.md")
-    ):
-        print("rewrote the table of targets in README.md")
+    if full and out.resolve() == HERE.resolve():
+        changed = report.update_readme(HERE.parent / "README.md", out / "results.md")
+        print("rewrote the table of targets in README.md" if changed else "README.md is current")
     return 0

@@ -18,11 +18,30 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import moons, optional, torch_threads
-from benchmarks.harness import Case, Context, Gradients, Local, Report, ratio_check, run_case
+from benchmarks.common import collector_time, explained, optional, torch_threads
+from benchmarks.harness import (
+    Case,
+    Context,
+    Gradients,
+    Metric,
+    Report,
+    System,
+    ratio_check,
+    run_case,
+)
 
 ALPHA = 1e-4
 LR = 0.1
+
+
+def moons(n: int, seed: int, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, n points in all, labels −1 and +1 (micrograd's demo data)."""
+    rng = np.random.default_rng(seed)
+    top = np.arange(n) < n // 2
+    t = rng.uniform(0.0, np.pi, n)
+    x = np.where(top, np.cos(t), 1.0 - np.cos(t))
+    y = np.where(top, np.sin(t), 0.5 - np.sin(t))
+    return np.stack([x, y], axis=1) + noise * rng.standard_normal((n, 2)), np.where(top, -1.0, 1.0)
 
 
 class Neuron:
@@ -121,11 +140,11 @@ def scalar_step(value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> Call
     return step
 
 
-def scalar_system(name: str, value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> Local:
+def scalar_system(name: str, value: type, weights: Any, X: np.ndarray, y: np.ndarray) -> System:
     """A scalar system: the gradients come from a model of its own, untouched by timing."""
     timed = scalar_step(value, weights, X, y)
     fresh = scalar_step(value, weights, X, y)
-    return Local(name, timed, fresh.grads)  # type: ignore[attr-defined]
+    return System(name, timed, fresh.grads)  # type: ignore[attr-defined]
 
 
 def tensor_step(weights: Any, X: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], Any]:
@@ -252,20 +271,32 @@ def run(ctx: Context) -> Report:
     else:
         skipped["micrograd"] = f"{why}; pip install micrograd==0.1.0 (the `bench` extra)"
     step, grads = tensor_step(weights, X, y)
-    systems.append(Local("valuegrad tensor", step, grads))
+    systems.append(System("valuegrad tensor", step, grads))
     step, grads = numpy_step(weights, X, y)
-    systems.append(Local("numpy", step, grads))
+    systems.append(System("numpy", step, grads))
     torch, why = optional("torch")
     if torch is not None:
         step, grads = torch_step(torch, weights, X, y)
-        systems.append(Local("torch", step, grads))
+        systems.append(System("torch", step, grads))
     else:
         skipped["torch"] = str(why)
     shape = "→".join(map(str, sizes))
-    case = Case("W1", f"MLP {shape}, {n} points", "numpy", systems, skipped)
+    case = Case(f"W1 MLP {shape}, {n} points", "numpy", systems, skipped)
     # One thread: on a problem this small more threads only add waiting.
     with torch_threads(torch, 1):
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
-    report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.08))
+    for s in (s for s in systems if s.name in ("valuegrad", "micrograd")):
+        gc_time, median = collector_time(s.step, 3), result.seconds(s.name)
+        if median:
+            report.metrics.append(
+                Metric(
+                    case.title,
+                    s.name,
+                    "in the cyclic collector",
+                    100 * gc_time / median,
+                    "% of a step",
+                )
+            )
+    report.checks.append(explained(ratio_check(result, "valuegrad", "micrograd", 0.08), result))
     return report

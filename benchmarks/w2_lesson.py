@@ -4,15 +4,18 @@
 
 with X of shape (n, 2) and W1[i, j] the lesson's w_(i+1)(j+1), for n ∈ {1, 100, 10⁴, 10⁶}.
 The reference is hand-written row-major numpy with the closed-form derivatives. This
-project runs three ways: through nn (TwoLayerNetwork and log_loss, as a learner writes
-it), as the generic tensor step `(Value(X) @ W1 + b1).sigmoid()…mean()`, and compiled
-(`autograd.compile` of that step, when the engine has it). Also here: the first call of
-a compiled step against one eager step, and one full-batch gradient-descent epoch on
-10⁴ samples (nn.SGD by hand, nn.fit, fit(compile=True)) against numpy doing the same.
+project runs through nn (TwoLayerNetwork and log_loss, as a learner writes it), as the
+generic tensor step `(Value(X) @ W1 + b1).sigmoid()…mean()`, and, when the engine has
+them, compiled: that step by `autograd.compile`, the network by `nn.compile_step`. Also
+here: the first call of a compiled step (trace and generate) against one eager step, and
+full-batch gradient descent on 10⁴ samples (nn.SGD by hand, nn.fit, fit(compile=True))
+against numpy doing the same, ten epochs a run, so that fit(compile=True) traces once in
+ten epochs where a training run of hundreds traces once in hundreds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,13 +23,20 @@ import numpy as np
 import autograd
 import nn
 from autograd import Value
-from benchmarks.common import compiled_fit, compiler, optional, python_calls, then, torch_threads
+from benchmarks.common import (
+    compiled_fit,
+    compiler,
+    explained,
+    optional,
+    then,
+    torch_threads,
+    traced,
+)
 from benchmarks.harness import (
     Case,
     CaseResult,
     Check,
     Context,
-    Local,
     Report,
     System,
     ratio_check,
@@ -34,11 +44,12 @@ from benchmarks.harness import (
 )
 from benchmarks.peer_workloads import lesson_names
 from benchmarks.peers import remotes
-from benchmarks.report import duration
 
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
 LR = 0.5
+EPOCHS = 10  # per timed run of an epoch system, so that fit(compile=True) traces once in ten
 TENSOR, COMPILED, NN = "valuegrad tensor", "valuegrad compiled", "valuegrad"
+NN_COMPILED = "valuegrad nn compiled"
 
 
 def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -84,7 +95,7 @@ def numpy_gradients(X: np.ndarray, y: np.ndarray, p: list[np.ndarray]) -> list[n
 
 
 def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any, ...]]:
-    """This project's three ways, numpy and PyTorch at batch n; (systems, skipped, the data)."""
+    """This project's ways, numpy and PyTorch at batch n; (systems, skipped, the data)."""
     X, y, params = data(n, seed=n)
     net, labels = network(params), y[:, 0].copy()
 
@@ -100,22 +111,36 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
         loss(vs[0], vs[1], vs[2], vs[3], X, y).backward()
 
     out: list[System] = [
-        Local(NN, nn_step, then(nn_step, lambda: net_grads(net))),
-        Local(TENSOR, tensor_step, then(tensor_step, lambda: lesson_names(*(v.grad for v in vs)))),
+        System(NN, nn_step, then(nn_step, lambda: net_grads(net))),
+        System(TENSOR, tensor_step, then(tensor_step, lambda: lesson_names(*(v.grad for v in vs)))),
     ]
     skipped = {}
+    if not hasattr(nn, "compile_step"):
+        skipped[NN_COMPILED] = "not available: nn has no compile_step"
+    else:
+        compiled_net = network(params)
+        nn_step_ = nn.compile_step(compiled_net, nn.log_loss)
+
+        def nn_compiled() -> None:
+            compiled_net.zero_grad()
+            nn_step_(X, labels)
+
+        grads = then(nn_compiled, lambda: net_grads(compiled_net))
+        out.append(System(NN_COMPILED, nn_compiled, lambda: traced(grads)))
     compile_, why = compiler()
     if compile_ is None:
         skipped[COMPILED] = why
     else:
         step = compile_(loss, argnums=(0, 1, 2, 3))
         out.append(
-            Local(
-                COMPILED, lambda: step(*params, X, y), lambda: lesson_names(*step(*params, X, y)[1])
+            System(
+                COMPILED,
+                lambda: step(*params, X, y),
+                lambda: lesson_names(*traced(lambda: step(*params, X, y))[1]),
             )
         )
     out.append(
-        Local(
+        System(
             "numpy",
             lambda: numpy_gradients(X, y, params),
             lambda: lesson_names(*numpy_gradients(X, y, params)),
@@ -135,7 +160,7 @@ def systems(n: int, torch: Any) -> tuple[list[System], dict[str, str], tuple[Any
             bce(torch.sigmoid(a @ tp[2] + tp[3]), yt).backward()
 
         out.append(
-            Local(
+            System(
                 "torch", torch_step, then(torch_step, lambda: lesson_names(*(t.grad for t in tp)))
             )
         )
@@ -148,12 +173,12 @@ def first_call(n: int) -> Case:
     compile_, why = compiler()
     eager = autograd.value_and_grad(loss, argnums=(0, 1, 2, 3))
     out: list[System] = [
-        Local(
+        System(
             "valuegrad eager",
             lambda: eager(*params, X, y),
             lambda: lesson_names(*eager(*params, X, y)[1]),
         ),
-        Local(
+        System(
             "numpy",
             lambda: numpy_gradients(X, y, params),
             lambda: lesson_names(*numpy_gradients(X, y, params)),
@@ -161,54 +186,55 @@ def first_call(n: int) -> Case:
     ]
     if compile_ is not None:
         fresh = lambda: compile_(loss, argnums=(0, 1, 2, 3))(*params, X, y)  # noqa: E731
-        out.insert(1, Local("valuegrad first call", fresh, lambda: lesson_names(*fresh()[1])))
-    return Case(
-        "W2", f"first call n={n:,}", "numpy", out, {} if compile_ else {"valuegrad first call": why}
-    )
+        out.insert(
+            1, System("valuegrad first call", fresh, lambda: lesson_names(*traced(fresh)[1]))
+        )
+    skipped = {} if compile_ else {"valuegrad first call": why}
+    return Case(f"W2 first call n={n:,}", "numpy", out, skipped)
 
 
 def epoch(n: int) -> Case:
-    """One full-batch gradient-descent epoch; a system's "gradients" are (p₀ − p₁)/lr."""
+    """Full-batch gradient descent, EPOCHS epochs a run; the gate reads one epoch's (p₀ − p₁)/lr."""
     X, y, params = data(n, seed=n + 1)
     labels = y[:, 0].copy()
 
-    def trained(run: Any) -> Local:
+    def by_hand(net: Any, opt: nn.SGD, epochs: int) -> None:
+        for _ in range(epochs):
+            opt.zero_grad()
+            nn.log_loss(net(X), labels).backward()
+            opt.step()
+
+    def fitted(**options: Any) -> Callable[[Any, nn.SGD, int], object]:
+        return lambda net, opt, epochs: nn.fit(
+            net, X, labels, optimizer=opt, epochs=epochs, progress=False, **options
+        )
+
+    def trained(name: str, run: Callable[[Any, nn.SGD, int], object]) -> System:
         def moved() -> dict[str, Any]:
-            net = network(params)
-            run(net, nn.SGD(net.parameters(), lr=LR))
+            fresh = network(params)
+            traced(lambda: run(fresh, nn.SGD(fresh.parameters(), lr=LR), 1))
             start = lesson_names(*params)
-            return {k: (start[k] - getattr(net, k).data) / LR for k in NAMES}
+            return {k: (start[k] - getattr(fresh, k).data) / LR for k in NAMES}
 
         net = network(params)
         opt = nn.SGD(net.parameters(), lr=LR)
-        return Local("", lambda: run(net, opt), moved)
+        return System(name, lambda: run(net, opt, EPOCHS), moved)
 
-    def by_hand(net: Any, opt: nn.SGD) -> None:
-        opt.zero_grad()
-        nn.log_loss(net(X), labels).backward()
-        opt.step()
-
-    def fitted(**options: Any) -> Any:
-        return lambda net, opt: nn.fit(
-            net, X, labels, optimizer=opt, epochs=1, progress=False, **options
-        )
-
-    out = {"valuegrad": trained(by_hand), "valuegrad nn.fit": trained(fitted())}
+    out = [trained("valuegrad", by_hand), trained("valuegrad nn.fit", fitted())]
     skipped = {}
     if why := compiled_fit():
         skipped["valuegrad fit(compile=True)"] = why
     else:
-        out["valuegrad fit(compile=True)"] = trained(fitted(compile=True))
-    for name, system in out.items():
-        system.name = name
+        out.append(trained("valuegrad fit(compile=True)", fitted(compile=True)))
     p = [a.copy() for a in params]
 
-    def numpy_epoch() -> None:
-        for a, g in zip(p, numpy_gradients(X, y, p), strict=True):
-            a -= LR * g
+    def numpy_epochs() -> None:
+        for _ in range(EPOCHS):
+            for a, g in zip(p, numpy_gradients(X, y, p), strict=True):
+                a -= LR * g
 
-    numpy = Local("numpy", numpy_epoch, lambda: lesson_names(*numpy_gradients(X, y, params)))
-    return Case("W2", f"GD epoch n={n:,}", "numpy", [*out.values(), numpy], skipped)
+    numpy = System("numpy", numpy_epochs, lambda: lesson_names(*numpy_gradients(X, y, params)))
+    return Case(f"W2 GD {EPOCHS} epochs n={n:,}", "numpy", [*out, numpy], skipped)
 
 
 def run(ctx: Context) -> Report:
@@ -222,7 +248,7 @@ def run(ctx: Context) -> Report:
             others, absent = remotes(
                 ctx, "W2", X=X, y=y, W1=params[0], b1=params[1], W2=params[2], b2=params[3]
             )
-            case = Case("W2", f"n={n:,}", "numpy", local + others, skipped | absent)
+            case = Case(f"W2 n={n:,}", "numpy", local + others, skipped | absent)
             results[n] = run_case(
                 case, min(ctx.repeats, 5) if n >= 10**6 else ctx.repeats, ctx.min_time, ctx.log
             )
@@ -237,37 +263,32 @@ def run(ctx: Context) -> Report:
 def checks(results: dict[int, CaseResult], first: CaseResult, gd: CaseResult) -> list[Check]:
     """The eager engine's targets, then the compiler's."""
     out = [
-        explained(ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3), r)
+        explained(
+            ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3),
+            r,
+            results.get(100) if n > 100 else None,
+        )
         for n, r in results.items()
         if n >= 100
     ]
     out += [
-        explained(ratio_check(r, TENSOR, "numpy", 2.5 if n <= 100 else 1.2), r)
+        explained(
+            ratio_check(r, TENSOR, "numpy", 2.5 if n <= 100 else 1.2),
+            r,
+            results.get(100) if n > 100 else None,
+        )
         for n, r in results.items()
         if n in (100, 10_000)
     ]
-    out.append(ratio_check(gd, "valuegrad", "numpy", 1.5))
+    out.append(explained(ratio_check(gd, "valuegrad", "numpy", 1.5), gd))
     for n, r in results.items():
-        out.append(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5))
+        small = results.get(100) if n > 100 else None
+        out.append(explained(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5), r, small))
         if n <= 100 or n >= 10**6:
-            out.append(ratio_check(r, COMPILED, "torch", 0.25 if n <= 100 else 0.6))
-        out.append(ratio_check(r, COMPILED, "HIPS autograd", 0.3))
-    out.append(ratio_check(first, "valuegrad first call", "valuegrad eager", 10.0))
-    out.append(ratio_check(gd, "valuegrad fit(compile=True)", "numpy", 0.6))
-    return out
-
-
-def explained(check: Check, r: CaseResult) -> Check:
-    """The check, and for a small-batch miss what bounds it: Python calls, not rows."""
-    ours, floor = check.label.split(": ")[1].split(" / ")
-    if check.status != "MISS" or r.case.label not in ("n=1", "n=100"):
-        return check
-    steps = {name: r.step(name) for name in (ours, floor)}
-    calls = {name: python_calls(s) for name, s in steps.items() if s is not None}
-    check.why = (
-        f"At {r.case.label} a numpy call costs about the same whatever the batch, so a step's "
-        f"time goes by its Python calls. One {ours} step calls {calls.get(ours, '?')} Python "
-        f"functions (sys.setprofile) and took {duration(r.seconds(ours))}; the hand-written "
-        f"numpy calls {calls.get(floor, '?')} and took {duration(r.seconds(floor))}."
+            out.append(explained(ratio_check(r, COMPILED, "torch", 0.25 if n <= 100 else 0.6), r))
+        out.append(explained(ratio_check(r, COMPILED, "HIPS autograd", 0.3), r))
+    out.append(
+        explained(ratio_check(first, "valuegrad first call", "valuegrad eager", 10.0), first)
     )
-    return check
+    out.append(explained(ratio_check(gd, "valuegrad fit(compile=True)", "numpy", 0.6), gd))
+    return out

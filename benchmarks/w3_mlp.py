@@ -4,8 +4,7 @@ A batch of 256 samples; one step is the forward pass, the backward pass and
 p ← p − lr·∂L/∂p for all six weight arrays. The floor is hand-written numpy
 backprop. This project runs through nn (MLP, log_loss, SGD), from the engine's
 operations, and compiled (`autograd.compile` of the loss, the update in numpy) when
-the engine has it. Every system uses numpy's (or its own) BLAS on one thread unless
-the runner was started with --default-threads.
+the engine has it. Every system uses numpy's (or its own) BLAS, on one thread.
 """
 
 from __future__ import annotations
@@ -17,12 +16,11 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import compiler, optional, torch_threads
+from benchmarks.common import compiler, explained, optional, torch_threads, traced
 from benchmarks.harness import (
     Case,
     Context,
     Gradients,
-    Local,
     Report,
     System,
     ratio_check,
@@ -52,7 +50,7 @@ def dense(net: nn.MLP) -> list[nn.Dense]:
     return layers
 
 
-def nn_system(sizes: list[int], X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+def nn_system(sizes: list[int], X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """This project as a user writes it: nn.MLP, nn.log_loss and nn.SGD."""
 
     def model() -> nn.MLP:
@@ -76,7 +74,7 @@ def nn_system(sizes: list[int], X: np.ndarray, y: np.ndarray, params: list[Any])
         arrays = [a for layer in dense(fresh) for a in (layer.W.grad, layer.b.grad)]
         return dict(zip(NAMES, arrays, strict=True))
 
-    return Local("valuegrad", step, grads)
+    return System("valuegrad", step, grads)
 
 
 def loss(*args: Any) -> Value:
@@ -88,7 +86,7 @@ def loss(*args: Any) -> Value:
     return -(h.log() * y + (1 - h).log() * (1 - y)).mean()
 
 
-def engine_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+def engine_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """The same step from the engine's operations directly: no modules, no checks."""
     p = [Value(a.copy()) for a in params]
     target = y.reshape(-1, 1)
@@ -105,10 +103,10 @@ def engine_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
         loss(*fresh, X, target).backward()
         return dict(zip(NAMES, (v.grad for v in fresh), strict=True))
 
-    return Local("valuegrad tensor", step, grads)
+    return System("valuegrad tensor", step, grads)
 
 
-def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """autograd.compile of the loss; the SGD update in numpy, in place."""
     step_ = compile_(loss, argnums=tuple(range(len(params))))
     p, target = [a.copy() for a in params], y.reshape(-1, 1)
@@ -118,9 +116,9 @@ def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[An
             a -= LR * g
 
     def grads() -> Gradients:
-        return dict(zip(NAMES, step_(*params, X, target)[1], strict=True))
+        return dict(zip(NAMES, traced(lambda: step_(*params, X, target))[1], strict=True))
 
-    return Local("valuegrad compiled", step, grads)
+    return System("valuegrad compiled", step, grads)
 
 
 def numpy_gradients(X: np.ndarray, y: np.ndarray, params: list[Any]) -> list[np.ndarray]:
@@ -141,7 +139,7 @@ def numpy_gradients(X: np.ndarray, y: np.ndarray, params: list[Any]) -> list[np.
     return out[::-1]
 
 
-def numpy_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+def numpy_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """Hand-written numpy: forward, backward by hand, update in place."""
     p = [a.copy() for a in params]
 
@@ -152,10 +150,10 @@ def numpy_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
     def grads() -> Gradients:
         return dict(zip(NAMES, numpy_gradients(X, y, params), strict=True))
 
-    return Local("numpy", step, grads)
+    return System("numpy", step, grads)
 
 
-def torch_system(torch: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> Local:
+def torch_system(torch: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """PyTorch eager, float64, with binary_cross_entropy."""
 
     def tensors() -> list[Any]:
@@ -184,7 +182,7 @@ def torch_system(torch: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) ->
         loss(fresh).backward()
         return {n: v.grad.numpy().copy() for n, v in zip(NAMES, fresh, strict=True)}
 
-    return Local("torch", step, grads)
+    return System("torch", step, grads)
 
 
 def run(ctx: Context) -> Report:
@@ -208,8 +206,7 @@ def run(ctx: Context) -> Report:
     arrays = dict(zip(NAMES, params, strict=True))
     others, absent = remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
     case = Case(
-        "W3",
-        f"MLP {'→'.join(map(str, sizes))}, batch {batch}",
+        f"W3 MLP {'→'.join(map(str, sizes))}, batch {batch}",
         "numpy",
         systems + others,
         skipped | absent,
@@ -218,7 +215,7 @@ def run(ctx: Context) -> Report:
         result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     report.checks += [
-        ratio_check(result, "valuegrad", "numpy", 1.2),
-        ratio_check(result, "valuegrad compiled", "numpy", 1.0),
+        explained(ratio_check(result, "valuegrad", "numpy", 1.2), result),
+        explained(ratio_check(result, "valuegrad compiled", "numpy", 1.0), result),
     ]
     return report

@@ -15,7 +15,7 @@ import numpy as np
 
 import nn
 from autograd import Value, gradcheck, sigmoid, taylor_test
-from benchmarks.harness import Case, Context, Local, Metric, Report, run_case
+from benchmarks.harness import Case, Context, Metric, Report, System, run_case
 from benchmarks.peer_workloads import lesson_names
 from benchmarks.w2_lesson import data
 
@@ -62,8 +62,8 @@ def run(ctx: Context) -> Report:
 
         return passed
 
-    systems = [Local(name, step, verdict(step)) for name, step in modes.items()]
-    case = Case("W5", f"lesson network, n={n}", "forward+backward", systems)
+    systems = [System(name, step, verdict(step)) for name, step in modes.items()]
+    case = Case(f"W5 lesson network, n={n}", "forward+backward", systems)
     result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
     report.results.append(result)
     base = result.seconds("forward+backward")

@@ -1,17 +1,11 @@
-"""Runs HIPS autograd and JAX in their own interpreter, one JSON line per request on stdin.
+"""Runs HIPS autograd and JAX in their own interpreter, answering one JSON line per request.
 
-HIPS autograd's import name, `autograd`, is also this project's, so the two cannot share
-a process. The runner starts this script with another virtual environment's Python in
-isolated mode (`-I`: this repository is not on its path) and asks:
-
-    {"cmd": "hello"}                                   → versions of what is importable
-    {"cmd": "setup", "key", "workload", "system", "data", "out"}
-                                                        → writes the gradients to `out` (.npz)
-    {"cmd": "measure", "key", "number", "clock"}       → {"seconds": ...}
-    {"cmd": "drop", "key"}, {"cmd": "quit"}
-
-A measurement is timed here, as in the runner: `number` runs and a full collection, with
-what was alive at set-up frozen out of the collector's sight.
+HIPS autograd's import name, `autograd`, is also this project's, so the two cannot share a
+process: the runner starts this script with another environment's Python in isolated mode
+(`-I`, so this repository is not on its path). The requests are hello, setup (build a case
+from an .npz file and write its gradients to another), measure (`number` runs and a full
+collection, timed here, with what set-up left frozen out of the collector's sight), drop
+and quit. The workloads themselves are in peer_workloads.py, loaded by its path.
 """
 
 import gc
@@ -20,7 +14,6 @@ import importlib.util
 import json
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -33,60 +26,44 @@ spec.loader.exec_module(peers)
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def hello() -> dict[str, Any]:
-    """Python's and numpy's versions, and those of HIPS autograd and JAX if importable."""
-    info: dict[str, Any] = {"python": sys.version.split()[0], "numpy": peers.np.__version__}
-    for peer, load, dist in (("hips", peers.hips, "autograd"), ("jax", peers.jax, "jax")):
-        try:
-            load()
-            info[peer] = importlib.metadata.version(dist)
-        except ImportError as e:
-            info[f"{peer}_error"] = str(e)
-    return info
-
-
 def answer(request: dict[str, Any], steps: dict[str, Any]) -> dict[str, Any]:
     """The reply to one request."""
-    cmd = request["cmd"]
+    cmd, key = request["cmd"], request.get("key", "")
     if cmd == "hello":
-        return hello()
+        info: dict[str, Any] = {"python": sys.version.split()[0], "numpy": peers.np.__version__}
+        for peer, load, dist in (("hips", peers.hips, "autograd"), ("jax", peers.jax, "jax")):
+            try:
+                load()
+                info[peer] = importlib.metadata.version(dist)
+            except ImportError as e:
+                info[f"{peer}_error"] = str(e)
+        return info
     if cmd == "setup":
         with peers.np.load(request["data"]) as f:
-            data = {k: f[k] for k in f.files}
-        grads, steps[request["key"]] = peers.BUILDERS[request["workload"], request["system"]](data)
+            grads, steps[key] = peers.BUILDERS[request["workload"], request["system"]](dict(f))
         peers.np.savez(request["out"], **grads)
         gc.collect()
         gc.freeze()
-        return {"ok": True}
-    if cmd == "measure":
-        step, now = steps[request["key"]], CLOCKS[request["clock"]]
+    elif cmd == "measure":
+        step, now = steps[key], CLOCKS[request["clock"]]
         start = now()
-        for _ in range(int(request["number"])):
+        for _ in range(request["number"]):
             step()
         gc.collect()
         return {"seconds": now() - start}
-    if cmd == "drop":
-        steps.pop(request["key"], None)
+    elif cmd == "drop":
+        steps.pop(key, None)
         gc.unfreeze()
-        gc.collect()
-        return {"ok": True}
-    return {"error": f"unknown command {cmd!r}"}
+    return {"ok": True}
 
 
-def serve() -> None:
-    """Answer requests until stdin closes or `quit` arrives."""
+if __name__ == "__main__":
     steps: dict[str, Any] = {}
     for line in sys.stdin:
-        request = json.loads(line)
-        if request["cmd"] == "quit":
+        if (request := json.loads(line))["cmd"] == "quit":
             break
         try:
             reply = answer(request, steps)
         except Exception as e:
-            reply = {"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    serve()
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)

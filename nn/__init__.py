@@ -2,6 +2,7 @@
 
 from autograd import __version__
 from nn import datasets
+from nn.compiled import CompiledStep, compile_step
 from nn.layers import MLP, Dense, Perceptron, Sequential
 from nn.losses import cross_entropy, hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
@@ -14,6 +15,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "CompiledStep",
     "Dense",
     "History",
     "Module",
@@ -24,6 +26,7 @@ __all__ = [
     "__version__",
     "accuracy",
     "analytic_gradients",
+    "compile_step",
     "cross_entropy",
     "datasets",
     "fit",

@@ -665,10 +665,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights of a network saved by `train --model network --save`",
     )
     drawp.set_defaults(run=run_draw)
-    from nn import playground, stepper  # they take this module's argument types
+    from nn import compiled, playground, stepper  # they take this module's argument types
 
     stepper.add_command(sub, _HelpFormatter)
     playground.add_command(sub, _HelpFormatter)
+    compiled.add_command(sub, _HelpFormatter)
     for command in sub.choices.values():
         command.set_defaults(parser=command)
     return parser

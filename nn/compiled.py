@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import operator
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 from autograd.compile import Compiled
@@ -26,14 +30,18 @@ class CompiledStep:
             raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
         self.model = model
         self.loss, _ = _loss(loss)
-        self.parameters = model.parameters()
+        self._compile(model.parameters())
+
+    def _compile(self, parameters: list[Value]) -> None:
+        model = self.model
 
         def step(X: Any, y: Any) -> Value:
             return self.loss(model(X), y)
 
+        self.parameters = parameters
         # The loss checks its labels by reading them; this step checks them itself on every
         # call, so that read cannot change what the program computes.
-        self.compiled = Compiled(step, wrt=self.parameters, trusted=(check_labels.__code__,))
+        self.compiled = Compiled(step, wrt=parameters, trusted=(check_labels.__code__,))
 
     @property
     def source(self) -> str:
@@ -49,6 +57,9 @@ class CompiledStep:
 
     def run(self, X: Any, y: Any) -> float:
         """The step on data already checked (X a 2-D float array, y its labels as floats)."""
+        now = self.model.parameters()
+        if len(now) != len(self.parameters) or any(map(operator.is_not, now, self.parameters)):
+            self._compile(now)  # a parameter was replaced by a new Value: the program reads the old
         value, grads = self.compiled(X, y)
         for p, g in zip(self.parameters, grads, strict=True):
             p.grad = g if not p.grad_computed else p.grad + g
@@ -60,3 +71,38 @@ def compile_step(
 ) -> CompiledStep:
     """The training step loss(model(X), y).backward() as a compiled program; see CompiledStep."""
     return CompiledStep(model, loss)
+
+
+def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register `code` on the CLI's subparsers: it prints the lesson network's compiled step."""
+    from nn.cli import _int_at_least  # the CLI's argument types
+
+    p = sub.add_parser(
+        "code",
+        formatter_class=formatter,
+        help="print the lesson network's training step as the numpy code it compiles to",
+        description="Trace one step of the red/green/purple network on a batch of the alien data\n"
+        "and print the program autograd.compile writes for it: the forward, then the\n"
+        "backward, which reads as the nine derivatives worked out by hand.",
+    )
+    p.add_argument("--rows", type=_int_at_least(1), default=100, metavar="N", help="batch rows")
+    p.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="seed for the data and weights",
+    )
+    p.set_defaults(run=run_code)
+
+
+def run_code(args: argparse.Namespace) -> int:
+    """`valuegrad code`: print the compiled step of the lesson network."""
+    from nn.datasets import alien_sentiment
+    from nn.network import TwoLayerNetwork
+
+    X, y = alien_sentiment(n=args.rows, seed=args.seed)
+    step = compile_step(TwoLayerNetwork(seed=args.seed))
+    step(np.asarray(X), np.asarray(y))
+    print(step.source, end="")
+    return 0

@@ -149,9 +149,11 @@ def parse_setup(body: bytes) -> Setup:
 
 def make_model(setup: Setup) -> Module:
     """The model with the setup's parameters (or its initial ones for the seed)."""
-    model: Module = TwoLayerNetwork(seed=setup.seed)
-    if setup.model == "perceptron":
-        model = Perceptron(2, seed=setup.seed)
+    model: Module = (
+        Perceptron(2, seed=setup.seed)
+        if setup.model == "perceptron"
+        else TwoLayerNetwork(seed=setup.seed)
+    )
     if setup.params is not None:
         model.load_state_dict({n: np.array(v) for n, v in setup.params.items()})
     return model
@@ -194,6 +196,7 @@ def evaluate(setup: Setup) -> dict[str, Any]:
     named = dict(model.named_parameters())
     names = MODELS[setup.model]
     params = {n: float(named[n].data) for n in names}
+    grads = {n: float(named[n].grad) for n in names}
     for name, v in params.items():
         if not abs(v) <= MAX_WEIGHT:  # the next request could not send it back
             raise BadRequest(
@@ -212,7 +215,10 @@ def evaluate(setup: Setup) -> dict[str, Any]:
     gx, gy = np.meshgrid(xs, ys)
     with no_grad():
         surface = model(np.column_stack([gx.ravel(), gy.ravel()])).data
-    rows, counts = np.unique(np.column_stack([X, y]), axis=0, return_counts=True)
+    # Samples at the same spot are one point with a count (and the first one's index).
+    rows, first, counts = np.unique(
+        np.column_stack([X, y]), axis=0, return_index=True, return_counts=True
+    )
     hidden = {"red": ("w11", "w21", "b1"), "green": ("w12", "w22", "b2")}
     if setup.model == "perceptron":
         hidden = {"purple": ("w1", "w2", "b")}
@@ -230,7 +236,7 @@ def evaluate(setup: Setup) -> dict[str, Any]:
         "sample": sample,
         "names": list(names),
         "params": params,
-        "grads": {n: float(named[n].grad) for n in names},
+        "grads": grads,
         "loss": loss.item(),
         "accuracy": float(np.mean((y_hat.data > 0.5) == (y == 1.0))),
         "n": len(X),
@@ -238,7 +244,8 @@ def evaluate(setup: Setup) -> dict[str, Any]:
         "grid": GRID,
         "surface": [round(float(p), 4) for p in surface],
         "points": [
-            [float(r[0]), float(r[1]), int(r[2]), int(k)] for r, k in zip(rows, counts, strict=True)
+            [float(r[0]), float(r[1]), int(r[2]), int(k), int(i)]
+            for r, k, i in zip(rows, counts, first, strict=True)
         ],
         "lines": lines,
         "x": [float(X[sample, 0]), float(X[sample, 1]), float(y[sample])],
@@ -252,7 +259,6 @@ def _lesson(
 ) -> tuple[str, dict[str, str]]:
     """One sample's graph of its log loss as SVG ("" without `dot`), and each ∂L/∂w's chain rule."""
     named = dict(model.named_parameters())
-    saved = {n: named[n].grad for n in names}
     model.zero_grad()
     loss = log_loss(model([Value(float(x[0]), "x1"), Value(float(x[1]), "x2")]), y)
     loss.name = "L"
@@ -263,8 +269,6 @@ def _lesson(
         svg = svg[svg.index("<svg") :]
     except DotNotFoundError:
         svg = ""
-    for n in names:  # the batch's gradients stay what the sliders show
-        named[n].grad = saved[n]
     return svg, explained
 
 
@@ -368,9 +372,9 @@ def run_playground(args: argparse.Namespace) -> int:
     server = make_server(args.host, args.port)
     url = url_of(server)
     print(f"playground at {url}  (Ctrl-C stops it)", flush=True)
-    if args.open:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    try:
+    try:  # Ctrl-C may come as soon as the address is out, even before serving starts
+        if args.open:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server.serve_forever()
     except KeyboardInterrupt:
         print("playground stopped", file=sys.stderr, flush=True)

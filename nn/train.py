@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd.value import as_data
+from nn.compiled import CompiledStep
 from nn.layers import positive_int
 from nn.losses import (
     check_labels,
@@ -79,6 +80,7 @@ def fit(
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, History], Any] | None = None,
+    compile: bool = False,
 ) -> History:
     """Train `model` on rows X with labels y by gradient descent on `loss`; return the History.
 
@@ -91,7 +93,8 @@ def fit(
     epoch the loss and accuracy on all of X are recorded and `callback(epoch, history)`
     is called (epochs count from 1). Ctrl-C stops after the current step: the model
     keeps what it learned and the history comes back with `interrupted=True`.
-    Bad input raises ValueError before any parameter changes.
+    Bad input raises ValueError before any parameter changes. With `compile=True`
+    each step runs as the numpy program `nn.compile_step` writes (same gradients).
     """
     X = _rows(X, "fit")
     classes = _check_model(model, X)
@@ -109,6 +112,7 @@ def fit(
     step_rows = n if batch_size is None else min(batch_size, n)
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)
+    step = CompiledStep(model, loss_fn) if compile else None
 
     history = History()
     bar = make_progress(epochs, enabled=progress)
@@ -120,7 +124,10 @@ def fit(
                 for start in range(0, n, step_rows):
                     rows = slice(None) if order is None else order[start : start + step_rows]
                     opt.zero_grad()
-                    loss_fn(model(X[rows]), y[rows]).backward()
+                    if step is None:
+                        loss_fn(model(X[rows]), y[rows]).backward()
+                    else:
+                        step.run(X[rows], y[rows])  # X and y were checked above
                     opt.step()
                     if stop.requested and start + step_rows < n:
                         completed = False  # Ctrl-C inside an epoch: that epoch is not recorded

@@ -18,7 +18,7 @@ import pyperf
 import pytest
 
 import autograd
-from benchmarks import peers, readme, runner, w2_lesson
+from benchmarks import peers, report, runner, w2_lesson
 from benchmarks.harness import (
     FAILED,
     REFUSED,
@@ -26,7 +26,7 @@ from benchmarks.harness import (
     TIMED,
     Case,
     Check,
-    Local,
+    System,
     disagreement,
     ratio_check,
     run_case,
@@ -35,14 +35,14 @@ from benchmarks.harness import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[Local, list[int]]:
+def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[System, list[int]]:
     """A system whose step counts its calls and whose gradients are `grads`."""
     calls = [0]
 
     def step() -> None:
         calls[0] += 1
 
-    return Local(name, step, lambda: grads), calls
+    return System(name, step, lambda: grads), calls
 
 
 def quiet(line: str) -> None:
@@ -59,24 +59,22 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_quick_run_writes_every_workload_with_gradients_that_agree(quick_run: Path) -> None:
-    results = json.loads((quick_run / "results.json").read_text())
-    run = results["runs"]["default"]
-    assert {c["title"].split()[0] for c in run["cases"]} == set(runner.WORKLOADS)
-    outcomes = [o for c in run["cases"] for o in c["outcomes"]]
-    assert not [o for o in outcomes if o["status"] in (REFUSED, FAILED)]
-    ours = [o for o in outcomes if o["system"].startswith("valuegrad") and o["status"] != SKIPPED]
-    assert ours and all(o["status"] == TIMED and o["median"] > 0 for o in ours)
+    run = json.loads((quick_run / "results.json").read_text())["runs"]["default"]
+    times = run["times"]
+    assert {t["case"].split()[0] for t in times} == set(runner.WORKLOADS)
+    assert not [t for t in times if t["status"] in (REFUSED, FAILED)]
+    ours = [t for t in times if t["system"].startswith("valuegrad") and t["status"] != SKIPPED]
+    assert ours and all(t["status"] == TIMED and t["median"] > 0 for t in ours)
     assert {c["status"] for c in run["checks"]} <= {"PASS", "MISS", "not available"}
     assert run["machine"]["threads"] == "one per system"
     assert run["machine"]["malloc"] == "glibc's defaults"
     md = (quick_run / "results.md").read_text()
-    for section in ("## Machine and versions", "## Targets, default malloc", "## Times"):
+    for section in ("## Machine, default", "## Targets, default malloc", "## Times, default"):
         assert section in md
-    assert str(quick_run) not in md and "--out=DIR" in md
+    assert str(quick_run) not in md and "--out=PATH" in md
     # The pyperf file holds every timed system, by case and name.
     suite = pyperf.BenchmarkSuite.load(str(quick_run / "results-default-malloc.json"))
-    outcomes = [(c["title"], o) for c in run["cases"] for o in c["outcomes"]]
-    timed = {f"{title} | {o['system']}" for title, o in outcomes if o["median"]}
+    timed = {f"{t['case']} | {t['system']}" for t in times if t["status"] == TIMED}
     assert set(suite.get_benchmark_names()) == timed
 
 
@@ -98,7 +96,7 @@ def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
     good, good_calls = counted("good", {k: v.copy() for k, v in right.items()})
     bad, bad_calls = counted("bad", wrong)
     lines: list[str] = []
-    result = run_case(Case("T", "case", "reference", [ref, good, bad]), 2, 0.0, lines.append)
+    result = run_case(Case("T case", "reference", [ref, good, bad]), 2, 0.0, lines.append)
     assert result.outcomes["bad"].status == REFUSED and bad_calls == [0]
     assert "w[1]" in result.outcomes["bad"].note
     assert any("bad refused" in line for line in lines)
@@ -109,10 +107,10 @@ def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
 
 def test_the_gate_refuses_a_real_workload_fed_a_wrong_gradient() -> None:
     systems, skipped, _ = w2_lesson.systems(100, None)
-    tensor = next(s for s in systems if isinstance(s, Local) and s.name == w2_lesson.TENSOR)
+    tensor = next(s for s in systems if isinstance(s, System) and s.name == w2_lesson.TENSOR)
     honest = tensor.grads
     tensor.grads = lambda: {**honest(), "w21": honest()["w21"] * (1 + 1e-7)}
-    result = run_case(Case("W2", "n=100", "numpy", systems, skipped), 1, 0.0, quiet)
+    result = run_case(Case("W2 n=100", "numpy", systems, skipped), 1, 0.0, quiet)
     assert result.outcomes[w2_lesson.TENSOR].status == REFUSED
     assert "w21" in result.outcomes[w2_lesson.TENSOR].note
     assert result.outcomes["numpy"].status == TIMED
@@ -125,7 +123,7 @@ def test_a_system_that_raises_is_reported_not_fatal() -> None:
     def broken() -> dict[str, np.ndarray]:
         raise RecursionError("maximum recursion depth exceeded")
 
-    case = Case("T", "case", "reference", [ref, Local("broken", lambda: None, broken)])
+    case = Case("T case", "reference", [ref, System("broken", lambda: None, broken)])
     result = run_case(case, 1, 0.0, quiet)
     assert result.outcomes["broken"].status == FAILED
     assert "RecursionError" in result.outcomes["broken"].note
@@ -141,11 +139,18 @@ def test_a_system_that_raises_is_reported_not_fatal() -> None:
         ({"w": np.array([1.0, np.nan])}, False),
         ({"w": np.array([1.0])}, False),  # shape
         ({"v": np.array([1.0, 1e3])}, False),  # names
+        ({"w": np.array([1.0, np.inf])}, False),
     ],
 )
 def test_disagreement(got: dict[str, np.ndarray], agrees: bool) -> None:
     why = disagreement({"w": np.array([1.0, 1e3])}, got)
     assert (why is None) == agrees, why
+
+
+def test_a_reference_that_is_not_finite_agrees_with_nothing() -> None:
+    why = disagreement({"w": np.array([np.nan, 1.0])}, {"w": np.array([0.0, 1.0])})
+    assert why == "w: not finite in the reference"
+    assert disagreement({"w": np.zeros((0, 3))}, {"w": np.zeros((0, 3))}) is None
 
 
 def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_was() -> None:
@@ -155,7 +160,7 @@ def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_
         if phase == "start":
             collections.append(info["generation"])
 
-    system = Local("s", lambda: None, lambda: {})
+    system = System("s", lambda: None, lambda: {})
     gc.callbacks.append(seen)
     try:
         system.measure(3)
@@ -163,13 +168,13 @@ def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_
         gc.callbacks.remove(seen)
     assert 2 in collections  # the full collection happens inside the timed sample
     ref, _ = counted("reference", {"x": np.array(1.0)})
-    run_case(Case("T", "case", "reference", [ref]), 1, 0.0, quiet)
+    run_case(Case("T case", "reference", [ref]), 1, 0.0, quiet)
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_a_ratio_comes_with_its_range_within_one_round() -> None:
-    a = Local("a", lambda: None, lambda: {"x": np.array(1.0)})
-    result = run_case(Case("T", "case", "a", [a]), 3, 0.0, quiet)
+    a = System("a", lambda: None, lambda: {"x": np.array(1.0)})
+    result = run_case(Case("T case", "a", [a]), 3, 0.0, quiet)
     bench = result.outcomes["a"].bench
     assert bench is not None and bench.get_nvalue() == 3
     value, low, high = result.ratio("a", "a") or (0, 0, 0)
@@ -183,10 +188,9 @@ def test_check_status() -> None:
 
 
 def test_results_never_show_this_machines_paths() -> None:
-    argv = ["--quick", "--out", "/some/dir", "--peers-python=/venv/bin/python", "--only", "W1"]
-    assert runner.shown(argv) == (
-        "python -m benchmarks --quick --out=DIR --peers-python=PYTHON --only W1"
-    )
+    argv = ["--quick", "--out", "/some/dir", "--peers=/venv", "--only", "W1"]
+    shown = runner.shown(argv)
+    assert shown == "python -m benchmarks --quick --out=PATH --peers=PATH --only W1"
 
 
 def test_the_worker_tells_this_project_from_hips_autograd() -> None:
@@ -201,7 +205,7 @@ def test_the_worker_tells_this_project_from_hips_autograd() -> None:
 
 def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path) -> None:
     target = tmp_path / "README.md"
-    target.write_text(f"before\n{readme.START}\nstale\n{readme.END}\nafter\n", encoding="utf-8")
+    target.write_text(f"before\n{report.START}\nstale\n{report.END}\nafter\n", encoding="utf-8")
     results = tmp_path / "results.md"
     results.write_text(
         "Written by `python -m benchmarks` on 2030-01-01 00:00 UTC.\n\n"
@@ -212,11 +216,52 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
         "|---|---|---|---|---|\n| W2 n=100: valuegrad / numpy | 9.9 | ≤ 2 | MISS |  |\n",
         encoding="utf-8",
     )
-    assert readme.update(target, results)
+    assert report.update_readme(target, results)
     text = target.read_text(encoding="utf-8")
     assert text.startswith("before\n") and text.endswith("\nafter\n") and "stale" not in text
     assert "on 2030-01-01 00:00 UTC" in text
-    assert "| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | ≤ 2 | PASS |" in text
-    assert "| W2 n=1: valuegrad compiled / numpy | — | ≤ 1.1 | not available |" in text
-    assert "9.9" not in text and "no compiler" not in text
-    assert not readme.update(target, results)  # nothing left to change
+    assert "| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | 9.9 | ≤ 2 | PASS |" in text
+    assert "| W2 n=1: valuegrad compiled / numpy | — | — | ≤ 1.1 | not available |" in text
+    assert "MISS" not in text and "no compiler" not in text
+    assert not report.update_readme(target, results)  # nothing left to change
+
+
+def test_a_compiled_step_that_falls_back_to_eager_is_never_timed_as_compiled() -> None:
+    from benchmarks.common import compiler, traced
+
+    compile_, why = compiler()
+    if compile_ is None:
+        pytest.skip(why)
+    step = compile_(lambda x: (x * float(x.data.sum())).sum())  # Python reads a traced number
+    x = np.ones(3)
+    system = System("compiled", lambda: step(x), lambda: {"x": traced(lambda: step(x))[1]})
+    result = run_case(Case("T case", "compiled", [system]), 1, 0.0, quiet)
+    assert result.outcomes["compiled"].status == FAILED
+    assert "fell back to eager" in result.outcomes["compiled"].note
+
+
+def test_the_collectors_time_is_measured_and_the_collector_left_as_it_was() -> None:
+    from benchmarks.common import collector_time
+
+    def cycles() -> None:
+        for _ in range(2000):
+            a: list[object] = []
+            a.append(a)
+
+    callbacks = list(gc.callbacks)
+    assert collector_time(cycles, 3) > 0
+    assert collector_time(lambda: None, 3) >= 0
+    assert gc.callbacks == callbacks and gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["--only", "W9"], "unknown W9"), (["--malloc", "fast"], "unknown fast"),
+     (["--repeats", "0"], "at least 1")],
+)  # fmt: skip
+def test_the_command_line_names_what_is_wrong(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        runner.parse(argv)
+    assert says in capsys.readouterr().err

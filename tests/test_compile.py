@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import Primitive, Value, no_grad, value_and_grad
+from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
 from autograd.testing import seed_for
 from nn.compiled import compile_step
@@ -157,14 +158,6 @@ def run_program(steps: list[tuple[str, tuple[int, ...]]], *xs: Value) -> Value:
     return total
 
 
-def _broadcastable(shapes: list[tuple[int, ...]]) -> bool:
-    try:
-        np.broadcast_shapes(*shapes)
-    except ValueError:
-        return False
-    return True
-
-
 @given(programs())
 @example(([np.ones((2, 3))], [("no_grad", (0,)), ("mul", (1, 0))]))
 @example(([np.ones(3), np.ones((2, 1))], [("blend", (0, 1)), ("index", (2,))]))
@@ -181,12 +174,73 @@ def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
     fresh = [np.random.default_rng(7).uniform(-1.5, 1.5, x.shape) for x in inputs]
     assert same_answer(step(*fresh), eager(*fresh))
     assert replays(step)
-    # New shapes trace again: a leading batch axis of 4 broadcasts through every step.
-    tall = [np.concatenate([x, x + 0.5]) if x.ndim == 2 else x for x in fresh]
-    if all(x.ndim == 2 for x in inputs) and _broadcastable([x.shape for x in tall]):
-        assert same_answer(step(*tall), eager(*tall))
-        assert same_answer(step(*fresh), eager(*fresh))  # the first program is still kept
-        assert replays(step) and len(step._cache) == 2
+    # New shapes trace again: a leading axis of 2 on every array.
+    tall = [np.stack([x, x + 0.5]) if x.ndim else x for x in fresh]
+    try:
+        want = eager(*tall)
+    except ValueError:  # the new shapes do not broadcast (T of a matrix, now of rank 3)
+        return
+    assert same_answer(step(*tall), want)
+    assert same_answer(step(*fresh), eager(*fresh))  # the first program is still kept
+    assert replays(step) and len(step._cache) == (2 if any(x.ndim for x in inputs) else 1)
+
+
+TALL_SHAPES = ((), (3,), (1, 3), (TALL, 1), (TALL, 3))
+LAYOUT_STEPS = sorted(set(STEPS) - {"T", "reshape", "index", "flip"})  # these keep row-major
+
+
+@st.composite
+def tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+    """Programs over tall matrices (TALL rows), which the layout pass stores transposed."""
+    shapes = [
+        (TALL, 3),
+        *(draw(st.sampled_from(TALL_SHAPES)) for _ in range(draw(st.integers(0, 2)))),
+    ]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    steps = []
+    for k in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(LAYOUT_STEPS))
+        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
+        steps.append((name, args))
+    return inputs, steps
+
+
+@given(tall_programs())
+@example(
+    ([np.ones((TALL, 3)), np.ones((1, 3))], [("matmul", (0,)), ("sum0", (2,)), ("mul", (3, 1))])
+)
+def test_tall_programs_stored_transposed_replay_as_eager(program: Any) -> None:
+    inputs, steps = program
+
+    def f(*xs: Value) -> Value:
+        return run_program(steps, *xs)
+
+    argnums = tuple(range(len(inputs)))
+    step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
+    assert same_answer(step(*inputs), eager(*inputs))
+    fresh = [np.random.default_rng(3).uniform(-1.5, 1.5, x.shape) for x in inputs]
+    assert same_answer(step(*fresh), eager(*fresh))
+    assert replays(step)
+
+
+def test_the_layout_pass_stores_tall_matrices_by_columns() -> None:
+    def loss(W1: Value, b1: Value, W2: Value, X: Value, y: Value) -> Value:
+        a = (X @ W1 + b1).sigmoid()
+        return ((a @ W2).sigmoid() - y).__pow__(2.0).sum(axis=0).mean()
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(TALL, 2)), rng.integers(0, 2, (TALL, 1)).astype(float)
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(3, 1))]
+    step, eager = autograd.compile(loss, (0, 1, 2, 3)), value_and_grad(loss, (0, 1, 2, 3))
+    for _ in range(2):
+        assert same_answer(step(*params, X, y), eager(*params, X, y))
+        X = X + 0.5
+    assert "X = np.ascontiguousarray(X.T)" in step.source and "W1.T @ X" in step.source
+    assert "b1[:, None]" in step.source
+    short = autograd.compile(loss, (0, 1, 2, 3))
+    short(*params, X[:100], y[:100])
+    assert "ascontiguousarray" not in short.source  # short matrices stay as they are
 
 
 # ---------------------------------------------------------------------------
@@ -236,15 +290,12 @@ def test_compile_step_checks_its_data_on_every_call() -> None:
         step(X[0], y[:1])
 
 
-def program_namespace(source: str, **inputs: Any) -> dict[str, Any]:
-    """Run the body of a generated step line by line and keep every name it assigned."""
-    from autograd.codegen import NAMESPACE, _fit, _own
-
-    space: dict[str, Any] = dict(NAMESPACE, fit=_fit, own=_own, LogLoss=nn.losses.LogLoss, **inputs)
-    body = [
-        line.strip() for line in source.splitlines()[1:] if not line.strip().startswith("return")
-    ]
-    exec("\n".join(body), space)
+def program_namespace(step: Any, **inputs: Any) -> dict[str, Any]:
+    """Run the body of a step's program line by line and keep every name it assigned."""
+    (entry,) = step.compiled._cache.values()
+    space = dict(entry.program.function.__globals__, **inputs)
+    lines = step.source.splitlines()[1:]
+    exec("\n".join(s.strip() for s in lines if not s.strip().startswith("return")), space)
     return space
 
 
@@ -253,9 +304,9 @@ def test_the_generated_gradients_are_the_nine_closed_forms() -> None:
     step = compile_step(net)
     step(X, y)
     params = {name: p.data for name, p in net.named_parameters()}
-    run = program_namespace(step.source, X=X, y=y, **params)
+    run = program_namespace(step, X=X, y=y, **params)
     x1, x2, n = X[:, 0], X[:, 1], len(y)
-    a1, a2, y_hat = run["a1"], run["a2"], run["y_hat"]
+    a1, a2, y_hat = run["a1"], run["a2"], 1 / (1 + np.exp(-run["z"]))
     d = (y_hat - y) / n  # ∂L/∂z, the mean's 1/n included
     d1 = d * params["w1"] * a1 * (1 - a1)  # ∂L/∂z1
     d2 = d * params["w2"] * a2 * (1 - a2)  # ∂L/∂z2
@@ -288,20 +339,20 @@ def test_the_source_reads_as_the_lesson() -> None:
         "a1 = sigmoid(z1)",
         "z2 = w12 * x1 + w22 * x2 + b2",
         "z = w1 * a1 + w2 * a2 + b",
-        "y_hat = sigmoid(z)",
+        "L = LogLossOfLogit.forward(z, y)",  # log_loss of σ(z) is computed from z
     ):
         assert line in forward
     for line in (
-        "dL_dz = dL_dy_hat * (y_hat * (1.0 - y_hat))",
+        "dL_dz = LogLossOfLogit.grads[0](dL_dL, L, z, y)",  # (σ(z) − y)/n
         "dL_dw1 = dL_dz @ a1",
         "dL_da1 = dL_dz * w1",
         "dL_dz1 = dL_da1 * (a1 * (1.0 - a1))",
         "dL_dw11 = dL_dz1 @ x1",
-        "dL_db1 = (dL_dz1).sum()",
+        "dL_db1 = dL_dz1.sum()",
     ):
         assert line in backward
     # The chain rule's order: each gradient is written after the ones it is made from.
-    assert backward.index("dL_dz = dL_dy_hat * (y_hat * (1.0 - y_hat))") < backward.index(
+    assert backward.index("dL_dz1 = dL_da1 * (a1 * (1.0 - a1))") > backward.index(
         "dL_da1 = dL_dz * w1"
     )
     assert not any("dL_dx" in line or "dL_dy =" in line for line in lines)  # data: no gradient
@@ -519,3 +570,97 @@ def test_non_number_arguments_are_part_of_the_key() -> None:
     for k, mode in ((2, "power"), (3, "power"), (2, "sum"), (2, "power")):
         assert same_answer(step(w, k, mode), value_and_grad(f)(w, k, mode))
     assert len(step._cache) == 3 and replays(step)
+
+
+# ---------------------------------------------------------------------------
+# nn.fit(compile=True) and `valuegrad code`.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_fit_with_compile_learns_as_fit_does(batch_size: int | None) -> None:
+    X, y = nn.datasets.alien_sentiment(n=60, seed=1)
+    histories = []
+    for compiled in (False, True):
+        net = nn.TwoLayerNetwork(seed=2)
+        h = nn.fit(
+            net, X, y, epochs=15, batch_size=batch_size, seed=3, progress=False, compile=compiled
+        )
+        histories.append((h.loss, [p.data for p in net.parameters()]))
+    (loss_eager, p_eager), (loss_compiled, p_compiled) = histories
+    assert close(loss_compiled, loss_eager, 1e-9) and close(p_compiled, p_eager, 1e-9)
+
+
+def fit_both_ways(loss: str, out: str) -> tuple[list[float], list[float]]:
+    X, y = nn.datasets.moons(n=64, seed=0)
+    results = []
+    for compiled in (False, True):
+        mlp = nn.MLP(2, [8, 1], output_activation=out, seed=0)
+        h = nn.fit(mlp, X, y, loss=loss, epochs=5, progress=False, compile=compiled)
+        results.append(h.loss)
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize(
+    ("loss", "out"),
+    [("mse", "sigmoid"), ("hinge", "identity"), ("log_loss_with_logits", "identity")],
+)
+def test_fit_with_compile_trains_an_mlp(loss: str, out: str) -> None:
+    eager, compiled = fit_both_ways(loss, out)
+    assert close(compiled, eager, 1e-9)
+
+
+def test_a_loss_that_checks_predictions_by_reading_them_runs_eagerly() -> None:
+    warnings.simplefilter("always", CompileWarning)
+    # log_loss reads ŷ to check it lies in [0, 1] (the MLP's ŷ is reshaped, not σ's own output).
+    with pytest.warns(CompileWarning, match=r"\.data at losses\.py.*log_loss"):
+        eager, compiled = fit_both_ways("log_loss", "sigmoid")
+    assert close(compiled, eager, 1e-12)
+
+
+def test_valuegrad_code_prints_the_lesson_step(tmp_path: Any) -> None:
+    from tests.test_cli import run
+
+    r = run("code", "--rows", "5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "z1 = w11 * x1 + w21 * x2 + b1" in r.stdout and "dL_dw11 = dL_dz1 @ x1" in r.stdout
+    compile(r.stdout, "valuegrad code", "exec")  # it is Python
+    r = run("code", "--rows", "0", cwd=tmp_path)
+    assert r.returncode == 2 and "--rows" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_value_made_from_a_traced_values_numbers_is_a_copy_without_gradient() -> None:
+    def f(w: Value, X: Value) -> Value:
+        a = (Value(X) @ w).sigmoid()  # as in the benchmarks' tensor step
+        return (a * w.detach().sum() + Value(a) * a).mean()
+
+    step, eager = autograd.compile(f), value_and_grad(f)
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=3)
+    for X in (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))):
+        assert same_answer(step(w, X), eager(w, X))
+    assert replays(step) and "no gradient flows back" in step.source
+
+
+def test_the_readme_shows_lines_of_the_real_program() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Compiling a step")[1].split("\n## ")[0]
+    shown = section.split("```text\n")[1].split("```")[0].splitlines()
+    net, X, y = lesson(n=100)
+    step = compile_step(net)
+    step(X, y)
+    assert len(shown) == 8 and all(line in step.source.splitlines() for line in shown)
+
+
+def test_compile_step_sees_a_parameter_replaced_by_a_new_value() -> None:
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    net.w11 = Value(0.75, "w11")  # a new Value, not new data in the old one
+    net.red.w11 = net.w11
+    net.zero_grad()
+    step(X, y)
+    want = nn.analytic_gradients(net, X, y)
+    assert all(close(p.grad, want[name]) for name, p in net.named_parameters())

@@ -399,6 +399,18 @@ def test_the_playground_in_a_browser(browser: Any, server: str) -> None:
     assert page.text_content("#explain").endswith(str(explain(one, net.w2)))
     assert page.locator("#graph svg").count() == 1
 
+    # A click on a point of the plot chooses that sample.
+    answer = evaluate(Setup("alien", "network", 0, 0.8, stepped, 0, 5))
+    x0, x1, y0, y1 = answer["box"]
+    a, b, _, _, index = next(p for p in answer["points"] if p[4] not in (5,))
+    at = {"x": (a - x0) / (x1 - x0) * 420, "y": 420 - (b - y0) / (y1 - y0) * 420}
+    page.locator("#plot").click(position=at)
+    n = updated(page, n)
+    assert page.input_value("#sample") == str(index)
+    page.fill("#sample", "5")
+    page.locator("#sample").blur()
+    n = updated(page, n)
+
     # The address holds the state: loading it again shows the same setup.
     url = page.url
     assert "lr=0.8" in url and "sample=5" in url

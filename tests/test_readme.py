@@ -32,8 +32,8 @@ def test_the_first_lines_give_the_setup_and_test_commands():
 
 
 def test_the_table_of_targets_is_the_one_in_the_benchmark_results():
-    from benchmarks import readme
+    from benchmarks import report
 
     results = README.parent / "benchmarks" / "results.md"
     text = README.read_text(encoding="utf-8")
-    assert readme.table(results.read_text(encoding="utf-8")) in text
+    assert report.readme_table(results.read_text(encoding="utf-8")) in text

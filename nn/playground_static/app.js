@@ -99,8 +99,9 @@
     $("sample").max = String(out.n - 1);
     $("seed").textContent = String(out.seed);
     const [x1, x2, y] = out.x;
-    $("sample-text").textContent =
-      out.sample + ": x1 = " + x1 + ", x2 = " + x2 + ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
+    const short = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+    $("sample-text").textContent = out.sample + ": x1 = " + short(x1) + ", x2 = " + short(x2) +
+      ", y = " + y + (y === 1 ? " (happy)" : " (sad)");
     $("loss").textContent = out.loss.toPrecision(6);
     $("loss").dataset.value = String(out.loss);
     $("accuracy").textContent = (100 * out.accuracy).toFixed(1) + "%";
@@ -168,14 +169,23 @@
       " samples.\n\n" + last.explain[shown];
   }
 
+  // Where a point of the data lands on the canvas (the top row is the largest x2).
+  function toCanvas(out, a, b) {
+    const canvas = $("plot");
+    const [x0, x1, y0, y1] = out.box;
+    return [
+      ((a - x0) / (x1 - x0)) * canvas.width,
+      canvas.height - ((b - y0) / (y1 - y0)) * canvas.height,
+    ];
+  }
+
   function plot(out) {
     const canvas = $("plot");
     const ctx = canvas.getContext("2d");
     const w = canvas.width;
     const h = canvas.height;
-    const [x0, x1, y0, y1] = out.box;
-    const px = (x) => ((x - x0) / (x1 - x0)) * w;
-    const py = (y) => h - ((y - y0) / (y1 - y0)) * h;
+    const px = (x) => toCanvas(out, x, 0)[0];
+    const py = (y) => toCanvas(out, 0, y)[1];
     const n = out.grid;
     const cw = w / (n - 1);
     const ch = h / (n - 1);
@@ -228,6 +238,22 @@
     }
   }
 
+  // A click on the plot chooses the sample nearest to it (on the screen) for the graph.
+  $("plot").addEventListener("click", (e) => {
+    if (last === null) { return; }
+    const canvas = $("plot");
+    const rect = canvas.getBoundingClientRect();
+    const cx = ((e.clientX - rect.left) * canvas.width) / rect.width;
+    const cy = ((e.clientY - rect.top) * canvas.height) / rect.height;
+    let best = null;
+    let bestDistance = Infinity;
+    for (const [a, b, , , index] of last.points) {
+      const [px, py] = toCanvas(last, a, b);
+      const d = (px - cx) * (px - cx) + (py - cy) * (py - cy);
+      if (d < bestDistance) { bestDistance = d; best = index; }
+    }
+    if (best !== null) { change(() => { state.sample = best; }); }
+  });
   $("step").addEventListener("click", () => act({ steps: 1 }));
   $("play").addEventListener("click", play);
   function change(how) {
