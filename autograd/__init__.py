@@ -7,7 +7,15 @@ from autograd.draw import draw, render
 from autograd.explain import explain, find_wrong_gradients
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_test
-from autograd.graph import Scope, gradients, is_grad_enabled, no_grad, scope, topological_order
+from autograd.graph import (
+    Scope,
+    collection_paused,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    topological_order,
+)
 from autograd.ops import (
     absolute,
     amax,
@@ -40,6 +48,7 @@ __all__ = [
     "amax",
     "amin",
     "clip",
+    "collection_paused",
     "compile",
     "concatenate",
     "draw",

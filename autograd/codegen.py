@@ -10,7 +10,8 @@ Each primitive is written from a template: a format string for its forward and
 one for each input's vjp, in which {0}, {1}, … are the names of its operands,
 {g} the name of its output's gradient and {out} its output's name. The
 templates of the built-in primitives are in `TEMPLATES`; any Primitive may
-carry its own as a class attribute `code = (forward, vjp_0, vjp_1, …)`. A
+carry its own as a class attribute `code = (forward, vjp_0, vjp_1, …)`, where {op}
+is the primitive itself (`{op}.forward({0}, {1})`) and numpy is `np`. A
 primitive without a template replays through its own forward and vjps
 (`Cube.forward(x)`, `Cube.grads[0](dL_dy, y, x)`), so it works unchanged.
 """
@@ -47,7 +48,6 @@ NAMESPACE: dict[str, Any] = {
     "is_zero": ops._zero,
     "cast": ops._cast,
     "scatter": ops._scatter,
-    "total": ops._sum,
     "float64": np.float64,
     "float32": np.float32,
 }
@@ -263,7 +263,7 @@ class Generator:
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         template = self.template(node)
         if template is not None:
-            return template[0].format(*names, out=node.text)
+            return self.fill(template[0], node, names)
         a = xs[0].text if n else ""
         if op is ops.PowerOf:
             if type(xs[0].data) is np.ndarray and type(xs[1]) is float:
@@ -308,6 +308,11 @@ class Generator:
             self.row_of_ones[key] = name
         return self.row_of_ones[key]
 
+    def fill(self, template: str, node: Node, names: list[str], g: str = "") -> str:
+        """A template with the operands' names, the output's, its gradient's and the op's."""
+        op = self.op_name(node.op) if "{op}" in template else ""
+        return template.format(*names, g=g, out=node.text, op=op)
+
     def template(self, node: Node) -> tuple[str, ...] | None:
         """The primitive's templates: numpy's own calls on arrays, the engine's on numbers."""
         op = node.op
@@ -332,9 +337,12 @@ class Generator:
         names = [x.text for x in xs[:n]] + [self.constant(s) for s in xs[n:]]
         a = xs[i]
         template = self.template(node)
-        if template is not None:  # every template's vjps are shaped like the output
-            shape = tuple(node.shape)
-            return template[1 + i].format(*names, g=g, out=node.text), shape
+        if template is not None:
+            # The built-in templates' vjps are shaped like the output; a primitive's own
+            # templates are tried on the traced numbers to see what shape they give.
+            known = op in TEMPLATES or op in ARRAY_TEMPLATES
+            shape = tuple(node.shape) if known else self._try(template[1 + i], node, g)
+            return self.fill(template[1 + i], node, names, g), shape
         if op is ops.PowerOf:
             c = xs[1]
             lowered = self.constant(ops._lowered(c))
@@ -347,7 +355,7 @@ class Generator:
             kept = _kept(a.shape, xs[1])
             if not xs[2] and kept != tuple(node.shape):
                 g = f"{g}.reshape({self.constant(kept)})" if node.shape else g
-            return f"np.broadcast_to({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
+            return _spread(g, self.constant(tuple(a.shape)), a.shape), tuple(a.shape)
         if op is ops.Reshape and a.shape:
             return f"np.reshape({g}, {self.constant(tuple(a.shape))})", tuple(a.shape)
         if op is ops.Transpose and len(a.shape) >= 2:
@@ -364,6 +372,22 @@ class Generator:
             return (f"{g} @ {other}.T" if i == 0 else f"{other}.T @ {g}"), tuple(a.shape)
         args = ", ".join([g, node.text, *names])
         return f"{self.op_name(op)}.grads[{i}]({args})", self._probe(node, i)
+
+    def _try(self, template: str, node: Node, g: str) -> tuple[int, ...] | None:
+        """The shape a template's vjp gives on the traced numbers (None if it fails)."""
+        n = len(node.op.grads)
+        xs = node.operands
+        space = dict(NAMESPACE, _g=node.grad, _out=node.data, _op=node.op)
+        space.update({f"_x{k}": x.data for k, x in enumerate(xs[:n])})
+        statics = [self.constant(s) for s in xs[n:]]
+        text = template.format(
+            *[f"_x{k}" for k in range(n)], *statics, g="_g", out="_out", op="_op"
+        )
+        try:
+            got = eval(text, {**space, **self.constants})
+        except Exception:  # then the program calls fit, which reduces whatever comes back
+            return None
+        return shape_of(got) if isinstance(got, float | np.ndarray | np.floating) else None
 
     def _probe(self, node: Node, i: int) -> tuple[int, ...] | None:
         """The shape a primitive's own vjp gives on the traced numbers, when it can be trusted."""
@@ -494,7 +518,7 @@ class Generator:
             return names[0]
         template = self.template(node)
         assert template is not None
-        return template[0].format(*names, out=node.text)
+        return self.fill(template[0], node, names)
 
     def vjp_tall(self, node: Node, i: int, g: str) -> tuple[str, tuple[int, ...]]:
         op, xs, out = node.op, node.operands, tuple(node.shape)
@@ -504,7 +528,7 @@ class Generator:
         if op is ops.Sum:
             axis = _AXES[xs[1]]
             spread = f"{g}[:, None]" if axis == 0 else g
-            return f"np.broadcast_to({spread}, {stored})", tuple(a.shape)
+            return _spread(spread, stored, a.shape), tuple(a.shape)
         if op is ops.MatMul:
             if i == 0:
                 return f"{xs[1].text} @ {g}", tuple(a.shape)
@@ -519,7 +543,7 @@ class Generator:
             return g, out
         template = self.template(node)
         assert template is not None
-        return template[1 + i].format(*names, g=g, out=node.text), out
+        return self.fill(template[1 + i], node, names, g), out
 
     def reduce_tall(self, expr: str, shape: tuple[int, ...], target: Node) -> str:
         """A transposed tall contribution summed down to `target`'s shape."""
@@ -666,6 +690,17 @@ _AXES = {None: None, 0: 0, -2: 0, (0,): 0, (-2,): 0, 1: 1, -1: 1, (1,): 1, (-1,)
 
 def _is_copy(op: Any) -> bool:
     return bool(op.__name__ == "Copy" and op.__module__ == "autograd.compile")
+
+
+def _spread(g: str, shape: str, size: tuple[int, ...]) -> str:
+    """g repeated to fill `shape`: a new array when small, a read-only view when large.
+
+    np.broadcast_to costs about 3 µs a call, np.full a third of that on a few thousand
+    numbers; past that the view, which writes nothing, wins (numpy 2).
+    """
+    if math.prod(size) <= 4096:
+        return f"np.full({shape}, {g})"
+    return f"np.broadcast_to({g}, {shape})"
 
 
 def _wrap(expr: str) -> str:

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
-from autograd.draw import fmt, op_symbol
 from autograd.gradcheck import MACHINE_EPS, derivative, judge, kink, settle_small
 from autograd.graph import topological_order, unbroadcast
+from autograd.text import fmt, op_symbol
 from autograd.value import Value
 
 # ---------------------------------------------------------------------------
@@ -597,11 +597,11 @@ class WrongGradient:
 
     def __str__(self) -> str:
         name = f"{self.node.name!r} " if self.node.name is not None else ""
-        where = f"[{', '.join(map(str, self.index))}]" if self.index else ""
+        where = f" at element {list(self.index)}" if self.index else ""
         more = f" ({self.elements} elements wrong)" if self.elements > 1 else ""
         return (
-            f"node {name}made by {self.op}: ∂/∂(operand {self.input_index}){where} should be "
-            f"{fmt(self.expected, 6)} (central differences), its vjp gives "
+            f"node {name}made by {self.op}: ∂/∂(operand {self.input_index}) should be "
+            f"{fmt(self.expected, 6)} (central differences){where}, its vjp gives "
             f"{fmt(self.obtained, 6)}{more}"
         )
 

@@ -121,6 +121,32 @@ def _richardson(line: _Line, scheme: str, h: float, floor: float) -> tuple[float
     return d2 + (d2 - d1) / k, abs(d1 - d2) / k, rounding
 
 
+def _diverging(tried: Sequence[tuple[float, float, float, float]]) -> bool:
+    """True when the estimates grew by half or more at each of the last three smaller steps.
+
+    A clip's edge or a singularity makes the quotients grow like 1/h; rounding noise
+    grows too, but not steadily in one direction.
+    """
+    shrinking = sorted(tried, key=lambda t: -t[0])[-4:]
+    if len(shrinking) < 4:
+        return False
+    values = [t[1] for t in shrinking]
+    same_sign = len({math.copysign(1.0, v) for v in values}) == 1
+    return same_sign and all(abs(b) >= 1.5 * abs(a) for a, b in itertools.pairwise(values))
+
+
+def _converging(tried: Sequence[tuple[float, float, float, float]]) -> bool:
+    """True when the error estimate fell by half or more at each of the last three steps.
+
+    At a stationary point (x³ at 0) the estimate is 0 and its truncation error
+    shrinks like h²: it converges, though never below its own error.
+    """
+    if len(tried) < 4:
+        return False
+    errors = [t[2] + t[3] for t in tried[-4:]]
+    return all(b <= 0.5 * a for a, b in itertools.pairwise(errors))
+
+
 def _resolved(value: float, error: float) -> bool:
     return SAFETY * error <= RESOLUTION * abs(value)
 
@@ -195,10 +221,16 @@ def derivative(
                 ):
                     break
     # The steps whose quotients settled are trusted; of those, the one with the smallest error.
-    best = min(tried, key=lambda t: (not settled(t), t[2] + t[3]))
+    calm = [t for t in tried if settled(t)]
+    if calm:
+        best = min(calm, key=lambda t: t[2] + t[3])
+    elif _converging(tried):  # still shrinking its error at the smallest step: the last is best
+        best = tried[-1]
+    else:
+        best = min(tried, key=lambda t: t[2] + t[3])
     step, value, trunc, rounding = best
     flat = all(v == f0 for v in line.seen.values())
-    converged = any(settled(t) for t in tried)
+    converged = (bool(calm) or _converging(tried)) and not _diverging(tried)
     reason = ""
     if flat:
         reason = (
@@ -359,16 +391,21 @@ class _Objective:
         return out if self.weights is None else (out * self.weights).sum()
 
     def __call__(self, points: Sequence[np.ndarray]) -> float:
+        """f at moved points; nan where f refuses them (outside its domain: log_loss at ŷ < 0)."""
         self.evaluations += 1
         with np.errstate(all="ignore"):
-            return float(self._scalar(self._call(points, record=False)).item())
+            try:
+                return float(self._scalar(self._call(points, record=False)).item())
+            except (ValueError, ArithmeticError):
+                return math.nan
 
     def value_and_grads(self) -> tuple[float, list[np.ndarray]]:
         self.evaluations += 1
         out = self._scalar(self._call(self.points, record=True))
         with np.errstate(all="ignore"):  # an infinite gradient is reported, not warned of
             out.backward()
-        self.floor, self.propagated = _rounding_floor(out)
+        largest, self.propagated = _rounding_floor(out)
+        self.floor = max(largest, self.propagated)
         grads = [
             np.array(v.grad, dtype=np.float64).reshape(s)
             for v, s in zip(self.values, self.shapes, strict=True)
@@ -398,11 +435,12 @@ class _Objective:
 def _rounding_floor(out: Value) -> tuple[float, float]:
     """Two estimates of one evaluation's rounding error, after a backward pass of f.
 
-    The first, for the differences: ε of each node's dtype times its largest finite
-    |value|, the largest over f's graph (f rounds at least as badly as its largest
-    intermediate: a sum that cancels, or 1 − ŷ inside a primitive). The second,
-    for the Taylor remainder: ε·Σ |node|·|∂f/∂node|, each node's rounding carried
-    to f (it does not see inside a primitive).
+    The first: ε of each node's dtype times its largest finite |value|, the largest
+    over f's graph (f rounds at least as badly as its largest intermediate: a sum
+    that cancels, or 1 − ŷ inside a primitive). The second: ε·Σ |node|·|∂f/∂node|,
+    each node's rounding carried to f (ŷ ≈ 1 rounds by ε, and ln(1 − ŷ) multiplies
+    that by 1/(1 − ŷ)); it does not see inside a primitive. The differences use
+    the larger, the Taylor remainder (which needs a tight floor) the second.
     """
     largest = carried = 0.0
     with np.errstate(all="ignore"):

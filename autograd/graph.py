@@ -8,9 +8,10 @@ neuron's nodes). Both context managers restore what they found, in their thread.
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,24 @@ def is_grad_enabled() -> bool:
 def current_scope() -> Scope | None:
     """The innermost `scope` block this thread is in, or None."""
     return _mode.get().scope
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large graph is built; restore it after.
+
+    An opt-in: the engine never touches the collector itself. Building a graph of 10^6
+    nodes, the collector rescans the growing graph: 30% of the time in the W4 benchmark.
+    The graph is freed by reference counting all the same. (`gc.freeze()` after loading
+    big models keeps their objects out of every collection as well.)
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Scope:
@@ -123,13 +142,33 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
         push(node)
         push(_EXIT)
         b = node._b  # the inputs, as Value keeps them (see Value.__slots__)
-        for p in node._a if b is _MANY else (node._a, b):
-            if type(p) is Value and p not in done:
-                if p._op is not None:
-                    push(p)
-                elif leaves:  # a leaf has no inputs to wait for: it can take its place now
-                    done.add(p)
-                    order.append(p)
+        if b is _MANY:
+            for p in node._a:
+                if type(p) is Value:
+                    if p._op is not None:
+                        if p not in done:
+                            push(p)
+                    elif leaves and p not in done:
+                        done.add(p)
+                        order.append(p)
+            continue
+        # One or two inputs, written out: no tuple and no loop, and the leaf test before the
+        # set. The sort of W1's graph takes 23% less time than with the loop above.
+        a = node._a
+        if type(a) is Value:
+            if a._op is not None:
+                if a not in done:
+                    push(a)
+            elif leaves and a not in done:
+                done.add(a)
+                order.append(a)
+        if type(b) is Value:
+            if b._op is not None:
+                if b not in done:
+                    push(b)
+            elif leaves and b not in done:
+                done.add(b)
+                order.append(b)
     return order
 
 
@@ -273,7 +312,12 @@ def _walk(order: list[Value], observe: Callable[[Value], object] | None) -> None
                 datas = [p.data if type(p) is Value else p for p in a]
                 for vjp, p in zip(vjps, a, strict=False):
                     if type(p) is Value:
-                        _accumulate(p, vjp(g, out, *datas), g)
+                        gp = vjp(g, out, *datas)
+                        if type(gp) is float and type(p.data) is float:  # as below
+                            old = p._grad
+                            p._grad = gp if old is None else old + gp
+                        else:
+                            _accumulate(p, gp, g)
             else:  # one or two operands, the common case, written out (see _apply)
                 ad = a.data if type(a) is Value else a
                 if b is not None:
@@ -282,7 +326,9 @@ def _walk(order: list[Value], observe: Callable[[Value], object] | None) -> None
                     a._op is not None or type(ad) is not np.ndarray or sys.getrefcount(a) > _UNHELD
                 ):
                     ga = vjps[0](g, out, ad) if b is None else vjps[0](g, out, ad, bd)
-                    if type(ga) is float and type(ad) is float:  # a scalar: nothing to reduce
+                    # A float for a float needs no reducing: it is added here, since in a graph
+                    # of scalars the call of _accumulate per edge would cost more than the add.
+                    if type(ga) is float and type(ad) is float:
                         old = a._grad
                         a._grad = ga if old is None else old + ga
                     else:

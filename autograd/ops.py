@@ -369,7 +369,17 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
     if type(a) is float and axis is None:
         return a
+    if type(a) is np.ndarray:
+        # np.sum without its Python layer
+        return np.add.reduce(a, axis, keepdims=True) if keepdims else np.add.reduce(a, axis)
     return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _spread(g: Any, a: Any, axis: Any) -> Any:
+    """g spread back over the axes a was summed over: Sum's vjp."""
+    if axis is None and type(g) is not Value and type(a) is np.ndarray:
+        return np.full(a.shape, g, dtype=np.result_type(g))  # one call instead of three
+    return broadcast_to(reshape(g, _kept_shape(_shape(a), axis)), _shape(a))
 
 
 class Sum(Primitive):
@@ -377,11 +387,7 @@ class Sum(Primitive):
 
     symbol = "Σ"
     forward = staticmethod(_sum)
-    grads = (
-        lambda g, out, a, axis, keepdims: broadcast_to(
-            reshape(g, _kept_shape(_shape(a), axis)), _shape(a)
-        ),
-    )
+    grads = (lambda g, out, a, axis, keepdims: _spread(g, a, axis),)
 
 
 def _broadcast(x: Data, shape: tuple[int, ...]) -> Data:
@@ -480,6 +486,8 @@ class Scatter(Primitive):
 
 def _swap(x: Any) -> Any:
     """x with its last two axes swapped."""
+    if type(x) is np.ndarray and x.ndim == 2:
+        return x.T  # the attribute: np.transpose's Python layer costs more than the view
     n = len(_shape(x))
     return transpose(x, (*range(n - 2), n - 1, n - 2))
 

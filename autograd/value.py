@@ -692,6 +692,8 @@ def _apply(op: Any, a: Any, b: Any = _UNARY) -> Value:
     mode = _mode.get()
     if type(a) is Value:
         ad = a.data
+    elif type(a) is float:  # a number needs no copy
+        ad = a
     else:
         a = ad = _constant(a) if mode.enabled else as_data(a)
     if b is _UNARY:
@@ -703,6 +705,8 @@ def _apply(op: Any, a: Any, b: Any = _UNARY) -> Value:
     else:
         if type(b) is Value:
             bd = b.data
+        elif type(b) is float:
+            bd = b
         else:
             b = bd = _constant(b) if mode.enabled else as_data(b)
         try:

@@ -163,7 +163,7 @@ def run_case(case: Case, repeats: int, min_time: float, log: Callable[[str], Non
         gc.unfreeze()
     for s in accepted:
         number, warm = timing[s.name]
-        meta = {"loops": number, "unit": "second", "name": f"{case.title} | {s.name}"}
+        meta = {"loops": number, "unit": "second", "name": f"{case.title} [{s.name}]"}
         run = pyperf.Run(samples[s.name], [(number, warm)], meta, collect_metadata=False)
         outcomes[s.name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
     for s in case.systems:

@@ -62,9 +62,14 @@ def targets(checks: list[Check]) -> str:
 
 
 def section(
-    malloc: str, reports: list[Report], about: dict[str, Any], profiles: dict[str, str]
+    malloc: str,
+    reports: list[Report],
+    about: dict[str, Any],
+    profiles: dict[str, str],
+    bounds: bool,
 ) -> str:
-    """One malloc setting's part of results.md: machine, targets, times, measures, bounds."""
+    """One malloc setting's part of results.md: machine, targets, times, measures, and with
+    `bounds` what bounds each missed target."""
     checks, m = [c for r in reports for c in r.checks], f"{malloc} malloc"
     out = [f"## Machine, {m}", "", table(["", ""], [[k, str(v)] for k, v in about.items()]), ""]
     out += [f"## Targets, {m}", "", targets(checks), "", f"## Times, {m}", ""]
@@ -86,7 +91,7 @@ def section(
     out += [table(["case", "system", "measure", "value"], measures), ""] if measures else []
     notes = list(dict.fromkeys(n for r in reports for n in r.notes))
     out += [f"Notes, {m}:", "", *[f"- {n}" for n in notes], ""] if notes else []
-    for c in (c for c in checks if c.status == "MISS" and (c.why or c.label in profiles)):
+    for c in (c for c in checks if bounds and c.status == "MISS"):
         out += [f"### What bounds {c.label}, {m}", ""] + ([c.why, ""] if c.why else [])
         if c.label in profiles:
             out += ["cProfile of this project's side:", "", "```text", profiles[c.label], "```", ""]
@@ -136,13 +141,17 @@ def target_rows(results_md: str, malloc: str) -> list[list[str]]:
 def readme_table(results_md: str) -> str:
     """The README's block: when it was measured, then every target, under both mallocs."""
     date = re.search(r" on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", results_md)
+    clock = {"cpu": "CPU time", "wall": "wall-clock time"}.get(
+        (re.findall(r"\| clock \| (\w+) \|", results_md) or ["?"])[0], "?"
+    )
     tuned = {cells[0]: cells[1] for cells in target_rows(results_md, "tuned")}
     rows = [[c[0], c[1], tuned.get(c[0], "—"), *c[2:4]] for c in target_rows(results_md, "default")]
     return "\n".join([
         START,
-        f"Measured side by side in one run on {date.group(1) if date else '—'}, one thread per "
-        "system (ratio = valuegrad's time or memory over the other's, lower is better; in "
-        "brackets its range within one round of samples). The targets are read under glibc's "
+        f"Measured side by side in one run on {date.group(1) if date else '—'}, in {clock}, one "
+        "thread per system (ratio = valuegrad's time or memory over the other's, lower is "
+        "better; in brackets its range within one round of samples). The targets are read under "
+        "glibc's "
         "default malloc, which users have. `benchmarks/results.md` has every time and, for "
         "each missed target, what bounds it:",
         "",

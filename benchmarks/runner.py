@@ -100,16 +100,17 @@ def child(args: argparse.Namespace) -> None:
     Clock.name = args.clock
     workers, absent = peers.start(str(Path(args.peers) / "bin" / "python") if args.peers else None)
     reports, profiles, min_time = [], {}, 0.001 if args.quick else 0.05
+    explain = args.child == args.malloc[0] and not args.quick  # bounds of misses: one setting
     try:
         with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as work:
             ctx = Context(args.quick, args.repeats, min_time, work, workers=workers, absent=absent)
             for name in args.only:
                 print(f"== {name}, {args.child} malloc", flush=True)
                 reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
-                for c in reports[-1].checks if not (args.quick or args.no_profile) else []:
+                for c in reports[-1].checks if explain and not args.no_profile else []:
                     if c.status == "MISS" and c.subject:
                         profiles[c.label] = report.profile(c.subject)
-                print(report.section(args.child, reports[-1:], {}, {}), flush=True)
+                print(report.section(args.child, reports[-1:], {}, {}, explain), flush=True)
         about = machine(args, workers)
     finally:
         for w in set(workers.values()):
@@ -123,7 +124,9 @@ def child(args: argparse.Namespace) -> None:
         suite = pyperf.BenchmarkSuite(benches)
         suite.dump(str(Path(args.out) / f"results-{args.child}-malloc.json"), replace=True)
     checks = [c for r in reports for c in r.checks]
-    side: dict[str, Any] = {"section": report.section(args.child, reports, about, profiles)}
+    side: dict[str, Any] = {
+        "section": report.section(args.child, reports, about, profiles, explain)
+    }
     side["checks"] = [asdict(c) | {"subject": None, "status": c.status} for c in checks]
     side["measures"] = [asdict(m) for r in reports for m in r.metrics]
     side["times"] = [
@@ -158,6 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report.HEAD.format(command=shown(argv), date=date)
     text += "".join(f"\n- {peers.NAMES.get(p, p)}: {why}" for p, why in failed.items())
     text += "\n\n" + "\n".join(r.pop("section") for r in runs.values())
+    if len(runs) > 1:  # pyperf's test of which differences between the mallocs are significant
+        files = [str(out / f"results-{malloc}-malloc.json") for malloc in runs]
+        compare = [sys.executable, "-m", "pyperf", "compare_to", "--table", "--table-format", "md"]
+        table = subprocess.run([*compare, *files], capture_output=True, text=True).stdout
+        text += f"\n## Default against tuned malloc (pyperf compare_to)\n\n{table}"
     (out / "results.md").write_text(text, encoding="utf-8")
     results = json.dumps({"date": date, "runs": runs}, indent=1)
     (out / "results.json").write_text(results, encoding="utf-8")

@@ -74,8 +74,9 @@ def run(ctx: Context) -> Report:
                 Metric(case.title, name, "cost", t / base, "× one forward+backward")
             )
     report.notes.append(
-        "W5: gradcheck of every element costs 1 + 2·9 = 19 evaluations of the loss; "
-        f"directions={DIRECTIONS} costs 2·{DIRECTIONS} + 1 = {2 * DIRECTIONS + 1}; "
-        "the Taylor test costs one evaluation per step size (9 by default) plus one gradient"
+        "W5: gradcheck of every element costs at least 1 + 4·9 = 37 evaluations of the loss "
+        "(steps h and h/2 on both sides; more where the step adapts); "
+        f"directions={DIRECTIONS} costs 4·{DIRECTIONS} + 1 = {4 * DIRECTIONS + 1}; "
+        "the Taylor test costs one evaluation per step size (17 by default) plus one gradient"
     )
     return report

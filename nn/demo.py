@@ -14,12 +14,14 @@ import numpy as np
 
 from autograd import Value, gradcheck
 from autograd.draw import Drawing, dot_available, draw, render
-from nn import datasets
+from nn import datasets, plots
 from nn.layers import Perceptron
 from nn.losses import log_loss
 from nn.module import Module
-from nn.network import NAMES, TwoLayerNetwork, analytic_gradients
+from nn.network import NAMES, TwoLayerNetwork, analytic_gradients, same_line
 from nn.train import History, accuracy, fit
+
+MOVIE_FRAMES = 30  # about this many frames in training.gif, whatever the number of epochs
 
 # The closed forms of the nine derivatives, as `analytic_gradients` computes them.
 FORMULAS = {
@@ -33,6 +35,19 @@ FORMULAS = {
     "w2": "(ŷ−y)·a2",
     "b": "ŷ−y",
 }
+
+
+GOOD = 0.97  # the network's accuracy on the lesson's data, short of which it is stuck
+
+
+def stuck_note(net: TwoLayerNetwork, X: np.ndarray) -> str:
+    """One line on why a network trained on X stopped short of the happy band."""
+    if same_line(net, X):
+        return "both hidden perceptrons drew the same line; try another seed"
+    return (
+        "the red and green lines do not both reach an edge of the happy band "
+        "(a poor minimum); try another seed"
+    )
 
 
 def lesson_graph(net: TwoLayerNetwork, x1: float, x2: float, y: float) -> tuple[Value, Drawing]:
@@ -131,9 +146,11 @@ def run(out: Path, *, seed: int = 0, epochs: int = 300) -> None:
     perceptron = Perceptron(2, seed=seed)
     network = TwoLayerNetwork(seed=seed)
     histories: dict[str, History] = {}
+    movie = plots.Snapshots(network, every=max(1, epochs // MOVIE_FRAMES))
     for label, model in (("perceptron", perceptron), ("network", network)):
         print(f"training the {label} for {epochs} epochs ...", flush=True)
-        histories[label] = fit(model, X, y, epochs=epochs, seed=seed)
+        callback = movie if model is network else None
+        histories[label] = fit(model, X, y, epochs=epochs, seed=seed, callback=callback)
         if histories[label].interrupted:
             raise KeyboardInterrupt  # Ctrl-C stops the whole demo, not just this model
     acc_p, acc_n = accuracy(perceptron, X, y), accuracy(network, X, y)
@@ -141,6 +158,8 @@ def run(out: Path, *, seed: int = 0, epochs: int = 300) -> None:
     print("accuracy on the training data")
     print(f"  one perceptron (a straight line)          {acc_p:7.1%}")
     print(f"  the red/green/purple network (a curve)    {acc_n:7.1%}")
+    if acc_n < GOOD:
+        print(f"note: {stuck_note(network, X)}")
     print()
 
     # At the initial weights every gradient has a readable size; after training most are tiny.
@@ -171,7 +190,7 @@ def run(out: Path, *, seed: int = 0, epochs: int = 300) -> None:
             "not with pip"
         )
     written.append((graph_path, "the network's graph for that sample, with values and gradients"))
-    written += _plots(out, perceptron, network, histories, X, y)
+    written += _plots(out, perceptron, network, histories, X, y, movie)
 
     print("wrote")
     width = max(len(str(p)) for p, _ in written)
@@ -187,11 +206,10 @@ def _plots(
     histories: dict[str, History],
     X: np.ndarray,
     y: np.ndarray,
+    movie: plots.Snapshots,
 ) -> list[tuple[Path, str]]:
-    from nn import plots
-
     if not plots.available():
-        print(f"note: {plots.INSTALL_HINT}, so the decision boundaries and loss curves are skipped")
+        print(f"note: {plots.INSTALL_HINT}, so the plots and the training movie are skipped")
         return []
     models = {"perceptron": perceptron, "network": network}
     fig = plots.decision_boundaries(
@@ -206,7 +224,11 @@ def _plots(
         plots.loss_curves(histories, title="training on the alien sentiment data"),
         out / "loss-curves.png",
     )
+    film = plots.training_movie(
+        movie, histories["network"], X, y, out / "training.gif", words=plots.ALIEN_WORDS
+    )
     return [
         (boundaries, "decision boundaries of both models, with the data"),
         (curves, "loss and accuracy per epoch"),
+        (film, "the network's boundary and its red and green lines as it trains"),
     ]

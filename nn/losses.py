@@ -189,6 +189,12 @@ class LogLossOfLogit(Primitive):
         lambda g, out, z, y: (sigmoid(z) - y) * (g / _count(z)),
         lambda g, out, z, y: -z * (g / _count(z)),
     )
+    # How autograd.compile writes it: dL_dz = (sigmoid(z) - y) * (dL_dL / np.size(z)).
+    code = (
+        "{op}.forward({0}, {1})",
+        "(sigmoid({0}) - {1}) * ({g} / np.size({0}))",
+        "-{0} * ({g} / np.size({0}))",
+    )
 
 
 def log_loss(y_hat: Any, y: Any) -> Value:

@@ -27,11 +27,16 @@ class TwoLayerNetwork(Module):
     and `purple` share them (a parameter is listed once, under its first name).
 
     Initialisation: (w11, w21) and (w12, w22) are unit vectors at right angles, in a
-    random orientation, so red and green never start as the same line; w1 and w2
-    are drawn from N(0, 0.1²), so ŷ starts near ½ while every gradient is non-zero;
-    the biases start at 0. Started from two similar lines, gradient descent often
-    settles with red and green drawing the same edge, and the network then does
-    no better than one perceptron.
+    random orientation, so red and green never start as the same line. w1 and w2
+    are |N(0, 0.1²)|: small, so ŷ starts near ½ while every gradient is non-zero,
+    and both positive, so purple starts as the lesson's "happy when red and green
+    both say so". That loses nothing (turning a hidden perceptron round,
+    w, b → −w, −b with w_k → −w_k and b → b + w_k, leaves ŷ unchanged, so every
+    network has a twin with w1, w2 ≥ 0), and it matters: in that form red and
+    green must face each other across the happy band. Started with opposite signs,
+    purple is "red and not green", whose answer has both lines facing one way, and
+    gradient descent then more often settles with both on the same edge, doing no
+    better than one perceptron. The biases start at 0.
     """
 
     def __init__(self, seed: Seed = None) -> None:
@@ -41,7 +46,7 @@ class TwoLayerNetwork(Module):
         turn = rng.choice([-1.0, 1.0])  # green is red turned by +90° or −90°
         w11, w21 = np.cos(theta), np.sin(theta)
         w12, w22 = -turn * w21, turn * w11
-        w1, w2 = rng.normal(0.0, 0.1, size=2)
+        w1, w2 = np.abs(rng.normal(0.0, 0.1, size=2))
         self.w11, self.w21, self.b1 = Value(w11, "w11"), Value(w21, "w21"), Value(0.0, "b1")
         self.w12, self.w22, self.b2 = Value(w12, "w12"), Value(w22, "w22"), Value(0.0, "b2")
         self.w1, self.w2, self.b = Value(w1, "w1"), Value(w2, "w2"), Value(0.0, "b")
@@ -66,6 +71,23 @@ class TwoLayerNetwork(Module):
         return "2 → 2 → 1"
 
 
+def same_line(net: TwoLayerNetwork, X: Any, share: float = 0.85) -> bool:
+    """True when red and green split the samples X alike: they draw the same line on the data.
+
+    Each perceptron puts a sample on one side of its line (z > 0 or not). Two lines
+    bounding the happy band from its two sides agree on about half the samples (the
+    band) and disagree on the rest; two lines on the same edge put at least `share`
+    of them on matching sides (or all on opposite sides, when they face apart).
+    """
+    data = check_input(X, 2, "same_line")
+    data = np.asarray(data.data if isinstance(data, Value) else data, dtype=np.float64)
+    x1, x2 = data[..., 0], data[..., 1]
+    side1 = net.w11.data * x1 + net.w21.data * x2 + net.b1.data > 0
+    side2 = net.w12.data * x1 + net.w22.data * x2 + net.b2.data > 0
+    agree = float(np.mean(side1 == side2))
+    return max(agree, 1.0 - agree) >= share
+
+
 def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]:
     """The nine derivatives of the log loss L = −y·ln ŷ − (1−y)·ln(1−ŷ) by hand; a batch's mean.
 
@@ -80,8 +102,14 @@ def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]
         ∂L/∂b2  = (ŷ−y)·w2·a2(1−a2)
 
     They follow from σ'(z) = σ(z)(1 − σ(z)) and ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y. The values
-    are floats keyed by the parameters' names.
+    are floats keyed by the parameters' names. Any other model raises TypeError.
     """
+    if not isinstance(net, TwoLayerNetwork):
+        raise TypeError(
+            "analytic_gradients: the closed forms are those of the lesson's TwoLayerNetwork, "
+            f"not of {type(net).__name__}; for any other model take the gradients with "
+            "autograd (loss.backward(), or autograd.grad)"
+        )
     data = check_input(x, 2, "analytic_gradients")
     if isinstance(data, Value):
         data = data.data

@@ -149,14 +149,16 @@ def boundary_panel(
     if scores.ndim == 2:
         return _class_panel(ax, model, xx, yy, scores, X, y, words)
     p = scores.reshape(xx.shape)
-    ax.pcolormesh(
-        xx,
-        yy,
+    # One image, not a mesh of cells: matplotlib draws a mesh cell by cell.
+    ax.imshow(
         (p >= threshold).astype(float),
         cmap=_colormap(REGION_COLOURS),
         vmin=0,
         vmax=1,
-        shading="auto",
+        origin="lower",
+        extent=(xx.min(), xx.max(), yy.min(), yy.max()),
+        aspect="auto",
+        interpolation="nearest",
     )
     if p.min() < threshold < p.max():
         ax.contour(
@@ -303,9 +305,10 @@ def data(
     return fig
 
 
-def _legend(ax: Any) -> None:
-    """The panel's legend, with every marker at one size (the points' sizes are counts)."""
-    legend = ax.legend(loc="best", fontsize=8, framealpha=0.9)
+def _legend(ax: Any, into: Any = None, loc: str = "best") -> None:
+    """The panel's legend (on `into` when given), every marker at one size (sizes are counts)."""
+    handles, labels = ax.get_legend_handles_labels()
+    legend = (into or ax).legend(handles, labels, loc=loc, fontsize=8, framealpha=0.9)
     for handle in legend.legend_handles:
         if hasattr(handle, "set_sizes"):
             handle.set_sizes([36.0])
@@ -348,4 +351,104 @@ def save(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
     elif path.suffix.lower() == ".pdf":
         metadata = {"CreationDate": None, "Producer": None, "Creator": None}
     fig.savefig(path, dpi=dpi, metadata=metadata)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# The training movie.
+# ---------------------------------------------------------------------------
+
+
+class Snapshots:
+    """A `fit` callback that keeps a copy of the model's parameters every `every` epochs.
+
+    It also keeps the starting parameters (epoch 0) and the last epoch's, so a
+    movie shows where training began and where it ended.
+    """
+
+    def __init__(self, model: Module, every: int = 1) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Snapshots: every must be a positive int, got {every!r}")
+        self.model = model
+        self.every = every
+        self.frames: list[tuple[int, list[Any]]] = [(0, self._copy())]
+
+    def _copy(self) -> list[Any]:
+        return [np.copy(p.data) for p in self.model.parameters()]
+
+    def __call__(self, epoch: int, history: History) -> None:
+        """Keep the parameters after `epoch` when it is a multiple of `every`."""
+        if epoch % self.every == 0:
+            self.frames.append((epoch, self._copy()))
+
+    def finish(self, history: History) -> None:
+        """Keep the last epoch's parameters too, if `every` skipped them."""
+        if self.frames[-1][0] != history.epochs:
+            self.frames.append((history.epochs, self._copy()))
+
+
+def training_movie(
+    snapshots: Snapshots,
+    history: History,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike[str],
+    *,
+    words: Mapping[str, tuple[str, str]] | None = None,
+    ms_per_frame: int = 100,
+    resolution: int = 120,
+    dpi: int = 80,
+) -> Path:
+    """An animated GIF of training: the boundary as it moves, and the loss curve growing beside it.
+
+    One frame per snapshot; the lesson's network also shows its red and green lines.
+    The model is left with the parameters it had. Needs matplotlib (and its Pillow).
+    """
+    Figure = _figure_class()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    snapshots.finish(history)
+    model = snapshots.model
+    params = model.parameters()
+    kept = [p.data for p in params]
+    losses = np.asarray(history.loss)
+    epochs = np.arange(1, len(losses) + 1)
+    fig = Figure(figsize=(8.4, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax, loss_ax = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    top = max(1e-9, float(np.max(losses, initial=1.0))) * 1.05
+    images = []
+    try:
+        for epoch, values in snapshots.frames:
+            for p, v in zip(params, values, strict=True):
+                p.data = v if np.ndim(v) else float(v)
+            ax.clear()
+            loss_ax.clear()
+            right = boundary_panel(ax, model, X, y, resolution=resolution, words=words)
+            ax.set_title(f"epoch {epoch}: {right:.0%} right", fontsize=10)
+            _legend(ax, into=loss_ax, loc="upper right")  # in one place, over no data
+            loss_ax.plot(epochs[:epoch], losses[:epoch], color=COLOURS["purple"], linewidth=1.8)
+            loss_ax.set_xlim(0, max(1, len(losses)))
+            loss_ax.set_ylim(0, top)
+            loss_ax.set_xlabel("epoch")
+            loss_ax.set_ylabel("log loss")
+            loss_ax.set_title("loss", fontsize=10)
+            loss_ax.grid(True, alpha=0.3)
+            fig.canvas.draw()
+            fig.set_layout_engine("none")  # the first frame's layout serves them all
+            rgba = np.asarray(fig.canvas.buffer_rgba())
+            images.append(Image.fromarray(rgba[..., :3].copy()))
+    finally:
+        for p, v in zip(params, kept, strict=True):
+            p.data = v
+    path = Path(path)
+    durations = [ms_per_frame] * (len(images) - 1) + [ms_per_frame * 20]  # hold the end
+    palette = images[-1].quantize(colors=128)
+    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False
+    )
     return path

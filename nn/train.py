@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd.value import as_data
-from nn.compiled import CompiledStep
+from nn.compiled import step_for
 from nn.layers import positive_int
 from nn.losses import (
     check_labels,
@@ -112,7 +112,7 @@ def fit(
     step_rows = n if batch_size is None else min(batch_size, n)
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)
-    step = CompiledStep(model, loss_fn) if compile else None
+    step = step_for(model, loss_fn) if compile else None
 
     history = History()
     bar = make_progress(epochs, enabled=progress)

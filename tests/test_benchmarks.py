@@ -74,7 +74,7 @@ def test_a_quick_run_writes_every_workload_with_gradients_that_agree(quick_run: 
     assert str(quick_run) not in md and "--out=PATH" in md
     # The pyperf file holds every timed system, by case and name.
     suite = pyperf.BenchmarkSuite.load(str(quick_run / "results-default-malloc.json"))
-    timed = {f"{t['case']} | {t['system']}" for t in times if t["status"] == TIMED}
+    timed = {f"{t['case']} [{t['system']}]" for t in times if t["status"] == TIMED}
     assert set(suite.get_benchmark_names()) == timed
 
 
@@ -208,7 +208,7 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
     target.write_text(f"before\n{report.START}\nstale\n{report.END}\nafter\n", encoding="utf-8")
     results = tmp_path / "results.md"
     results.write_text(
-        "Written by `python -m benchmarks` on 2030-01-01 00:00 UTC.\n\n"
+        "Written by `python -m benchmarks` on 2030-01-01 00:00 UTC.\n\n| clock | cpu |\n\n"
         "## Targets, default malloc\n\n| target | measured | limit | status | note |\n"
         "|---|---|---|---|---|\n| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | ≤ 2 | PASS |  |\n"
         "| W2 n=1: valuegrad compiled / numpy | — | ≤ 1.1 | not available | no compiler |\n\n"
@@ -219,7 +219,7 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
     assert report.update_readme(target, results)
     text = target.read_text(encoding="utf-8")
     assert text.startswith("before\n") and text.endswith("\nafter\n") and "stale" not in text
-    assert "on 2030-01-01 00:00 UTC" in text
+    assert "on 2030-01-01 00:00 UTC, in CPU time" in text
     assert "| W2 n=100: valuegrad / numpy | 1.5 (1.4–1.6) | 9.9 | ≤ 2 | PASS |" in text
     assert "| W2 n=1: valuegrad compiled / numpy | — | — | ≤ 1.1 | not available |" in text
     assert "MISS" not in text and "no compiler" not in text

@@ -102,6 +102,7 @@ def test_demo_with_no_arguments_trains_prints_the_table_and_writes_the_pictures(
     folder = tmp_path / "valuegrad-out"
     graph = folder / ("network-graph.svg" if HAS_DOT else "network-graph.dot")
     pictures = [graph, folder / "decision-boundaries.png", folder / "loss-curves.png"]
+    assert (folder / "training.gif").is_file() and "training.gif" in out
     for path in pictures:
         assert path.is_file() and path.stat().st_size > 1000, path
         assert f"valuegrad-out{os.sep}{path.name}" in out  # the demo says where it wrote it
@@ -110,10 +111,10 @@ def test_demo_with_no_arguments_trains_prints_the_table_and_writes_the_pictures(
     if HAS_DOT:
         svg = ET.parse(graph).getroot()
         text = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
-        for word in ("red", "green", "purple", "w11", "y_hat", "grad"):
+        for word in ("red", "green", "purple", "w11", "a2", "grad"):
             assert word in text, word
         strokes = {e.get("stroke") for e in svg.iter()}
-        assert {"red", "green", "purple"} <= strokes
+        assert set(COLOURS.values()) <= strokes  # the lesson's red, green and purple
 
 
 def test_python_dash_m_nn_runs_the_demo_with_its_options(tmp_path):
@@ -260,10 +261,12 @@ def test_check_the_lesson_network_lists_its_nine_parameters(tmp_path):
 
 
 def test_check_exits_1_and_names_the_wrong_gradient(tmp_path):
-    # σ's backward made wrong on purpose (σ instead of σ(1 − σ)), then the command's own main().
+    # The log loss's backward made wrong on purpose (z − y instead of σ(z) − y; a sigmoid
+    # before the log loss is differentiated through it), then the command's own main().
     code = (
-        "import sys, autograd.ops as ops\n"
-        "ops.Sigmoid.grads = (lambda g, out, a: g * out,)\n"
+        "import sys, nn.losses as losses\n"
+        "right = losses.LogLossOfLogit.grads\n"
+        "losses.LogLossOfLogit.grads = (lambda g, out, z, y: g * (z - y), right[1])\n"
         "from nn.cli import main\n"
         "sys.exit(main(['check', '--model', 'perceptron', '--data', 'blobs']))\n"
     )
@@ -345,7 +348,8 @@ def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "for x1 = 3, x2 = -1.5, y = 0" in r.stdout
     source = (tmp_path / "network.dot").read_text(encoding="utf-8")
-    for name in (*NAMES, "x1", "x2", "z1", "a2", "y_hat", "L"):
+    # L is computed from the logit z (so that dL/dz = ŷ − y exactly): ŷ is not on its graph.
+    for name in (*NAMES, "x1", "x2", "z1", "a2", "z", "L"):
         assert f"<b>{name}</b>" in source, name
     assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
     for colour in COLOURS.values():
@@ -588,7 +592,8 @@ def test_check_counts_inconclusive_numbers_apart_and_exits_0(tmp_path):
     assert last.startswith(
         "no wrong gradient: all 3 parameters' gradients are right or inconclusive"
     )
-    assert "3 of 3 numbers inconclusive: 3 where f did not change at any step" in last
+    # The log loss is exact there (computed from the logit), so f does change, by ~1e-100.
+    assert "3 of 3 numbers inconclusive: 3 where the numerical error is too wide" in last
 
 
 def test_a_long_check_prints_the_directions_hint_first_and_then_its_progress(tmp_path):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import autograd
 import nn
-from autograd import Primitive, Value, no_grad, value_and_grad
+from autograd import Primitive, Value, no_grad, ops, value_and_grad
 from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
 from autograd.testing import seed_for
@@ -123,7 +123,17 @@ STEPS: dict[str, tuple[int, Any]] = {
     "blend": (2, lambda a, b: Blend.apply(a.tanh(), b.tanh(), 0.5)),
     "no_grad": (1, lambda a: a * _no_grad_scale(a)),
     "constant": (1, lambda a: a * np.array([1.0, -2.0, 0.5]) if a.shape[-1:] == (3,) else a),
+    "cast": (1, lambda a: ops.cast(ops.cast(a, np.float32), np.float64) * a),
+    "broadcast": (1, lambda a: ops.broadcast_to(a, (2, 3)) if a.ndim <= 2 and _fits(a) else a),
 }
+
+
+def _fits(a: Value) -> bool:
+    try:
+        return np.broadcast_shapes(a.shape, (2, 3)) == (2, 3)
+    except ValueError:
+        return False
+
 
 SHAPES = ((), (3,), (1, 3), (2, 1), (2, 3))
 
@@ -186,7 +196,9 @@ def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
 
 
 TALL_SHAPES = ((), (3,), (1, 3), (TALL, 1), (TALL, 3))
-LAYOUT_STEPS = sorted(set(STEPS) - {"T", "reshape", "index", "flip"})  # these keep row-major
+LAYOUT_STEPS = sorted(
+    set(STEPS) - {"T", "reshape", "index", "flip", "cast", "broadcast"}
+)  # these keep row-major
 
 
 @st.composite
@@ -343,7 +355,7 @@ def test_the_source_reads_as_the_lesson() -> None:
     ):
         assert line in forward
     for line in (
-        "dL_dz = LogLossOfLogit.grads[0](dL_dL, L, z, y)",  # (σ(z) − y)/n
+        "dL_dz = (sigmoid(z) - y) * (dL_dL / np.size(z))",  # (ŷ − y)/n
         "dL_dw1 = dL_dz @ a1",
         "dL_da1 = dL_dz * w1",
         "dL_dz1 = dL_da1 * (a1 * (1.0 - a1))",
@@ -509,11 +521,12 @@ def test_grad_mode_is_part_of_the_key() -> None:
     assert len(step._cache) == 2
 
 
-def test_two_threads_get_their_own_answers() -> None:
+@pytest.mark.parametrize("rows", [5, TALL])
+def test_two_threads_get_their_own_answers(rows: int) -> None:
     f = lambda w, X: ((X @ w).tanh() ** 2).mean()  # noqa: E731
     step = autograd.compile(f)
     rng = np.random.default_rng(0)
-    jobs = [(rng.normal(size=3), rng.normal(size=(n, 3))) for n in (5, 5, 7, 7)]
+    jobs = [(rng.normal(size=(3, 2)), rng.normal(size=(n, 3))) for n in (rows, rows, 7, 7)]
     wanted = [value_and_grad(f)(*job) for job in jobs]
     errors: list[str] = []
 
@@ -664,3 +677,18 @@ def test_compile_step_sees_a_parameter_replaced_by_a_new_value() -> None:
     step(X, y)
     want = nn.analytic_gradients(net, X, y)
     assert all(close(p.grad, want[name]) for name, p in net.named_parameters())
+
+
+def test_fit_with_compile_one_epoch_at_a_time_traces_once() -> None:
+    X, y = nn.datasets.alien_sentiment(n=40, seed=0)
+    net, twin = nn.TwoLayerNetwork(seed=1), nn.TwoLayerNetwork(seed=1)
+    programs = []
+    for _ in range(3):
+        opt = nn.SGD(net.parameters(), lr=0.5)
+        nn.fit(net, X, y, optimizer=opt, epochs=1, progress=False, compile=True)
+        (step,) = net.__dict__["_compiled_steps"].values()
+        programs.extend(step.compiled._cache.values())
+    assert len(set(map(id, programs))) == 1  # one trace, replayed by the later fits
+    nn.fit(twin, X, y, optimizer=nn.SGD(twin.parameters(), lr=0.5), epochs=3, progress=False)
+    assert close([p.data for p in net.parameters()], [p.data for p in twin.parameters()], 1e-12)
+    assert "_compiled_steps" not in net.state_dict()

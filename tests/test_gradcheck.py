@@ -508,3 +508,55 @@ def test_a_loss_that_rounds_far_worse_than_its_size_is_not_failed():
 
     report = gradcheck(loss, *net.parameters())
     assert report.failures == 0, str(report)
+
+
+def test_a_prediction_next_to_1_is_not_failed():
+    """ŷ = 1 − 6e-8: ŷ rounds by ε and ln(1 − ŷ) multiplies that by 1/(1 − ŷ), yet the
+    differences look smooth; carrying each node's rounding to f keeps a right gradient ok.
+    """
+    import nn
+
+    model = nn.MLP(1, [1, 1], activation="relu", seed=646061761)
+    rng = np.random.default_rng(646061761)
+    X, y = rng.normal(size=(1, 1)), np.zeros(1)
+
+    def loss(*ps: Value) -> Value:
+        with model.using(ps):
+            return nn.log_loss(model(X), y)
+
+    report = gradcheck(loss, *model.parameters())
+    assert report.failures == 0, str(report)
+
+
+def test_a_function_that_refuses_a_moved_point_is_differenced_inside_its_domain():
+    """log_loss refuses ŷ > 1: at ŷ = 1 − 1e-3 a step of 1e-2 would leave [0, 1]."""
+    import nn
+
+    f = lambda q: nn.log_loss(q, np.array([1.0]))  # noqa: E731
+    report = gradcheck(f, np.array([1 - 1e-3]), eps=1e-2)
+    assert report, str(report)
+
+
+def test_the_report_names_inputs_by_their_values_names():
+    w, b = Value(np.array([0.5, -1.0]), name="w"), Value(2.0, name="b")
+    report = gradcheck(lambda p, q, r: (p * q * r).tanh().sum(), w, b, 0.3)
+    assert [c.label for c in report.inputs] == ["w", "b", "2"]
+    rows = [line.split()[0] for line in str(report).splitlines()[-3:]]
+    assert rows == ["w", "b", "2"]
+
+
+def test_taylor_test_reports_relu_at_0_as_a_kink():
+    report = taylor_test(lambda v: v.relu(), 0.0)
+    assert report.verdict == "kink" and report
+    assert "kink" in str(report)
+    assert taylor_test(lambda v: scaled_relu_slope(5.0).apply(v), 0.0).verdict == "FAILED"
+
+
+def scaled_relu_slope(slope: float) -> type[Primitive]:
+    """relu whose vjp is `slope` everywhere: at 0, outside the one-sided slopes 0 and 1."""
+
+    class Relu(Primitive):
+        forward = staticmethod(lambda a: np.maximum(a, 0.0))
+        grads = (lambda g, out, a: g * slope,)
+
+    return Relu

@@ -25,6 +25,7 @@ from hypothesis import assume, example, given, settings
 import autograd.graph
 from autograd import (
     Value,
+    collection_paused,
     draw,
     gradcheck,
     gradients,
@@ -264,13 +265,10 @@ def test_create_graph_also_keeps_float32_grads_float32() -> None:
 def test_a_chain_of_a_million_operations_backpropagates_and_is_freed() -> None:
     x = Value(1.0)
     y = x
-    gc.disable()  # only for speed: the cyclic collector would rescan the growing chain
-    try:
+    with collection_paused():  # only for speed: the collector would rescan the growing chain
         for _ in range(500_000):
             y = y * 1.000001
             y = y + 0.5
-    finally:
-        gc.enable()
     assert len(topological_order(y)) == 1_000_001
     y.backward()  # micrograd's recursive sort dies here with RecursionError
     assert x.grad == pytest.approx(1.000001**500_000, rel=1e-9)
@@ -805,3 +803,20 @@ def test_an_array_leaf_only_the_graph_holds_gets_no_gradient_and_a_held_one_does
     np.testing.assert_array_equal(w.grad, 2 * x.sum(axis=0))
     (gx,) = gradients((Value(x) * w).sum(), [w])  # gradients asks only for w
     np.testing.assert_array_equal(gx, x.sum(axis=0))
+
+
+def test_collection_paused_restores_the_collector_as_it_found_it() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collection_paused():
+        raise KeyError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

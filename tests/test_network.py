@@ -192,3 +192,76 @@ def test_second_derivatives_through_the_network_are_differences_of_the_gradient(
     )
     np.testing.assert_allclose(H, differences, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-15)
+
+
+def test_analytic_gradients_refuses_a_model_that_is_not_the_lessons_network() -> None:
+    for model in (nn.MLP(2, [2, 1], seed=0), nn.Perceptron(2, seed=0), object()):
+        with pytest.raises(TypeError, match=r"lesson's TwoLayerNetwork.*autograd") as info:
+            nn.analytic_gradients(model, [1.0, 2.0], 1.0)  # type: ignore[arg-type]
+        assert type(model).__name__ in str(info.value)
+
+
+def test_same_line_tells_two_lines_on_one_edge_from_two_lines_around_the_band() -> None:
+    from nn.network import same_line
+
+    X, _ = nn.datasets.alien_sentiment(seed=0)
+    net = nn.TwoLayerNetwork(seed=0)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(-1.0, 1.0, -1.6))  # x1 − x2 = −1.5, −1.6
+    assert same_line(net, X)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(4.0, -4.0, 6.4))  # the same, facing alike
+    assert same_line(net, X)
+    set_weights(net, red=(2.0, -2.0, 3.0), green=(-2.0, 2.0, 3.0))  # the band's two edges
+    assert not same_line(net, X)
+    set_weights(net, red=(1.0, -1.0, 1.5), green=(0.0, 1.0, -3.0))  # crossing lines
+    assert not same_line(net, X)
+
+
+def set_weights(net: Any, red: tuple[float, ...], green: tuple[float, ...]) -> None:
+    net.w11.data, net.w21.data, net.b1.data = red
+    net.w12.data, net.w22.data, net.b2.data = green
+
+
+@pytest.mark.slow
+def test_with_fits_defaults_the_network_learns_the_band_on_99_of_the_seeds_0_to_99() -> None:
+    """As the demo trains it: data, network and fit all from one seed; at least 97% right."""
+    stuck = []
+    for seed in range(100):
+        X, y = nn.datasets.alien_sentiment(seed=seed)
+        net = nn.TwoLayerNetwork(seed=seed)
+        nn.fit(net, X, y, seed=seed, progress=False)
+        if nn.accuracy(net, X, y) < 0.97:
+            stuck.append(seed)
+    assert len(stuck) <= 1, stuck
+
+
+def test_purple_starts_small_and_positive_and_red_and_green_at_right_angles() -> None:
+    for seed in range(20):
+        net = nn.TwoLayerNetwork(seed=seed)
+        assert 0 <= net.w1.data < 0.5 and 0 <= net.w2.data < 0.5
+        red, green = (net.w11.data, net.w21.data), (net.w12.data, net.w22.data)
+        assert np.dot(red, green) == pytest.approx(0.0, abs=1e-12)
+        assert np.hypot(*red) == pytest.approx(1.0) and np.hypot(*green) == pytest.approx(1.0)
+
+
+def trained(seed: int) -> Any:
+    X, y = nn.datasets.alien_sentiment(seed=seed)
+    net = nn.TwoLayerNetwork(seed=seed)
+    nn.fit(net, X, y, seed=seed, progress=False)
+    return net, nn.accuracy(net, X, y)
+
+
+def test_a_stuck_network_is_told_apart_by_whether_red_and_green_drew_one_line() -> None:
+    from nn.demo import GOOD, stuck_note
+    from nn.network import same_line
+
+    net, acc = trained(230)  # one of the few seeds past 99 that get stuck, on one edge
+    X, _ = nn.datasets.alien_sentiment(seed=230)
+    assert acc < GOOD and same_line(net, X)
+    assert stuck_note(net, X) == "both hidden perceptrons drew the same line; try another seed"
+    net, acc = trained(137)  # stuck another way: one line never reached its edge
+    X, _ = nn.datasets.alien_sentiment(seed=137)
+    assert acc < GOOD and not same_line(net, X)
+    assert "poor minimum" in stuck_note(net, X)
+    net, acc = trained(0)
+    X, _ = nn.datasets.alien_sentiment(seed=0)
+    assert acc >= GOOD and not same_line(net, X)

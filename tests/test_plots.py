@@ -205,6 +205,64 @@ def test_overlapping_samples_are_one_marker_whose_area_counts_them():
     assert any("samples at that point" in t.get_text() for t in ax.texts)
 
 
+# ---------------------------------------------------------------------------
+# The training movie.
+# ---------------------------------------------------------------------------
+
+
+def movie(folder, seed: int, epochs: int = 6, every: int = 3):
+    """Train the lesson's network briefly and write its movie; returns the path and the net."""
+    from nn import datasets, fit
+
+    folder.mkdir(exist_ok=True)
+    X, y = datasets.alien_sentiment(n=80, seed=seed)
+    net = TwoLayerNetwork(seed=seed)
+    snapshots = plots.Snapshots(net, every=every)
+    history = fit(net, X, y, epochs=epochs, seed=seed, progress=False, callback=snapshots)
+    path = plots.training_movie(
+        snapshots, history, X, y, folder / f"movie-{seed}.gif", resolution=40, dpi=40
+    )
+    return path, (net, snapshots, history, X, y)
+
+
+def frames(path) -> list[bytes]:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        return [f.convert("RGB").tobytes() for f in ImageSequence.Iterator(im)]
+
+
+def test_the_movie_has_a_frame_per_snapshot_and_the_first_differs_from_the_last(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    path, _ = movie(tmp_path, seed=1, epochs=7, every=3)
+    with Image.open(path) as im:
+        assert im.format == "GIF" and im.is_animated
+        assert im.n_frames == 4  # epochs 0 (the start), 3, 6 and the last, 7
+    shots = frames(path)
+    assert shots[0] != shots[-1]
+    assert len(set(shots)) > 2  # the boundary moves from frame to frame
+
+
+def test_the_movie_is_reproducible_from_a_seed_and_leaves_the_model_as_it_was(tmp_path):
+    pytest.importorskip("matplotlib")
+    a, (net, snapshots, history, X, y) = movie(tmp_path / "a", seed=2)
+    b, _ = movie(tmp_path / "b", seed=2)
+    c, _ = movie(tmp_path / "c", seed=3)
+    assert a.read_bytes() == b.read_bytes()
+    assert frames(a) != frames(c)
+    net.w11.data = 123.0
+    plots.training_movie(snapshots, history, X, y, tmp_path / "again.gif", resolution=20, dpi=30)
+    assert net.w11.data == 123.0  # the frames' weights were put back afterwards
+
+
+def test_snapshots_refuse_a_bad_interval():
+    for every in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="every"):
+            plots.Snapshots(TwoLayerNetwork(seed=0), every=every)
+
+
 def test_decision_boundaries_of_a_three_class_model_show_three_regions(tmp_path: Path) -> None:
     X, y = nn.datasets.spirals(90, seed=0)
     model = nn.MLP(2, [8, 3], output_activation="identity", seed=0)
