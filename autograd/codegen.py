@@ -57,6 +57,7 @@ NAMESPACE: dict[str, Any] = {
 TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Add: ("{0} + {1}", "{g}", "{g}"),
     ops.Mul: ("{0} * {1}", "{g} * {1}", "{g} * {0}"),
+    ops.Div: ("divide({0}, {1})", "divide({g}, {1})", "-divide({g} * {out}, {1})"),
     ops.Pow: (
         "power({0}, {1})",
         "{g} * ({1} * power({0}, {1} - 1.0 + is_zero({1})))",
@@ -70,10 +71,21 @@ TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Softplus: ("softplus({0})", "{g} * sigmoid({0})"),
 }
 
+
+class Subtract:
+    """a − b: written for a + (−1·b), which is how the engine records a subtraction."""
+
+    __name__ = "Subtract"
+    grads = (None, None)  # two differentiable inputs; the templates below are its vjps
+
+
+TEMPLATES[Subtract] = ("{0} - {1}", "{g}", "-{g}")
+
 # On arrays plain numpy calls: the engine's raw functions wrap each call in np.errstate,
 # which costs more than the call itself on a small batch (so a replay may warn where the
 # eager step is silent; the numbers are the same).
 ARRAY_TEMPLATES: dict[type, tuple[str, ...]] = {
+    ops.Div: ("{0} / {1}", "{g} / {1}", "-({g} * {out}) / {1}"),
     ops.Exp: ("np.exp({0})", "{g} * {out}"),
     ops.Log: ("np.log({0})", "{g} / {0}"),
     ops.Tanh: ("np.tanh({0})", "{g} * (1.0 - {out} * {out})"),
@@ -566,6 +578,39 @@ class Generator:
         return total
 
     # ---- the whole step ---------------------------------------------------------
+    def _fold_negations(self) -> None:
+        """a + (−1·b) as a − b, when nothing else reads −1·b: one operation fewer each way."""
+        readers: dict[Node, int] = {}
+        for node in self.order:
+            for x in node.operands:
+                if isinstance(x, Node):
+                    readers[x] = readers.get(x, 0) + 1
+        folded: set[Node] = set()
+        for node in self.order:
+            if node.op is not ops.Add:
+                continue
+            for i in (1, 0):
+                neg = node.operands[i]
+                if self._negation_of(neg) is None or readers.get(neg) != 1 or neg in self.wrt:
+                    continue
+                if neg is self.root or neg.forward_only != node.forward_only:
+                    continue
+                node.op = Subtract
+                node.operands = [node.operands[1 - i], self._negation_of(neg)]
+                folded.add(neg)
+                break
+        self.order = [n for n in self.order if n not in folded]
+
+    @staticmethod
+    def _negation_of(node: Any) -> Node | None:
+        """x when node is x · (−1.0), else None."""
+        if not isinstance(node, Node) or node.op is not ops.Mul:
+            return None
+        a, b = node.operands
+        if isinstance(b, Node) and b.kind == "const" and type(b.value) is float and b.value == -1.0:
+            return a if isinstance(a, Node) else None
+        return None
+
     def _merge_repeats(self) -> None:
         """One node for a repeated operation on the same operands (red and green both read x1)."""
         seen: dict[Any, Node] = {}
@@ -589,6 +634,7 @@ class Generator:
     def generate(self) -> tuple[Program, list[Node]]:
         """The program, and the live leaves (parameters) it reads, in its parameters' order."""
         self._merge_repeats()
+        self._fold_negations()
         leaves = self._name_nodes()
         order, root = self.order, self.root
         self.plan_layout()
@@ -640,7 +686,7 @@ class Generator:
                     pending[x].append(self._reduce(expr, shape, x))
                     if len(pending[x]) == len(edges[x]):
                         grads[x] = self.gradient_name(x)
-                        total = " + ".join(reversed(pending[x]))  # in the forward's order
+                        total = _sum_text(reversed(pending[x]))  # in the forward's order
                         note = ""
                         if len(edges[x]) > 1:
                             via = ", ".join(e.text for e in edges[x])
@@ -701,6 +747,19 @@ def _spread(g: str, shape: str, size: tuple[int, ...]) -> str:
     if math.prod(size) <= 4096:
         return f"np.full({shape}, {g})"
     return f"np.broadcast_to({g}, {shape})"
+
+
+def _sum_text(terms: Any) -> str:
+    """t1 + t2 + …, with a term that starts with a minus subtracted: a - b, not a + -b."""
+    text = ""
+    for term in terms:
+        if not text:
+            text = term
+        elif term.startswith("-") and _is_name(term[1:]):
+            text += f" - {term[1:]}"
+        else:
+            text += f" + {term}"
+    return text
 
 
 def _wrap(expr: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
-from autograd.gradcheck import MACHINE_EPS, derivative, judge, kink, settle_small
+from autograd.gradcheck import derivative, judge, kink, settle_small
 from autograd.graph import topological_order, unbroadcast
 from autograd.text import fmt, op_symbol
 from autograd.value import Value
@@ -615,7 +615,13 @@ def _f64(d: Any) -> Any:
 
 
 def find_wrong_gradients(
-    output: Value, *, eps: float = 1e-4, rtol: float = 1e-6, atol: float = 0.0, seed: int = 0
+    output: Value,
+    *,
+    eps: float = 1e-4,
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+    seed: int = 0,
+    max_elements: int | None = 1000,
 ) -> list[WrongGradient]:
     """Every node whose local derivative (its op's vjp) disagrees with its own forward, in float64.
 
@@ -626,7 +632,9 @@ def find_wrong_gradients(
     and is set aside; the other elements are still judged. A difference that
     crosses a clip or a branch settles at a smaller step and is not taken for a
     wrong vjp; where it never settles, or the forward is not finite, the element
-    is inconclusive and not reported.
+    is inconclusive and not reported. An operand larger than `max_elements` has
+    that many of its elements judged, drawn at random (None: all of them): each
+    costs a few evaluations of the node's forward on the whole operand.
     """
     rng = np.random.default_rng(seed)
     wrong: list[WrongGradient] = []
@@ -641,7 +649,7 @@ def find_wrong_gradients(
             p = node._prev[slot]
             if not isinstance(p, Value):
                 continue
-            found = _check(op, datas, slot, rng, eps, rtol, atol)
+            found = _check(op, datas, slot, rng, eps, rtol, atol, max_elements)
             if found is not None:
                 wrong.append(WrongGradient(node, op.__name__, slot, p, *found))
     return wrong
@@ -655,6 +663,7 @@ def _check(
     eps: float,
     rtol: float,
     atol: float,
+    max_elements: int | None,
 ) -> tuple[float, float, tuple[int, ...], int] | None:
     """(expected, obtained, index, count) for the worst wrong element of operand `slot`, or None."""
     x = np.asarray(datas[slot], dtype=np.float64)
@@ -676,10 +685,21 @@ def _check(
     if r.shape != x.shape:
         r = unbroadcast(np.broadcast_to(r, np.broadcast_shapes(r.shape, x.shape)), x.shape)
     f0 = float(np.sum(g * out))
-    sizes = [np.max(np.abs(d), initial=0.0) for d in (x, out) if np.size(d)]
-    floor = MACHINE_EPS * float(max(sizes, default=0.0))
+    # The forward rounds in its own dtype: a cast to float32 is differenced at float32's ε.
+    floor = max(
+        (
+            float(np.finfo(np.result_type(d)).eps) * float(np.max(np.abs(d), initial=0.0))
+            for d in (x, out)
+            if np.size(d)
+        ),
+        default=0.0,
+    )
     verdicts = []
-    for index in np.ndindex(x.shape):
+    indices = list(np.ndindex(x.shape))
+    if max_elements is not None and len(indices) > max_elements:
+        chosen = rng.choice(len(indices), size=max_elements, replace=False)
+        indices = [indices[k] for k in sorted(chosen)]
+    for index in indices:
         x0 = float(x[index])
 
         def phi(t: float, index: tuple[int, ...] = index) -> float:

@@ -8,6 +8,7 @@ exits 1. `python -m nn` runs the same command.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import sys
@@ -22,12 +23,12 @@ import numpy as np
 from autograd import GradcheckReport, Value, gradcheck, no_grad
 from autograd.draw import DotNotFoundError, render
 from autograd.gradcheck import aligned
-from nn import datasets, demo, plots
+from nn import checks, datasets, demo, plots
 from nn.layers import MLP, Perceptron
 from nn.losses import cross_entropy, log_loss
 from nn.module import Module
 from nn.network import TwoLayerNetwork
-from nn.train import History, accuracy, fit
+from nn.train import DEFAULT_EPOCHS, History, accuracy, fit
 
 PROG = "valuegrad"
 MODELS = ("perceptron", "network", "mlp")
@@ -45,41 +46,13 @@ class UsageError(ValueError):
 
 
 def _int_at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if n < low:
-            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {low}, got {n}")
-        return n
-
-    parse.__name__ = "int"
-    return parse
+    """A whole number ≥ low."""
+    return checks.argument(int, checks.whole, at_least=low)
 
 
-def _finite_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return x
-
-
-def _positive_float(text: str) -> float:
-    x = _finite_float(text)
-    if x <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return x
-
-
-def _label(text: str) -> float:
-    x = _finite_float(text)
-    if not 0.0 <= x <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a label in [0, 1], got {text!r}")
-    return x
+_finite_float = checks.argument(float, checks.real, "a finite number")
+_positive_float = checks.argument(float, checks.positive, "a positive number")
+_label = checks.argument(float, checks.real, "a label in [0, 1]", low=0.0, high=1.0)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -89,9 +62,10 @@ def _sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected layer sizes separated by commas, like 8,8; got {text!r}"
         ) from None
-    if any(n < 1 for n in sizes):
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
-    return sizes
+    try:
+        return tuple(checks.whole(n, "each layer size") for n in sizes)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 # ---------------------------------------------------------------------------
@@ -173,6 +147,8 @@ def count_parameters(model: Module) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the lesson end to end (nn.demo does the work)."""
+    if args.epochs < 1:
+        raise UsageError(f"the demo needs --epochs 1 or more, got {args.epochs}")
     demo.run(Path(args.out), seed=args.seed, epochs=args.epochs)
     return 0
 
@@ -477,22 +453,60 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text + " (default: %(default)s)"
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _options(*parents: _Parser) -> _Parser:
+    return _Parser(add_help=False, parents=list(parents))
+
+
+def shared_options() -> dict[str, _Parser]:
+    """The options several commands take, each defined once, as argparse parent parsers."""
+    seed = _options()
+    seed.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="seed for the data and the initial weights",
+    )
+    load = _options()
+    load.add_argument(
+        "--load",
+        metavar="FILE.npz",
+        help="start from weights saved by `valuegrad train --save` (of the same model)",
+    )
+    epochs = _options()
+    epochs.add_argument(
+        "--epochs",
+        type=_int_at_least(0),
+        default=DEFAULT_EPOCHS,
+        metavar="N",
+        help="passes over the data for each model (train takes 0: only evaluate)",
+    )
+    sample = _options()
+    sample.add_argument(
+        "--x1", type=_finite_float, default=2.0, metavar="NUMBER", help="count of 'aack'"
+    )
+    sample.add_argument(
+        "--x2", type=_finite_float, default=1.0, metavar="NUMBER", help="count of 'beep'"
+    )
+    sample.add_argument(
+        "--y", type=_label, default=1.0, metavar="LABEL", help="the label, 1 happy or 0 sad"
+    )
+    model = _options(seed, load)
+    model.add_argument(
         "--model",
         choices=MODELS,
         default="network",
         help="perceptron: one sigmoid unit; network: the lesson's red/green/purple 2-2-1 network; "
         "mlp: a multilayer perceptron with ReLU hidden layers (see --hidden)",
     )
-    p.add_argument(
+    model.add_argument(
         "--hidden",
         type=_sizes,
         default=None,
         metavar="N,N",
         help="hidden layer sizes of the mlp, separated by commas (default for mlp: 8,8)",
     )
-    p.add_argument(
+    model.add_argument(
         "--data",
         default="alien",
         metavar="NAME|PATH.csv",
@@ -500,18 +514,16 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         "numeric feature columns (two for the network) and a label column of class indices "
         "0..k-1 (k > 2 needs --model mlp, which then ends with k scores)",
     )
-    p.add_argument(
-        "--seed",
-        type=_int_at_least(0),
-        default=0,
-        metavar="N",
-        help="seed for the data and the initial weights",
-    )
-    p.add_argument("--load", metavar="FILE.npz", help="start from weights saved by --save")
+    return {"seed": seed, "load": load, "epochs": epochs, "sample": sample, "model": model}
+
+
+# Commands that live in modules of their own. Each module's add_command(subparsers,
+# formatter) adds its subparser; a new command is one more name here.
+EXTENSIONS = ("nn.stepper", "nn.playground", "nn.compiled")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `valuegrad` argument parser with its four subcommands."""
+    """The `valuegrad` argument parser: demo, train, check and draw, then the EXTENSIONS."""
     parser = _Parser(
         prog=PROG,
         formatter_class=_HelpFormatter,
@@ -526,10 +538,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    shared = shared_options()
 
-    demo_p = sub.add_parser(
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], *parents: str, **kw: Any
+    ) -> Any:
+        p = sub.add_parser(
+            name, formatter_class=_HelpFormatter, parents=[shared[k] for k in parents], **kw
+        )
+        p.set_defaults(run=run)
+        return p
+
+    demo_p = command(
         "demo",
-        formatter_class=_HelpFormatter,
+        run_demo,
+        "seed",
+        "epochs",
         help="the lesson end to end (the default)",
         description="Train one perceptron and the red/green/purple network on the alien sentiment "
         "data,\nprint their accuracies and, for one sample, the nine derivatives of the log loss "
@@ -539,37 +563,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo_p.add_argument(
         "--out", default="valuegrad-out", metavar="DIR", help="directory for the pictures"
     )
-    demo_p.add_argument(
-        "--seed",
-        type=_int_at_least(0),
-        default=0,
-        metavar="N",
-        help="seed for the data and the initial weights",
-    )
-    demo_p.add_argument(
-        "--epochs",
-        type=_int_at_least(1),
-        default=300,
-        metavar="N",
-        help="training epochs for each model",
-    )
-    demo_p.set_defaults(run=run_demo)
 
-    train = sub.add_parser(
+    train = command(
         "train",
-        formatter_class=_HelpFormatter,
+        run_train,
+        "model",
+        "epochs",
         help="train a model on a data set",
         description="Train a model by gradient descent on the log loss and print the loss and "
         "accuracy\nas it goes: a progress bar on a terminal, else a line every --print-every "
         "epochs.",
-    )
-    _add_model_options(train)
-    train.add_argument(
-        "--epochs",
-        type=_int_at_least(0),
-        default=300,
-        metavar="N",
-        help="passes over the data (0: only evaluate)",
     )
     train.add_argument(
         "--lr",
@@ -601,16 +604,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="write the decision boundaries over the data here (two features; needs matplotlib)",
     )
-    train.set_defaults(run=run_train)
 
-    check = sub.add_parser(
+    check = command(
         "check",
-        formatter_class=_HelpFormatter,
+        run_check,
+        "model",
         help="check a model's gradients numerically",
         description="Compare the autograd gradients of the model's log loss on the data with "
         "central\ndifferences in float64, one row per parameter. Exit code 1 if any is wrong.",
     )
-    _add_model_options(check)
     check.add_argument(
         "--directions",
         type=_int_at_least(1),
@@ -618,11 +620,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="check K random directions instead of every entry (faster for big models)",
     )
-    check.set_defaults(run=run_check)
 
-    drawp = sub.add_parser(
+    drawp = command(
         "draw",
-        formatter_class=_HelpFormatter,
+        run_draw,
+        "sample",
+        "seed",
+        "load",
         help="draw the lesson network's graph for one sample",
         description="Draw the red/green/purple network's graph for one sample after the backward "
         "pass\nof its log loss, so every node shows its value and its gradient. svg, png and pdf "
@@ -639,39 +643,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: from --out's suffix)",
     )
-    drawp.add_argument(
-        "--x1",
-        type=_finite_float,
-        default=2.0,
-        metavar="NUMBER",
-        help="first feature (count of 'aack')",
-    )
-    drawp.add_argument(
-        "--x2",
-        type=_finite_float,
-        default=1.0,
-        metavar="NUMBER",
-        help="second feature (count of 'beep')",
-    )
-    drawp.add_argument(
-        "--y", type=_label, default=1.0, metavar="LABEL", help="the label, 1 happy or 0 sad"
-    )
-    drawp.add_argument(
-        "--seed", type=_int_at_least(0), default=0, metavar="N", help="seed for the initial weights"
-    )
-    drawp.add_argument(
-        "--load",
-        metavar="FILE.npz",
-        help="weights of a network saved by `train --model network --save`",
-    )
-    drawp.set_defaults(run=run_draw)
-    from nn import compiled, playground, stepper  # they take this module's argument types
-
-    stepper.add_command(sub, _HelpFormatter)
-    playground.add_command(sub, _HelpFormatter)
-    compiled.add_command(sub, _HelpFormatter)
-    for command in sub.choices.values():
-        command.set_defaults(parser=command)
+    for module in EXTENSIONS:
+        importlib.import_module(module).add_command(sub, _HelpFormatter)
+    for subparser in sub.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
 
 

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from nn.checks import real, whole
+
 __all__ = [
     "DATASETS",
     "LABEL_NAMES",
@@ -60,35 +62,16 @@ _PUNCTUATION = string.punctuation + "¡¿"
 # --- argument checks --------------------------------------------------------
 
 
-def _check_n(n: object, name: str = "n") -> int:
-    """Return n as an int, or raise if it is not an integer >= 1."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"{name} must be >= 1, got {n}")
-    return int(n)
-
-
-def _check_real(x: object, name: str, low: float = 0.0, low_inclusive: bool = True) -> float:
-    """Return x as a float, or raise if it is not a finite real above its lower bound."""
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    value = float(x)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if value < low or (value == low and not low_inclusive):
-        bound = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {bound} {low}, got {value}")
-    return value
-
-
 def _rng(seed: object) -> np.random.Generator:
     """Return a numpy Generator for an int seed (>= 0) or None (fresh entropy)."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__} {seed!r}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return np.random.default_rng(seed)
+    if seed is None:
+        return np.random.default_rng()
+    try:
+        return np.random.default_rng(whole(seed, "seed", at_least=0))
+    except TypeError:
+        raise TypeError(
+            f"seed must be an int or None, got {type(seed).__name__} {seed!r}"
+        ) from None
 
 
 def _shuffled(X: Array, y: Array, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -119,7 +102,7 @@ def _alien_cells() -> tuple[Array, Array]:
 
 def alien_sentiment(n: int = 400, seed: int | None = None) -> tuple[Array, Array]:
     """(aack, beep) counts in 0..MAX_COUNT; y = 1 iff |aack − beep| ≤ 1; ⌈n/2⌉ happy, ⌊n/2⌋ sad."""
-    n = _check_n(n)
+    n = whole(n, "n")
     rng = _rng(seed)
     # Drawing each class uniformly from its possible sentences puts about half of the
     # sad ones on each side of the band (15 sentence shapes each), so a line can keep
@@ -189,7 +172,7 @@ def to_sentence(counts: ArrayLike, seed: int | None = None) -> str:
 
 def describe(X: ArrayLike, y: ArrayLike, k: int = 5, seed: int | None = None) -> list[str]:
     """The first k rows of (X, y) as lines "sentence  → happy|sad", sentences aligned."""
-    k = _check_n(k, "k")
+    k = whole(k, "k")
     X_arr = np.asarray(X, dtype=np.float64)
     y_arr = np.asarray(y, dtype=np.float64)
     if X_arr.ndim != 2 or X_arr.shape[1] != 2:
@@ -219,8 +202,8 @@ def example_sentences(n: int = 5, seed: int | None = None) -> list[str]:
 
 def xor(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[Array, Array]:
     """Corners (x1, x2) ∈ {0,1}² plus N(0, noise²) per coordinate; y = x1 XOR x2."""
-    n = _check_n(n)
-    noise = _check_real(noise, "noise")
+    n = whole(n, "n")
+    noise = real(noise, "noise", 0.0)
     rng = _rng(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     which = np.arange(n) % 4
@@ -231,8 +214,8 @@ def xor(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[Arra
 
 def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[Array, Array]:
     """y=0: (cos t, sin t), y=1: (1 − cos t, ½ − sin t), t ~ U[0, π]; plus N(0, noise²) noise."""
-    n = _check_n(n)
-    noise = _check_real(noise, "noise")
+    n = whole(n, "n")
+    noise = real(noise, "noise", 0.0)
     rng = _rng(seed)
     n_upper = (n + 1) // 2
     t = rng.uniform(0.0, math.pi, size=n)
@@ -247,9 +230,9 @@ def circles(
     n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
 ) -> tuple[Array, Array]:
     """y=0 on r = 1, y=1 on r = factor ∈ (0, 1); angle ~ U[0, 2π); plus N(0, noise²) noise."""
-    n = _check_n(n)
-    noise = _check_real(noise, "noise")
-    factor = _check_real(factor, "factor", low=0.0, low_inclusive=False)
+    n = whole(n, "n")
+    noise = real(noise, "noise", 0.0)
+    factor = real(factor, "factor", 0.0, open_low=True)
     if factor >= 1.0:
         raise ValueError(f"factor must be < 1 so the inner circle lies inside, got {factor}")
     rng = _rng(seed)
@@ -269,7 +252,7 @@ _BLOB_RADIUS = 3.0 * _BLOB_STD
 
 def blobs(n: int = 200, seed: int | None = None) -> tuple[Array, Array]:
     """y=0 near (−1.5, −1), y=1 near (1.5, 1): N(0, 0.5²) offsets, redrawn past radius 1.5."""
-    n = _check_n(n)
+    n = whole(n, "n")
     rng = _rng(seed)
     # Truncating the offsets keeps each blob inside a disc of radius 1.5; the
     # centres are √13 ≈ 3.6 apart, so the bisecting line leaves a margin of 0.3.
@@ -293,11 +276,9 @@ def spirals(
     arms. Labels are 0.0 … k − 1; each class gets ⌊n/k⌋ or ⌈n/k⌉ points; `noise` is the standard
     deviation of the angle's noise in radians.
     """
-    n = _check_n(n)
-    k = _check_n(k, "k")
-    if k < 2:
-        raise ValueError(f"k must be at least 2 classes, got {k}")
-    noise = _check_real(noise, "noise")
+    n = whole(n, "n")
+    k = whole(k, "k", at_least=2)
+    noise = real(noise, "noise", 0.0)
     rng = _rng(seed)
     y = np.arange(n) % k
     t = rng.uniform(0.05, 1.0, size=n)

@@ -18,23 +18,10 @@ from nn import datasets, plots
 from nn.layers import Perceptron
 from nn.losses import log_loss
 from nn.module import Module
-from nn.network import NAMES, TwoLayerNetwork, analytic_gradients, same_line
+from nn.network import CLOSED_FORMS, NAMES, TwoLayerNetwork, analytic_gradients, same_line
 from nn.train import History, accuracy, fit
 
 MOVIE_FRAMES = 30  # about this many frames in training.gif, whatever the number of epochs
-
-# The closed forms of the nine derivatives, as `analytic_gradients` computes them.
-FORMULAS = {
-    "w11": "(ŷ−y)·w1·a1(1−a1)·x1",
-    "w21": "(ŷ−y)·w1·a1(1−a1)·x2",
-    "b1": "(ŷ−y)·w1·a1(1−a1)",
-    "w12": "(ŷ−y)·w2·a2(1−a2)·x1",
-    "w22": "(ŷ−y)·w2·a2(1−a2)·x2",
-    "b2": "(ŷ−y)·w2·a2(1−a2)",
-    "w1": "(ŷ−y)·a1",
-    "w2": "(ŷ−y)·a2",
-    "b": "ŷ−y",
-}
 
 
 GOOD = 0.97  # the network's accuracy on the lesson's data, short of which it is stuck
@@ -95,7 +82,7 @@ def gradient_rows(net: TwoLayerNetwork, x: Sequence[float], y: float) -> list[Gr
         for (name, _), c in zip(net.named_parameters(), report.inputs, strict=True)
     }
     return [
-        GradientRow(name, FORMULAS[name], closed[name], by_autograd[name], numerical[name])
+        GradientRow(name, CLOSED_FORMS[name], closed[name], by_autograd[name], numerical[name])
         for name in NAMES
     ]
 

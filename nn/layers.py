@@ -20,6 +20,7 @@ import autograd
 from autograd import Primitive, Value
 from autograd.ops import grad_of_product
 from autograd.value import as_data
+from nn.checks import whole
 from nn.module import Module
 
 Activation = Callable[[Any], Any]
@@ -60,13 +61,6 @@ def make_rng(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
-
-
-def positive_int(value: Any, label: str) -> int:
-    """value as an int ≥ 1 (numpy ints too); otherwise ValueError naming `label` (bools too)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{label} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def check_input(x: Any, n_features: int, who: str) -> Any:
@@ -185,7 +179,7 @@ class Perceptron(Module):
         names: tuple[str, str] = ("z", "y_hat"),
     ) -> None:
         super().__init__()
-        n_inputs = positive_int(n_inputs, "n_inputs")
+        n_inputs = whole(n_inputs, "n_inputs")
         self.n_inputs = n_inputs
         self.activation_name, self.activation = activation_by_name(activation)
         self.color = color
@@ -259,7 +253,7 @@ class Dense(Module):
         seed: Seed = None,
     ) -> None:
         super().__init__()
-        n_in, n_out = positive_int(n_in, "n_in"), positive_int(n_out, "n_out")
+        n_in, n_out = whole(n_in, "n_in"), whole(n_out, "n_out")
         self.n_in = n_in
         self.n_out = n_out
         self.activation_name, self.activation = activation_by_name(activation)
@@ -328,8 +322,8 @@ class MLP(Sequential):
             )
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
-        n_in = positive_int(n_in, "n_in")
-        sizes = [positive_int(n, "each layer size") for n in sizes]
+        n_in = whole(n_in, "n_in")
+        sizes = [whole(n, "each layer size") for n in sizes]
         rng = make_rng(seed)
         dims = [n_in, *sizes]
         last = len(sizes) - 1

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd import Value
-from nn.layers import positive_int
+from nn.checks import whole
 from nn.module import Module
 
 
@@ -28,7 +28,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, nonlin: bool = True) -> None:
         super().__init__()
-        self.w = [Value(random.uniform(-1.0, 1.0)) for _ in range(positive_int(nin, "nin"))]
+        self.w = [Value(random.uniform(-1.0, 1.0)) for _ in range(whole(nin, "nin"))]
         self.b = Value(0.0)
         self.nonlin = nonlin
 
@@ -50,7 +50,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         super().__init__()
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(positive_int(nout, "nout"))]
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(whole(nout, "nout"))]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         """Each neuron's output, as a list; a layer of one neuron returns that one Value."""
@@ -66,7 +66,7 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:
         super().__init__()
-        sizes = [positive_int(nin, "nin"), *(positive_int(n, "each of nouts") for n in nouts)]
+        sizes = [whole(nin, "nin"), *(whole(n, "each of nouts") for n in nouts)]
         last = len(sizes) - 2
         self.layers = [
             Layer(sizes[i], sizes[i + 1], nonlin=i != last) for i in range(len(sizes) - 1)

@@ -43,11 +43,15 @@ class Module:
     forward: Callable[..., Any]
     _children: dict[str, Any]  # key → Value or Module, in assignment order
     _label: str | None  # the name the parent registered this module under
-    _found: tuple[int, list[tuple[str, Value]]] | None  # (_generation, parameters) when found
+    _changes: int  # how many times this module's registry has changed
+    # The last parameter walk: the modules it went through, each with its _changes then,
+    # and what it found.
+    _found: tuple[list[tuple[Module, int]], list[tuple[str, Value]]] | None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_children", {})
         object.__setattr__(self, "_label", None)
+        object.__setattr__(self, "_changes", 0)
         object.__setattr__(self, "_found", None)
 
     # ---- registration: the one place parameters and sub-modules are found ------
@@ -65,7 +69,7 @@ class Module:
                 f"save; assign a Value (or a Module), change the numbers with .{name}.data = ..., "
                 f"or set it to None (or del it) to remove it"
             )
-        _replace(children, name, entries)
+        _replace(self, name, entries)
         for key, item in entries:
             if isinstance(item, Module):
                 object.__setattr__(item, "_label", key)
@@ -76,7 +80,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        _replace(self.__dict__["_children"], name, [])
+        _replace(self, name, [])
         object.__delattr__(self, name)
 
     # ---- parameters ---------------------------------------------------------------
@@ -85,13 +89,15 @@ class Module:
         return iter(self._named_parameters())
 
     def _named_parameters(self) -> list[tuple[str, Value]]:
-        # zero_grad runs this every training step, so the walk is remembered until any
-        # module's registry changes: a sub-module can be shared, so one counter serves all.
+        # zero_grad runs this every training step, so the walk is remembered. It is stale
+        # once the registry of any module it went through has changed (a sub-module may be
+        # shared, and changed through another parent), which one counter per module tells.
         cached = self._found
-        if cached is not None and cached[0] == _generation:
+        if cached is not None and all(m._changes == n for m, n in cached[0]):
             return cached[1]
         # Depth first in registration order, with an explicit stack.
         found: list[tuple[str, Value]] = []
+        walked: list[tuple[Module, int]] = [(self, self._changes)]
         seen: set[int] = set()
         stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [("", iter(self._children.items()))]
         while stack:
@@ -101,12 +107,13 @@ class Module:
                     continue
                 seen.add(id(item))
                 if isinstance(item, Module):
+                    walked.append((item, item._changes))
                     stack.append((f"{prefix}{key}.", iter(item._children.items())))
                     break
                 found.append((prefix + key, item))
             else:
                 stack.pop()
-        object.__setattr__(self, "_found", (_generation, found))
+        object.__setattr__(self, "_found", (walked, found))
         return found
 
     def modules(self) -> list[Module]:
@@ -169,13 +176,13 @@ class Module:
                     new = swap[id(old)]
                 undo.append((m, attr, old))
                 m.__dict__[attr] = new
-                _replace(m._children, attr, _entries(attr, new, leaves_only=False))
+                _replace(m, attr, _entries(attr, new, leaves_only=False))
         try:
             yield
         finally:
             for m, attr, old in reversed(undo):
                 m.__dict__[attr] = old
-                _replace(m._children, attr, _entries(attr, old, leaves_only=False))
+                _replace(m, attr, _entries(attr, old, leaves_only=False))
 
     # ---- state ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -278,15 +285,10 @@ class Module:
         )
 
 
-# Counts the changes to any module's registry; a remembered parameter walk from before
-# a change is stale. It changes no behaviour, so it is not state in STYLE's sense.
-_generation = 0
-
-
-def _replace(children: dict[str, Any], name: str, entries: list[tuple[str, Any]]) -> None:
+def _replace(module: Module, name: str, entries: list[tuple[str, Any]]) -> None:
     """Put `entries` where attribute `name`'s entries were (or at the end), keeping the order."""
-    global _generation
-    _generation += 1
+    object.__setattr__(module, "_changes", module._changes + 1)
+    children = module._children
     kept: dict[str, Any] = {}
     placed = False
     for key, item in children.items():

@@ -18,6 +18,21 @@ from nn.module import Module
 
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")
 
+# ∂L/∂p of the log loss L = −y·ln ŷ − (1−y)·ln(1−ŷ) for each parameter p, as the lesson
+# derives them from σ'(z) = σ(z)(1 − σ(z)) and ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y. Written once:
+# `analytic_gradients` computes these, the demo's table and the docs print them.
+CLOSED_FORMS = {
+    "w11": "(ŷ−y)·w1·a1(1−a1)·x1",
+    "w21": "(ŷ−y)·w1·a1(1−a1)·x2",
+    "b1": "(ŷ−y)·w1·a1(1−a1)",
+    "w12": "(ŷ−y)·w2·a2(1−a2)·x1",
+    "w22": "(ŷ−y)·w2·a2(1−a2)·x2",
+    "b2": "(ŷ−y)·w2·a2(1−a2)",
+    "w1": "(ŷ−y)·a1",
+    "w2": "(ŷ−y)·a2",
+    "b": "ŷ−y",
+}
+
 
 class TwoLayerNetwork(Module):
     """The lesson's 2-2-1 network of sigmoid perceptrons, with its nine scalar parameters.
@@ -89,20 +104,10 @@ def same_line(net: TwoLayerNetwork, X: Any, share: float = 0.85) -> bool:
 
 
 def analytic_gradients(net: TwoLayerNetwork, x: Any, y: Any) -> dict[str, float]:
-    """The nine derivatives of the log loss L = −y·ln ŷ − (1−y)·ln(1−ŷ) by hand; a batch's mean.
+    """The nine derivatives of the log loss by hand, CLOSED_FORMS; for a batch, their mean.
 
-        ∂L/∂w1  = (ŷ−y)·a1
-        ∂L/∂w2  = (ŷ−y)·a2
-        ∂L/∂b   = ŷ−y
-        ∂L/∂w11 = (ŷ−y)·w1·a1(1−a1)·x1
-        ∂L/∂w21 = (ŷ−y)·w1·a1(1−a1)·x2
-        ∂L/∂b1  = (ŷ−y)·w1·a1(1−a1)
-        ∂L/∂w12 = (ŷ−y)·w2·a2(1−a2)·x1
-        ∂L/∂w22 = (ŷ−y)·w2·a2(1−a2)·x2
-        ∂L/∂b2  = (ŷ−y)·w2·a2(1−a2)
-
-    They follow from σ'(z) = σ(z)(1 − σ(z)) and ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y. The values
-    are floats keyed by the parameters' names. Any other model raises TypeError.
+    The values are floats keyed by the parameters' names; each line below computes
+    one of CLOSED_FORMS. Any other model raises TypeError.
     """
     if not isinstance(net, TwoLayerNetwork):
         raise TypeError(

@@ -7,13 +7,13 @@ adds a node to a graph: the graph of the next forward pass is as small as the fi
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from autograd import Value
+from nn.checks import positive, real
 
 
 class Optimizer:
@@ -52,22 +52,6 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _in_unit(name: str, value: float) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
-    return float(value)
-
-
 def _copy(g: Any) -> Any:
     return g if type(g) is float else np.array(g)
 
@@ -81,8 +65,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _positive("lr", lr)
-        self.momentum = _in_unit("momentum", momentum)
+        self.lr = positive(lr, "lr")
+        self.momentum = real(momentum, "momentum", 0.0, 1.0, open_high=True)
         self.buffers: dict[int, Any] = {}
 
     def _update(self, i: int, p: Value, g: Any) -> None:
@@ -113,13 +97,14 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params)
-        self.lr = _positive("lr", lr)
+        self.lr = positive(lr, "lr")
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (β1, β2), got {betas!r}")
-        self.betas = (_in_unit("betas[0]", betas[0]), _in_unit("betas[1]", betas[1]))
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0.0:
-            raise ValueError(f"eps must be a non-negative number, got {eps!r}")
-        self.eps = float(eps)
+        self.betas = (
+            real(betas[0], "betas[0]", 0.0, 1.0, open_high=True),
+            real(betas[1], "betas[1]", 0.0, 1.0, open_high=True),
+        )
+        self.eps = real(eps, "eps", 0.0)
         self.state: dict[int, tuple[int, Any, Any]] = {}  # i → (t, m, v)
 
     def _update(self, i: int, p: Value, g: Any) -> None:

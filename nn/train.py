@@ -17,8 +17,8 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd.value import as_data
+from nn.checks import whole
 from nn.compiled import step_for
-from nn.layers import positive_int
 from nn.losses import (
     check_labels,
     class_labels,
@@ -105,10 +105,10 @@ def fit(
             f"fit: loss {loss!r} does not suit a model with {classes} output(s) per sample: "
             "cross_entropy wants one score per class (k ≥ 2), the others one output per sample"
         )
-    epochs = positive_int(epochs, "fit: epochs")
+    epochs = whole(epochs, "fit: epochs")
     n = len(y)
     if batch_size is not None:
-        batch_size = positive_int(batch_size, "fit: batch_size (a positive int or None)")
+        batch_size = whole(batch_size, "fit: batch_size (an int or None)")
     step_rows = n if batch_size is None else min(batch_size, n)
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)

@@ -521,7 +521,7 @@ def test_spirals_are_not_linearly_separable() -> None:
 
 
 def test_spirals_refuse_fewer_than_two_classes() -> None:
-    with pytest.raises(ValueError, match="at least 2 classes"):
+    with pytest.raises(ValueError, match="k must be >= 2, got 1"):
         datasets.spirals(10, k=1)
 
 

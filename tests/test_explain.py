@@ -543,3 +543,15 @@ def test_columns_line_up_when_one_path_has_wider_numbers() -> None:
         return [_width(line[: m.start()]) for m in re.finditer("·", line.split("(via")[0])]
 
     assert len({tuple(dots(line)) for line in lines}) == 1, "\n".join(lines)
+
+
+def test_a_large_operand_has_a_sample_of_its_elements_judged() -> None:
+    class Doubled(Primitive):
+        forward = staticmethod(lambda a: a * 1.0)
+        grads = (lambda g, out, a: g * 2.0,)
+
+    out = Doubled.apply(Value(np.linspace(-1, 1, 5000))).sum()
+    (w,) = find_wrong_gradients(out, max_elements=50)
+    assert w.elements == 50
+    (every,) = find_wrong_gradients(Doubled.apply(Value(np.ones(60))).sum(), max_elements=None)
+    assert every.elements == 60

@@ -201,3 +201,9 @@ def test_the_jacobian_of_a_float32_scalar_is_a_scalar_of_the_same_kind():
     assert type(j64) is float and j64 == 2.0
     assert type(j32) is np.float32 and j32 == 2.0
     assert type(grad(lambda x: x * 2.0)(np.float32(1.0))) is np.float32
+
+
+def test_the_jacobian_of_a_scalar_function_of_a_scalar_is_a_number():
+    j = jacobian(lambda v: v * v * v)(2.0)
+    assert isinstance(j, float)
+    assert j == 12.0

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 from autograd import (
     GradcheckReport,
     Primitive,
@@ -310,6 +311,7 @@ HARD: dict[str, tuple[Any, list[Any]]] = {
     "saturated sigmoid, one": (lambda v: v.sigmoid(), [np.array(745.0)]),
     "log loss at its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([0.0, 1.0])]),
     "log loss near its clip": (log_loss_of(np.array([1.0, 0.0])), [np.array([1e-9, 1 - 1e-12])]),
+    "float32 inside f": (lambda v: (v.astype(np.float32) * 3.0).tanh().sum(), [POINT]),
     "float32 inputs": (
         lambda a, b: (a * b).tanh().sum(),
         [np.array([0.3, -1.2], dtype=np.float32), np.array([2.0, 0.5], dtype=np.float32)],
@@ -560,3 +562,44 @@ def scaled_relu_slope(slope: float) -> type[Primitive]:
         grads = (lambda g, out, a: g * slope,)
 
     return Relu
+
+
+@pytest.mark.filterwarnings("error")
+def test_hostile_points_are_inconclusive_without_warnings():
+    assert gradcheck(lambda a: (a * a).sum(), np.zeros(0))  # nothing to check
+    for x in ([1e300, -1e300], [np.nan, 1.0], [1e-300, 3e-310]):
+        report = gradcheck(lambda a: (a * a).sum(), np.array(x))
+        assert report.verdict == "INCONCLUSIVE" and report.failures == 0, str(report)
+    assert gradcheck(lambda a: (a * 2.0).sum(), np.array([1e300, -1e300]))
+    assert taylor_test(lambda a: (a * a).sum(), np.array([1e300])).verdict == "inconclusive"
+
+
+class Hypot(Primitive):
+    """√(a² + b²); ∂/∂a = a/out, ∂/∂b = b/out."""
+
+    forward = staticmethod(lambda a, b: (a * a + b * b) ** 0.5)
+    grads = (lambda g, out, a, b: g * a / out, lambda g, out, a, b: g * b / out)
+
+
+def test_a_dip_in_the_taylor_remainder_is_not_a_wrong_gradient():
+    """Where the h² and h³ terms cancel r dips; the order is read below the dip."""
+    a = np.array([-1.9921875, 2.0, -1.55859375])
+    b = np.array([-1.625, 1.67578125, 1.63671875])
+    f = lambda x, y: Hypot.apply(x, y)  # noqa: E731
+    report = taylor_test(f, a, b)
+    assert report.verdict == "passed", str(report)
+    assert gradcheck(f, a, b)
+
+
+class NanSlope(autograd.Primitive):
+    """a² with a vjp that returns nan."""
+
+    forward = staticmethod(lambda a: a * a)
+    grads = (lambda g, out, a: g * float("nan") * a,)
+
+
+def test_gradcheck_and_taylor_test_refuse_nan_gradients():
+    f = lambda v: NanSlope.apply(v).sum()  # noqa: E731
+    x = np.array([1.0, 2.0])
+    assert not autograd.gradcheck(f, x)
+    assert not autograd.taylor_test(f, x)

@@ -22,6 +22,7 @@ from catalogue import (
 )
 from hypothesis import assume, example, given, settings
 
+import autograd
 import autograd.graph
 from autograd import (
     Value,
@@ -820,3 +821,22 @@ def test_collection_paused_restores_the_collector_as_it_found_it() -> None:
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_gradients_of_an_unreached_value_are_zero_even_after_an_earlier_pass():
+    a, b = autograd.Value(1.0), autograd.Value(2.0)
+    (b * b).backward()
+    assert b.grad == 4.0
+    assert autograd.gradients(a * 3.0, [b]) == [0.0]
+    assert autograd.grad(lambda a, b: a * 2.0, argnums=1)(autograd.Value(1.0), b).data == 0.0
+    assert b.grad == 4.0
+
+
+def test_a_vjp_that_returns_none_is_named_in_the_error():
+    class Forgetful(autograd.Primitive):
+        forward = staticmethod(lambda a: a * 2.0)
+        grads = (lambda g, out, a: None,)
+
+    x = autograd.Value(np.ones(3))
+    with pytest.raises(TypeError, match=r"backward through Forgetful: a vjp returned None"):
+        Forgetful.apply(x).sum().backward()

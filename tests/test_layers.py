@@ -268,9 +268,9 @@ def test_forward_without_a_graph_matches_sigmoid_by_hand() -> None:
 def test_sizes_may_be_numpy_ints_but_not_bools_and_mlp_wants_a_list() -> None:
     assert nn.Perceptron(np.int64(2)).n_inputs == 2
     assert nn.MLP(np.int64(2), [np.int64(3), 1]).sizes == (3, 1)
-    with pytest.raises(ValueError, match="n_inputs must be a positive int, got True"):
+    with pytest.raises(TypeError, match="n_inputs must be an int, got bool True"):
         nn.Perceptron(True)
     with pytest.raises(ValueError, match=r"list of layer sizes such as \[16, 16, 1\], got 3"):
         nn.MLP(2, 3)
-    with pytest.raises(ValueError, match="each layer size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="each layer size must be >= 1, got 0"):
         nn.MLP(2, [4, 0])

@@ -371,3 +371,12 @@ def test_cross_entropy_refuses_labels_out_of_range(labels: Any, match: str) -> N
 def test_cross_entropy_wants_scores_of_at_least_two_classes() -> None:
     with pytest.raises(ValueError, match=r"k ≥ 2 classes, got \(4, 1\)"):
         nn.cross_entropy(Value(np.zeros((4, 1))), [0, 0, 0, 0])
+
+
+def test_log_loss_takes_a_float32_scalar_prediction():
+    y_hat = Value(np.float32(0.3))
+    loss = nn.log_loss(y_hat, 1.0)
+    loss.backward()
+    assert loss.item() == pytest.approx(-np.log(0.3), rel=1e-6)
+    assert y_hat.grad.dtype == np.float32
+    assert float(y_hat.grad) == pytest.approx(-1 / 0.3, rel=1e-6)

@@ -198,6 +198,11 @@ def test_the_remembered_parameter_list_follows_every_change_in_any_module() -> N
     assert len(outer.parameters()) == 7
     model.rest = [Affine(2)]
     assert len(outer.parameters()) == 5
+    other = nn.Sequential(shared)  # a second parent's walk is remembered apart
+    assert len(other.parameters()) == 2
+    shared.w = Value(np.zeros(2))
+    assert other.parameters()[0] is shared.w and outer.parameters()[0] is shared.w
+    assert not hasattr(nn.module, "_generation")  # each module counts its own changes
 
 
 def test_zero_grad_reaches_a_parameter_added_after_an_earlier_zero_grad() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nn
-from autograd import Value, grad, gradcheck, hessian, topological_order
+from autograd import Value, grad, gradcheck, hessian, sigmoid, topological_order
 from nn.losses import clip_bounds
-from nn.network import NAMES
+from nn.network import CLOSED_FORMS, NAMES
 
 LO, HI = clip_bounds(np.float64)
 
@@ -152,6 +153,22 @@ def test_autograd_gives_the_nine_closed_forms_and_gradcheck_agrees(
         for check, name in zip(report.inputs, NAMES, strict=True):
             numerical = check.numerical
             assert abs(closed[name] - numerical) <= check.tolerance
+
+
+def test_the_printed_closed_forms_are_the_ones_analytic_gradients_computes() -> None:
+    """CLOSED_FORMS, read as Python, give analytic_gradients' numbers: the text cannot drift."""
+    assert tuple(CLOSED_FORMS) == NAMES
+    net, (x1, x2, y) = nn.TwoLayerNetwork(seed=5), (0.7, -1.9, 1.0)
+    p = {name: getattr(net, name).data for name in NAMES}
+    a1 = sigmoid(p["w11"] * x1 + p["w21"] * x2 + p["b1"])
+    a2 = sigmoid(p["w12"] * x1 + p["w22"] * x2 + p["b2"])
+    y_hat = sigmoid(p["w1"] * a1 + p["w2"] * a2 + p["b"])
+    values = {**p, "x1": x1, "x2": x2, "y": y, "a1": a1, "a2": a2, "y_hat": y_hat}
+    closed = nn.analytic_gradients(net, [x1, x2], y)
+    for name, text in CLOSED_FORMS.items():
+        code = text.replace("ŷ", "y_hat").replace("−", "-").replace("·", "*")
+        code = re.sub(r"(a\d)\(", r"\1*(", code)  # a1(1−a1) is a product
+        assert eval(code, {}, values) == pytest.approx(closed[name], rel=1e-12), name
 
 
 def test_analytic_gradients_of_a_batch_is_the_mean_of_the_samples() -> None:

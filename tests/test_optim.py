@@ -186,11 +186,11 @@ def test_any_real_learning_rate_is_taken(make: Any, lr: Any) -> None:
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda ps: nn.SGD(ps, lr=0.0), ValueError, "lr must be a positive"),
+        (lambda ps: nn.SGD(ps, lr=0.0), ValueError, r"lr must be > 0, got 0\.0"),
         (lambda ps: nn.SGD(ps, lr=-1.0), ValueError, "lr"),
         (lambda ps: nn.SGD(ps, lr=math.nan), ValueError, "lr"),
         (lambda ps: nn.Adam(ps, lr=math.inf), ValueError, "lr"),
-        (lambda ps: nn.SGD(ps, lr="0.1"), TypeError, "lr must be a number"),
+        (lambda ps: nn.SGD(ps, lr="0.1"), TypeError, "lr must be a real number"),
         (lambda ps: nn.SGD(ps, lr=0.1, momentum=-0.1), ValueError, "momentum"),
         (lambda ps: nn.SGD(ps, lr=0.1, momentum=1.0), ValueError, "momentum"),
         (lambda ps: nn.Adam(ps, betas=(0.9, 1.0)), ValueError, r"betas\[1\]"),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import autograd
 import autograd.ops
 from autograd import Value
 
@@ -455,3 +456,35 @@ def test_a_node_made_by_hand_holds_its_op_and_inputs() -> None:
     w = Value(2.0)
     node = Value._node(4.0, autograd.ops.Mul, (w, 2.0))
     assert node.op is autograd.ops.Mul and node.inputs == (w, 2.0) and node.data == 4.0
+
+
+def test_a_primitive_returning_integers_gives_a_float64_value():
+    class Floor(autograd.Primitive):
+        forward = staticmethod(lambda a: np.floor(a).astype(np.int64))
+        grads = (lambda g, out, a: g * 0.0,)
+
+    out = Floor.apply(Value([1.5, 2.5]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, [1.0, 2.0])
+
+
+def test_a_primitive_without_grads_is_refused_when_defined():
+    with pytest.raises(TypeError, match=r"NoGrads\.grads must be a tuple of functions"):
+
+        class NoGrads(autograd.Primitive):
+            forward = staticmethod(lambda a: a)
+
+
+def test_mean_checks_its_axis_like_sum_and_takes_numpy_ints():
+    v = Value(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match="axis 5"):
+        v.mean(axis=5)
+    np.testing.assert_allclose(v.mean(axis=np.int64(0)).data, [1.5, 2.5, 3.5])
+    assert v.mean(axis=(0, 1)).data == 2.5
+
+
+def test_a_value_is_truthy_like_micrograds():
+    assert Value(0.0)
+    assert Value(np.zeros(3))
+    x = Value(2.0)
+    assert (x or Value(1.0)) is x
