@@ -26,7 +26,8 @@ from autograd.gradcheck import aligned
 from nn import checks, datasets, demo, plots
 from nn.layers import MLP, Perceptron
 from nn.losses import cross_entropy, log_loss
-from nn.module import Module
+from nn.module import OPTIONS_MEMBER, Module
+from nn.module import saved_options as module_saved_options
 from nn.network import TwoLayerNetwork
 from nn.train import DEFAULT_EPOCHS, History, accuracy, fit
 
@@ -177,17 +178,53 @@ def _load(model: Module, path: str) -> None:
         raise UsageError(f"{_one_line(e)}; the file holds the weights of `{options}`") from None
 
 
-def fitting_options(path: str) -> str | None:
-    """The --model (and --hidden) whose weights the .npz file holds, read from its members.
+def options_to_save(model: Module, kind: str) -> dict[str, Any]:
+    """What `train --save` stores beside the weights: the --model, and the mlp's --hidden."""
+    if isinstance(model, MLP):
+        return {"model": kind, "hidden": list(model.sizes[:-1])}
+    return {"model": kind}
 
-    Only the member names and the array headers are read, never the arrays; None when the
-    file is not one that `train --save` writes.
+
+def fitting_options(path: str) -> str | None:
+    """The --model (and --hidden) whose weights the .npz file holds.
+
+    The options `train --save` stored in the file come first; a file without them (saved
+    before they were, or by `Module.save`) is read from its member names and array
+    headers, never the arrays. None when neither tells.
     """
+    try:
+        stored = options_text(module_saved_options(path))
+    except (OSError, ValueError):
+        stored = None
+    return stored or _options_from_shapes(path)
+
+
+def options_text(options: dict[str, Any] | None) -> str | None:
+    """Saved options as command-line words, "--model mlp --hidden 8,8"; None if they are not."""
+    if options is None or options.get("model") not in MODELS:
+        return None
+    kind = options["model"]
+    if kind != "mlp":
+        return None if "hidden" in options else f"--model {kind}"
+    hidden = options.get("hidden")
+    if (
+        not isinstance(hidden, list)
+        or not hidden
+        or not all(type(n) is int and n >= 1 for n in hidden)
+    ):
+        return None
+    return f"--model mlp --hidden {','.join(map(str, hidden))}"
+
+
+def _options_from_shapes(path: str) -> str | None:
+    """The --model and --hidden that fit the member names and array shapes of the file."""
     try:
         with zipfile.ZipFile(path) as z:
             shapes = {}
             for info in z.infolist():
                 if not info.filename.endswith(".npy") or info.file_size > 1 << 30:
+                    continue
+                if info.filename == OPTIONS_MEMBER + ".npy":
                     continue
                 with z.open(info) as f:
                     version = np.lib.format.read_magic(f)
@@ -254,7 +291,7 @@ def run_train(args: argparse.Namespace) -> int:
     if history.interrupted:
         print("interrupted: the model keeps what it learned so far")
     if args.save is not None:
-        model.save(args.save)
+        model.save(args.save, options=options_to_save(model, args.model))
         print(f"saved the weights to {args.save}")
     if args.plot is not None:
         _plot_boundaries(model, X, y, name, Path(args.plot))

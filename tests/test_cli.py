@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -238,7 +240,8 @@ def test_train_an_mlp_with_options_then_check_it(tmp_path):
     assert re.findall(r"^epoch (\d)/6", r.stdout, re.M) == ["1", "3", "6"]
 
     state = np.load(tmp_path / "m.npz")
-    assert sorted(state.files) == sorted(f"layers.{i}.{p}" for i in range(3) for p in "Wb")
+    weights = [f"layers.{i}.{p}" for i in range(3) for p in "Wb"]
+    assert sorted(state.files) == sorted([*weights, "@options"])  # and how it was built
 
     c = run("check", *common, "--load", "m.npz", cwd=tmp_path)
     assert c.returncode == 0, c.stdout + c.stderr
@@ -483,6 +486,63 @@ def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
     args, expected = BAD_INPUT[case]
     line = bad(*args, cwd=bad_files)
     assert expected in line, line
+
+
+def test_train_saves_its_options_and_a_wrong_load_hints_at_them(tmp_path):
+    """The hint reads the --model and --hidden that `train --save` stored beside the weights."""
+    saved = run(
+        "train",
+        "--model",
+        "mlp",
+        "--hidden",
+        "3,4",
+        "--epochs",
+        "1",
+        "--save",
+        "m.npz",
+        cwd=tmp_path,
+    )
+    assert saved.returncode == 0, saved.stderr
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
+        assert json.loads(str(f["@options"])) == {"model": "mlp", "hidden": [3, 4]}
+    hint = "the file holds the weights of `--model mlp --hidden 3,4`"
+    assert hint in bad("train", "--model", "mlp", "--hidden", "5", "--load", "m.npz", cwd=tmp_path)
+    assert hint in bad("check", "--load", "m.npz", cwd=tmp_path)
+    again = run("check", "--model", "mlp", "--hidden", "3,4", "--load", "m.npz", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    for kind in ("perceptron", "network"):
+        r = run("train", "--model", kind, "--epochs", "1", "--save", f"{kind}.npz", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        with np.load(tmp_path / f"{kind}.npz", allow_pickle=False) as f:
+            assert json.loads(str(f["@options"])) == {"model": kind}
+    spirals = ("--data", "spirals", "--model", "mlp", "--epochs", "1")
+    assert run("train", *spirals, "--save", "k.npz", cwd=tmp_path).returncode == 0
+    line = bad("train", *spirals, "--hidden", "2", "--load", "k.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 8,8`" in line
+
+
+def test_the_hint_prefers_the_saved_options_and_falls_back_to_the_shapes(tmp_path):
+    from nn import MLP
+
+    net = MLP(2, [8, 1], seed=0)
+    net.save(tmp_path / "told.npz", options={"model": "mlp", "hidden": [6]})  # not the shapes'
+    line = bad("train", "--load", "told.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 6`" in line
+    # Options that are not ones train writes, or a damaged options member: the shapes tell.
+    for options in ({"model": "svm"}, {"model": "mlp", "hidden": []}, {"hidden": [2]}):
+        net.save(tmp_path / "odd.npz", options=options)
+        line = bad("train", "--load", "odd.npz", cwd=tmp_path)
+        assert "the file holds the weights of `--model mlp --hidden 8`" in line, options
+    net.save(tmp_path / "plain.npz")
+    with (
+        zipfile.ZipFile(tmp_path / "plain.npz") as plain,
+        zipfile.ZipFile(tmp_path / "odd.npz", "w") as z,
+    ):
+        for info in plain.infolist():
+            z.writestr(info, plain.read(info))
+        z.writestr("@options.npy", b"\x93NUMPY damaged")
+    line = bad("train", "--load", "odd.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 8`" in line
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="address-space limits are POSIX")
