@@ -416,7 +416,7 @@ class NotAPrimitive:
 
 
 def unknown_op(w: Value) -> Value:
-    doubled = Value(np.zeros(2), None, NotAPrimitive, (w,))  # made as no apply would make it
+    doubled = Value._node(np.zeros(2), NotAPrimitive, (w,))  # made as no apply would make it
     return doubled.sum() + w.sum()
 
 
