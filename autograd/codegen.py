@@ -18,6 +18,7 @@ primitive without a template replays through its own forward and vjps
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 import re
@@ -664,6 +665,7 @@ class Generator:
                 note = "  # no gradient flows back through this line" if node.forward_only else ""
                 lines.append(f"{node.text} = {self.forward(node)}{note}")
         grads: dict[Node, str] = {}
+        made: dict[str, str] = {}  # each gradient's name → the expression it was assigned
         if active:
             lines.append("# backward")
             edges: dict[Node, list[Node]] = {n: [] for n in active}
@@ -693,14 +695,18 @@ class Generator:
                             paths = f"{len(edges[x])} paths (through {via})"
                             note = f"  # {x.text} reaches {root.text} along {paths}: they add up"
                         lines.append(f"{grads[x]} = {total}{note}")
+                        made[grads[x]] = total
         results = []
+        handed: set[str] = set()  # the arrays already returned, after following aliases
         for w in self.wrt:
             if w in grads:
                 g = grads[w]
                 if self.rows and self.is_tall(tuple(w.shape)):
                     results.append(f"np.ascontiguousarray({g}.T)")
+                elif w.shape:
+                    results.append(_handed_out(g, made, handed))
                 else:
-                    results.append(f"own({g})" if w.shape else g)
+                    results.append(g)
             else:
                 zero = "0.0" if not w.shape and w.dtype == np.float64 else None
                 results.append(
@@ -769,6 +775,25 @@ def _wrap(expr: str) -> str:
 
 def _is_name(text: str) -> bool:
     return text.isidentifier()
+
+
+def _handed_out(g: str, made: dict[str, str], handed: set[str]) -> str:
+    """How the program returns the array gradient g: bare when it is sure to be a new array.
+
+    Assigned another gradient's name (`dL_da = dL_dt1`), g is that array: a second result
+    that is the same array is copied, or the caller's change to one would change the other.
+    A result of arithmetic or @ is a new array; anything else may be a view, and `own`
+    copies it if it is one. (Each own() call costs a Python call, about 0.3 µs.)
+    """
+    array = g
+    while _is_name(made.get(array, "")):
+        array = made[array]
+    if array in handed:
+        return f"{g}.copy()"
+    handed.add(array)
+    expr = made.get(array)
+    fresh = expr is not None and isinstance(ast.parse(expr, mode="eval").body, ast.BinOp)
+    return g if fresh else f"own({g})"
 
 
 def _own(g: Any) -> Any:

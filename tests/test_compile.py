@@ -585,6 +585,25 @@ def test_non_number_arguments_are_part_of_the_key() -> None:
     assert len(step._cache) == 3 and replays(step)
 
 
+@pytest.mark.parametrize("rows", [3, TALL])
+def test_returned_gradients_are_the_callers_own_arrays(rows: int) -> None:
+    # Both gradients of (a + b).sum() are one array in the program (dL_da = dL_db = dL_dt1),
+    # and dL_dW of a Sum over a broadcast may be a read-only view: each comes back a new,
+    # writable array that no other result and no later call shares.
+    f = lambda a, b, W: (a + b).sum() + (W * 2.0).sum()  # noqa: E731
+    step = autograd.compile(f, argnums=(0, 1, 2))
+    args = np.ones(rows), np.ones(rows), np.ones((rows, 2))
+    for _ in range(2):
+        first = step(*args)[1]
+    again = step(*args)[1]
+    assert replays(step)
+    for i, g in enumerate(first):
+        assert g.flags.writeable and g.base is None
+        assert not any(np.shares_memory(g, h) for h in first[i + 1 :] + again)
+        g += 1.0  # the caller's to change: the other results stay as they were
+    assert same_answer(step(*args), value_and_grad(f, argnums=(0, 1, 2))(*args))
+
+
 # ---------------------------------------------------------------------------
 # nn.fit(compile=True) and `valuegrad code`.
 # ---------------------------------------------------------------------------
