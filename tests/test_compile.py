@@ -302,6 +302,29 @@ def test_compile_step_checks_its_data_on_every_call() -> None:
         step(X[0], y[:1])
 
 
+def test_tall_arithmetic_is_done_in_place_with_the_same_numbers() -> None:
+    net, X, y = lesson(n=TALL)
+    step = compile_step(net)
+    step(X, y)
+    lines = [line.strip() for line in step.source.splitlines()]
+    for line in ("z1 = w11 * x1", "z1 += w21 * x2", "z1 += b1", "dL_dz1 = 1.0 - a1"):
+        assert line in lines
+    assert (
+        lines.index("dL_dz1 *= a1")
+        < lines.index("dL_dz1 *= dL_da1")
+        < lines.index("dL_dw11 = dL_dz1 @ x1")
+    )
+    for _ in range(2):  # the replay, twice: no array of one call is written by the next
+        net.zero_grad()
+        loss = step(X, y)
+        want = nn.analytic_gradients(net, X, y)
+        for name, p in net.named_parameters():
+            assert close(p.grad, want[name]), name
+        with no_grad():
+            assert close(loss, nn.log_loss(net(X), y).data)
+    assert replays(step.compiled)
+
+
 def program_namespace(step: Any, **inputs: Any) -> dict[str, Any]:
     """Run the body of a step's program line by line and keep every name it assigned."""
     (entry,) = step.compiled._cache.values()
