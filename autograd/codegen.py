@@ -332,6 +332,10 @@ class Generator:
         op = node.op
         if op in ARRAY_TEMPLATES and type(node.operands[0].data) is np.ndarray:
             return ARRAY_TEMPLATES[op]
+        if op is ops.Div and _safe_divisor(node.operands[1]):
+            # A mean's division of a numpy scalar by n: divide() would take np.errstate's
+            # path for it (1.6 µs a call, against 0.05 µs), which no such division needs.
+            return ARRAY_TEMPLATES[op]
         return TEMPLATES.get(op) or getattr(op, "code", None)
 
     def op_name(self, op: Any) -> str:
@@ -805,6 +809,13 @@ _AXES = {None: None, 0: 0, -2: 0, (0,): 0, (-2,): 0, 1: 1, -1: 1, (1,): 1, (-1,)
 
 _IN_PLACE = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
 _FRESH = {"sigmoid", "np.exp", "np.log", "np.tanh"}  # calls that return a new array
+
+
+def _safe_divisor(x: Any) -> bool:
+    """A constant b with |b| ≥ 1: a / b cannot divide by zero or overflow, so never warns."""
+    if not isinstance(x, Node) or x.kind != "const" or type(x.value) is not float:
+        return False
+    return math.isfinite(x.value) and abs(x.value) >= 1.0
 
 
 def _fresh(tree: ast.expr) -> bool:

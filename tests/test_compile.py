@@ -608,6 +608,18 @@ def test_non_number_arguments_are_part_of_the_key() -> None:
     assert len(step._cache) == 3 and replays(step)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_mean_divides_its_numpy_scalar_by_n_directly(dtype: Any) -> None:
+    f = lambda w: (w * w).mean() / 0.5  # noqa: E731  (÷ 0.5 may overflow: it keeps divide)
+    step = autograd.compile(f)
+    w = np.array([1.0, 2.0, 4.0], dtype=dtype)
+    step(w)
+    got, want = step(w), value_and_grad(f)(w)
+    assert same_answer(got, want) and np.asarray(got[0]).dtype == np.asarray(want[0]).dtype
+    assert replays(step)
+    assert " / 3.0" in step.source and "divide(t3, 0.5)" in step.source
+
+
 @pytest.mark.parametrize("rows", [3, TALL])
 def test_returned_gradients_are_the_callers_own_arrays(rows: int) -> None:
     # Both gradients of (a + b).sum() are one array in the program (dL_da = dL_db = dL_dt1),
