@@ -39,7 +39,6 @@ NAMESPACE: dict[str, Any] = {
     "exp": ops._exp,
     "log": ops._log,
     "tanh": ops._tanh,
-    "sigmoid": lambda x: _sigmoid(x),
     "relu": ops._relu,
     "softplus": ops._softplus,
     "power": ops._power,
@@ -801,6 +800,9 @@ def _sigmoid(x: Any) -> Any:
     np.exp(t, t)
     t += 1.0
     return np.reciprocal(t, t)
+
+
+NAMESPACE["sigmoid"] = _sigmoid  # defined here, below: a call through a lambda cost a frame
 
 
 TALL = 1024  # rows from which a tall matrix is stored transposed (see plan_layout)
