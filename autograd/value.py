@@ -213,6 +213,9 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if type(value) is float and type(self.data) is float:
+            self._grad = value  # a scalar's, nine a compiled step: 125 ns, not 200
+            return
         if value is None:
             self._grad = None
             return

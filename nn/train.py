@@ -183,7 +183,7 @@ def _finite(X: Any, who: str) -> Any:
         data = as_data(X)
     except TypeError as e:
         raise ValueError(f"{who}: {e}") from None
-    if not np.all(np.isfinite(data)):
+    if not np.isfinite(data).all():  # the method: np.all's Python wrapper costs 1 µs a call
         raise ValueError(f"{who}: the inputs contain NaN or infinity")
     return data
 
