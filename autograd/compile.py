@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import value as _value_module
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import gradients, is_grad_enabled
@@ -86,6 +87,29 @@ class _Recorder:
         self.trusted = set(trusted)
         self.forward_only: dict[int, tuple[Value, Any, tuple[Any, ...]]] = {}
         self.reads: list[str] = []
+        # The engine copies a caller's array when it records it; the program reads the array
+        # itself instead (by reference, as f does), so it sees a change made between calls.
+        self.originals: dict[int, tuple[Any, np.ndarray]] = {}
+        self.live: list[np.ndarray] = []  # those arrays, whose shapes and dtypes a replay checks
+
+    def copied(self, copy: Any, original: Any) -> None:
+        """Told that the engine recorded `copy` of the caller's array `original`."""
+        if (
+            type(original) is np.ndarray
+            and type(copy) is np.ndarray
+            and copy is not original
+            and copy.shape == original.shape
+            and copy.dtype == original.dtype
+        ):
+            self.originals[id(copy)] = (copy, original)
+
+    def original(self, x: Any) -> Any:
+        """The caller's array that the engine's copy x was made of, or x."""
+        found = self.originals.get(id(x))
+        if found is None or found[0] is not x:
+            return x
+        self.live.append(found[1])
+        return found[1]
 
     def __call__(self, value: Value, op: Any, operands: tuple[Any, ...]) -> None:
         """Told of each result made under no_grad (by the engine's apply)."""
@@ -165,6 +189,25 @@ _READERS.update({k: Value.__dict__[k] for k in ("__init__", "detach")})
 _MAKERS = ("__init__", "detach")
 _WATCHED = {k: (_maker if k in _MAKERS else _reader)(k, m) for k, m in _READERS.items()}
 
+# The engine's copiers of raw operands and extra arguments, and wrappers that tell the
+# tracing thread's recorder which array each copy was made of.
+_COPIERS = {k: getattr(_value_module, k) for k in ("_constant", "_frozen")}
+
+
+def _copier(original: Any) -> Any:
+    @functools.wraps(original)
+    def copy(x: Any) -> Any:
+        out = original(x)
+        recorder = _trace.get()
+        if recorder is not None:
+            recorder.copied(out, x)
+        return out
+
+    return copy
+
+
+_WATCHED_COPIERS = {k: _copier(m) for k, m in _COPIERS.items()}
+
 
 @contextmanager
 def _watching(recorder: _Recorder) -> Iterator[None]:
@@ -178,6 +221,8 @@ def _watching(recorder: _Recorder) -> Iterator[None]:
         if _watchers == 0:
             for k, m in _WATCHED.items():
                 setattr(Value, k, m)
+            for k, m in _WATCHED_COPIERS.items():
+                setattr(_value_module, k, m)
         _watchers += 1
     token = _trace.set(recorder)
     try:
@@ -189,6 +234,8 @@ def _watching(recorder: _Recorder) -> Iterator[None]:
             if _watchers == 0:
                 for k, m in _READERS.items():
                     setattr(Value, k, m)
+                for k, m in _COPIERS.items():
+                    setattr(_value_module, k, m)
 
 
 def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list[Node], Node, str]:
@@ -222,7 +269,7 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
         if not is_primitive(op):
             reason = reason or f"{op!r} is not a Primitive, so the code generator cannot replay it"
         n = len(getattr(op, "grads", ()))
-        given = list(operands)
+        given = [x if isinstance(x, Value) else recorder.original(x) for x in operands]
         for i in range(min(n, len(given))):
             x = given[i]
             if not isinstance(x, Value):
@@ -291,10 +338,17 @@ def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
 class _Replay:
     """One traced program, with the live leaves it reads and the guard on their shapes."""
 
-    def __init__(self, program: Program, leaves: list[Value], keep: list[int] | None):
+    def __init__(
+        self,
+        program: Program,
+        leaves: list[Value],
+        keep: list[int] | None,
+        arrays: Sequence[np.ndarray] = (),
+    ):
         self.program = program
         self.leaves = leaves
         self.kinds = [_kind(v.data) for v in leaves]
+        self.arrays = [(a, a.shape, a.dtype) for a in arrays]  # the caller's, read live
         self.keep = keep  # the arguments the program takes, when some are not numbers
         self.checked = False
 
@@ -303,6 +357,9 @@ class _Replay:
         datas = [v.data for v in self.leaves]
         for d, kind in zip(datas, self.kinds, strict=True):
             if (type(d) is not float or kind is not float) and _kind(d) != kind:
+                return None
+        for a, shape, dtype in self.arrays:
+            if a.shape != shape or a.dtype != dtype:
                 return None
         numbers = args if self.keep is None else [args[i] for i in self.keep]
         result = self.program.function(*numbers, *datas)
@@ -486,7 +543,10 @@ class Compiled:
             ]
             program, leaves = Generator(order, root, wrt_nodes, arg_list, single).generate()
             replay = _Replay(
-                program, [n.value for n in leaves], None if len(keep) == len(args) else keep
+                program,
+                [n.value for n in leaves],
+                None if len(keep) == len(args) else keep,
+                recorder.live,
             )
             try:
                 check, self.check = self.check, False

@@ -1,0 +1,88 @@
+"""autograd.compile under hostile use: arrays changed between calls, answers' types, threads."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+import autograd
+from autograd import value_and_grad
+
+
+def test_a_closed_over_array_changed_in_place_is_seen_by_the_next_replay() -> None:
+    c = np.array([1.0, 2.0])
+    x = np.array([1.0, 1.0])
+
+    def f(x: Any) -> Any:
+        return (x * c).sum()
+
+    step = autograd.compile(f)
+    step(x)
+    step(x)
+    c[0] = 5.0
+    value, grad = step(x)
+    assert value == 7.0
+    assert grad.tolist() == [5.0, 2.0]
+
+
+def test_a_closed_over_index_array_changed_in_place_is_seen() -> None:
+    idx = np.array([0, 0])
+    x = np.array([1.0, 2.0])
+
+    def f(x: Any) -> Any:
+        return x[idx].sum()
+
+    step = autograd.compile(f)
+    step(x)
+    idx[1] = 1
+    value, grad = step(x)
+    assert (value, grad.tolist()) == (3.0, [1.0, 1.0])
+
+
+def test_a_closed_over_array_reshaped_in_place_traces_again() -> None:
+    c = np.array([1.0, 2.0])
+
+    def f(x: Any) -> Any:
+        return (x * c).sum()
+
+    step = autograd.compile(f)
+    step(np.ones((2, 2)))
+    c.shape = (2, 1)  # in place: the same array object, another shape
+    got = step(np.ones((2, 2)))
+    want = value_and_grad(f)(np.ones((2, 2)))
+    assert got[0] == want[0] and np.array_equal(got[1], want[1])
+
+
+def test_a_gradient_the_caller_changes_does_not_change_the_next_answer() -> None:
+    c = np.array([1.0, 2.0])
+    step = autograd.compile(lambda x: (c * x).sum())
+    x = np.array([1.0, 1.0])
+    step(x)
+    for _ in range(2):
+        _, g = step(x)
+        g[:] = 99.0
+    value, g = step(x)
+    assert (value, g.tolist(), c.tolist()) == (3.0, [1.0, 2.0], [1.0, 2.0])
+
+
+def test_threads_tracing_and_replaying_at_once_each_get_their_own_answer() -> None:
+    step = autograd.compile(lambda x: (x * x).tanh().sum())
+    errors: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        for n in range(1, 30):
+            x = np.linspace(-1.0, 1.0, n + k) * (k + 1)  # new shapes trace, old ones replay
+            got, want = step(x), value_and_grad(lambda x: (x * x).tanh().sum())(x)
+            if not (np.isclose(got[0], want[0]) and np.allclose(got[1], want[1])):
+                errors.append(f"thread {k}, n={n}")
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
