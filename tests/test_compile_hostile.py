@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pytest
 
 import autograd
 from autograd import value_and_grad
@@ -65,6 +66,29 @@ def test_a_gradient_the_caller_changes_does_not_change_the_next_answer() -> None
         g[:] = 99.0
     value, g = step(x)
     assert (value, g.tolist(), c.tolist()) == (3.0, [1.0, 2.0], [1.0, 2.0])
+
+
+CASES = [
+    ("sum", lambda x: (x * x).sum(), (np.array([1.0, 2.0]),)),
+    ("mean", lambda x: x.mean(), (np.array([1.0, 2.0]),)),
+    ("tanh", lambda x: x.tanh().sum(), (np.array([0.5, -1.0]),)),
+    ("empty", lambda x: (x * x).sum(), (np.zeros((0, 3)),)),
+    ("scalar arg", lambda a, X: (a * X).sum(), (2.0, np.array([1.0, 2.0]))),
+    ("float32", lambda a, X: (a * X).sum(), (np.float32(2.0), np.ones(2, np.float32))),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "args"), CASES, ids=[c[0] for c in CASES])
+def test_the_types_of_value_and_gradient_match_value_and_grad_on_every_call(
+    name: str, f: Any, args: tuple[Any, ...]
+) -> None:
+    step, eager = autograd.compile(f), value_and_grad(f)
+    want = eager(*args)
+    for _ in range(3):
+        got = step(*args)
+        assert type(got[0]) is type(want[0]), name
+        assert type(got[1]) is type(want[1]), name
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
 def test_threads_tracing_and_replaying_at_once_each_get_their_own_answer() -> None:
