@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
 import autograd
-from autograd import value_and_grad
+from autograd import ops, value_and_grad
+from autograd.compile import CompileWarning
 
 
 def test_a_closed_over_array_changed_in_place_is_seen_by_the_next_replay() -> None:
@@ -110,3 +112,18 @@ def test_threads_tracing_and_replaying_at_once_each_get_their_own_answer() -> No
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_a_repeated_float32_round_trip_replays_without_falling_back() -> None:
+    def f(x: Any) -> Any:
+        a = ops.cast(ops.cast(x, np.float32), np.float64) * x
+        b = ops.cast(ops.cast(x, np.float32), np.float64) * x  # the same operation again
+        return b.sum() + 0.5 * a.sum()
+
+    x = np.array(0.41088506)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        step = autograd.compile(f)
+        got = step(x)
+    assert got == value_and_grad(f)(x)
+    assert all(type(e).__name__ == "_Replay" for e in step._cache.values())
