@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autograd
-from autograd import ops, value_and_grad
+from autograd import Primitive, ops, value_and_grad
 from autograd.compile import CompileWarning
 
 
@@ -127,3 +127,41 @@ def test_a_repeated_float32_round_trip_replays_without_falling_back() -> None:
         got = step(x)
     assert got == value_and_grad(f)(x)
     assert all(type(e).__name__ == "_Replay" for e in step._cache.values())
+
+
+GATES: dict[str, tuple[threading.Event, threading.Event]] = {}  # thread name → (inside, go)
+
+
+class Gate(Primitive):
+    """a·1, whose forward waits at a gate on its second call in a thread: the trace's own replay."""
+
+    calls = threading.local()
+
+    @staticmethod
+    def forward(a: Any) -> Any:
+        n = getattr(Gate.calls, "n", 0) + 1
+        Gate.calls.n = n
+        gate = GATES.get(threading.current_thread().name)
+        if n == 2 and gate is not None:
+            gate[0].set()  # in the trace's check of its program
+            gate[1].wait(5.0)
+        return a * 1.0
+
+    grads = (lambda g, out, a: g,)
+
+
+def test_two_traces_checking_their_programs_at_once_leave_check_on() -> None:
+    step = autograd.compile(lambda x: Gate.apply(x).sum(), check=True)
+    a_in, a_go, b_in, b_go = (threading.Event() for _ in range(4))
+    GATES.update(A=(a_in, a_go), B=(b_in, b_go))
+    a = threading.Thread(target=step, args=(np.ones(2),), name="A")
+    b = threading.Thread(target=step, args=(np.ones(3),), name="B")
+    a.start()
+    assert a_in.wait(5.0)  # A checks its program
+    b.start()
+    assert b_in.wait(5.0)  # B checks its program while A still does
+    a_go.set()
+    a.join(5.0)  # A finishes first
+    b_go.set()
+    b.join(5.0)
+    assert step.check is True
