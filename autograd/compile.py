@@ -302,13 +302,13 @@ class _Const:
 # ---------------------------------------------------------------------------
 
 
-def _close(a: Any, b: Any) -> bool:
-    """a and b agree to rounding: the same shape, within 1e-9 of b's largest magnitude (or 1e-14).
+def _close(a: Any, b: Any, rel: float = 1e-9) -> bool:
+    """a and b agree to rounding: the same shape, within rel of b's largest magnitude (or 1e-14).
 
     The floor allows for sums taken in another order where the terms cancel.
     """
     if isinstance(a, float) and isinstance(b, float):  # one number: no numpy calls
-        close = abs(a - b) <= max(1e-9 * abs(b), 1e-14)
+        close = abs(a - b) <= max(rel * abs(b), 1e-14)
         return a == b or close or (math.isnan(a) and math.isnan(b))
     if np.shape(a) != np.shape(b):
         return False
@@ -319,18 +319,18 @@ def _close(a: Any, b: Any) -> bool:
     if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
         return False
     scale = float(np.max(np.abs(b[finite]), initial=0.0))
-    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(1e-9 * scale, 1e-14)))
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(rel * scale, 1e-14)))
 
 
-def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
-    """'' when two answers (value, grads) agree, else what differs."""
-    if not _close(got[0], want[0]):
+def _agree(got: tuple[Any, Any], want: tuple[Any, Any], rel: float = 1e-9) -> str:
+    """'' when two answers (value, grads) agree to rel, else what differs."""
+    if not _close(got[0], want[0], rel):
         return f"the value is {got[0]!r}, eagerly {want[0]!r}"
     g, w = got[1], want[1]
     if not isinstance(w, tuple | list):
         g, w = (g,), (w,)
     for i, (a, b) in enumerate(zip(g, w, strict=True)):
-        if not _close(a, b):
+        if not _close(a, b, rel):
             return f"gradient {i} differs from the eager one"
     return ""
 
@@ -351,6 +351,7 @@ class _Replay:
         self.arrays = [(a, a.shape, a.dtype) for a in arrays]  # the caller's, read live
         self.keep = keep  # the arguments the program takes, when some are not numbers
         self.checked = False
+        self.rel = 1e-9  # how closely it agrees with the eager step: looser where float32 rounds
 
     def __call__(self, step: Compiled, args: Sequence[Any], check: bool = True) -> Any:
         """The program's answer, or None when a leaf changed shape or dtype (trace again).
@@ -368,7 +369,7 @@ class _Replay:
         result = self.program.function(*numbers, *datas)
         if check and step.check and not self.checked:
             self.checked = True
-            problem = _agree(result, step._answer(args))
+            problem = _agree(result, step._answer(args), self.rel)
             if problem:
                 raise CompileError(
                     f"compiled {step._label()} disagrees with the eager step at its first replay: "
@@ -545,15 +546,18 @@ class Compiled:
                 for w in wrt
             ]
             program, leaves = Generator(order, root, wrt_nodes, arg_list, single).generate()
+            # float32 sums taken in another order (a @ for a sum of products) round apart
+            rel = 1e-5 if any(n.dtype == np.float32 for n in order) else 1e-9
             replay = _Replay(
                 program,
                 [n.value for n in leaves],
                 None if len(keep) == len(args) else keep,
                 recorder.live,
             )
+            replay.rel = rel
             try:  # compared with the eager answer here, so not again at this run
                 got = replay(self, args, check=False)
-                problem = _agree(got, answer) if got is not None else "a leaf changed shape"
+                problem = _agree(got, answer, rel) if got is not None else "a leaf changed shape"
             except Exception as e:  # a generator bug must not break a step that runs eagerly
                 problem = f"the program raised {type(e).__name__}: {e}"
             if not problem:

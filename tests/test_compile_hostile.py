@@ -12,6 +12,10 @@ import pytest
 import autograd
 from autograd import Primitive, ops, value_and_grad
 from autograd.compile import CompileWarning
+from nn.compiled import compile_step
+from nn.datasets import alien_sentiment
+from nn.losses import log_loss
+from nn.network import TwoLayerNetwork
 
 
 def test_a_closed_over_array_changed_in_place_is_seen_by_the_next_replay() -> None:
@@ -165,3 +169,24 @@ def test_two_traces_checking_their_programs_at_once_leave_check_on() -> None:
     b_go.set()
     b.join(5.0)
     assert step.check is True
+
+
+def test_a_float32_batch_through_float64_parameters_replays_without_falling_back() -> None:
+    X, y = alien_sentiment(n=20, seed=0)
+    X32 = np.asarray(X, dtype=np.float32)
+    model = TwoLayerNetwork(seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        step = compile_step(model)
+        step(X32, y)
+    assert all(type(e).__name__ == "_Replay" for e in step.compiled._cache.values())
+    for p in model.parameters():
+        p.grad = None
+    got = step(X32, y)
+    grads = [p.grad for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = None
+    loss = log_loss(model(X32), np.asarray(y, dtype=np.float32))
+    loss.backward()
+    assert np.isclose(got, float(loss.data), rtol=1e-5)
+    assert np.allclose(grads, [p.grad for p in model.parameters()], rtol=1e-4, atol=1e-6)
