@@ -196,12 +196,19 @@ class Module:
         for name, p in params.items():
             arr = np.asarray(state[name])
             _check_entry(name, p, arr.shape, arr.dtype)
-            if type(p.data) is float:
-                new[name] = float(arr)
-            elif arr.ndim == 0:
-                new[name] = p.dtype.type(arr)
-            else:
-                new[name] = arr.astype(p.dtype, copy=True)
+            with np.errstate(over="ignore"):
+                if type(p.data) is float:
+                    new[name] = float(arr)
+                elif arr.ndim == 0:
+                    new[name] = p.dtype.type(arr)
+                else:
+                    new[name] = arr.astype(p.dtype, copy=True)
+            if not np.array_equal(np.isfinite(new[name]), np.isfinite(arr)):
+                largest = np.finfo(p.dtype).max
+                raise ValueError(
+                    f"{name}: a number is too large for {p.dtype} (beyond ±{largest:.4g}); "
+                    "it would load as infinity"
+                )
         # Everything checked: only now is anything written.
         for name, p in params.items():
             p.data = new[name]
