@@ -84,15 +84,23 @@ def _number(value: Any, what: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(f"{what} must be a number, got {json.dumps(value)[:40]}")
     if not low <= value <= high:  # also refuses nan: every comparison with it is false
-        raise BadRequest(f"{what} = {value:.6g} is outside [{low:g}, {high:g}]")
+        raise BadRequest(f"{what} = {_shown(value)} is outside [{low:g}, {high:g}]")
     return float(value)
+
+
+def _shown(value: int | float) -> str:
+    """A number for an error message: six digits, or the first few of a long whole number."""
+    if isinstance(value, float) or abs(value) < 10**15:
+        return f"{value:.6g}"
+    digits = str(abs(value))  # a whole number too large for a float: no float() of it
+    return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:6]}e+{len(digits) - 1}"
 
 
 def _whole(value: Any, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{what} must be a whole number, got {json.dumps(value)[:40]}")
     if not low <= value <= high:
-        raise BadRequest(f"{what} = {value} is outside [{low}, {high}]")
+        raise BadRequest(f"{what} = {_shown(value)} is outside [{low}, {high}]")
     return value
 
 

@@ -1,0 +1,56 @@
+"""The playground server under hostile requests: every bad setup gets 400 and a message."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from nn.network import NAMES
+from nn.playground import BadRequest, make_server, parse_setup, url_of
+
+HUGE = "1" + "0" * 400  # a JSON whole number far beyond any float
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    srv = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url_of(srv)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(10)
+
+
+HUGE_NUMBERS = [
+    ('{"lr": ' + HUGE + "}", "lr = 1.00000e+400 is outside [0, 100]"),
+    ('{"lr": -' + HUGE + "}", "lr = -1.00000e+400 is outside"),
+    ('{"seed": ' + HUGE + "}", "seed = 1.00000e+400 is outside [0, 4294967295]"),
+    ("{" + '"params": {' + ", ".join(f'"{n}": {HUGE}' for n in NAMES) + "}}", "w11 = 1.0"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), HUGE_NUMBERS)
+def test_a_whole_number_too_large_for_a_float_is_refused_with_a_message(
+    body: str, message: str
+) -> None:
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        parse_setup(body.encode())
+
+
+def test_over_http_a_huge_whole_number_gets_400_not_500(server: str) -> None:
+    req = urllib.request.Request(
+        server + "api/state", data=('{"lr": ' + HUGE + "}").encode(), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=60)
+    assert caught.value.code == 400
+    assert "lr = 1.00000e+400 is outside" in json.loads(caught.value.read())["error"]
