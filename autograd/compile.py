@@ -11,8 +11,10 @@ Design:
   engine's public interface (`op`, `inputs`, `data`) and handed to
   `autograd.codegen`, which writes the program. Leaf Values that f reads from its
   closure or a module (a model's parameters) are read live, by reference, on
-  every call; raw arrays f closes over are kept by reference too. Being held by
-  reference, a new Value put in a leaf's place is not seen: compile f again.
+  every call; raw arrays f closes over are read by reference too, and a list f
+  uses is compared with the trace's on each call (a change traces again). Being
+  held by reference, a new Value put in a leaf's place is not seen: compile f
+  again. A Python number f reads from its closure is a constant of the program.
 - **Replay.** A later call with the same argument shapes and dtypes, the same grad
   mode and live leaves of the same shapes runs the program. A new shape traces
   again; a bounded cache keeps the most recent `cache_size` programs.
@@ -91,10 +93,14 @@ class _Recorder:
         # itself instead (by reference, as f does), so it sees a change made between calls.
         self.originals: dict[int, tuple[Any, np.ndarray]] = {}
         self.live: list[np.ndarray] = []  # those arrays, whose shapes and dtypes a replay checks
+        # A list is converted, not referenced: a replay compares it with what the trace saw.
+        self.lists: list[tuple[list[Any], Any]] = []
 
     def copied(self, copy: Any, original: Any) -> None:
-        """Told that the engine recorded `copy` of the caller's array `original`."""
-        if (
+        """Told that the engine recorded `copy` of the caller's array (or list) `original`."""
+        if type(original) is list:
+            self.lists.append((original, copy))
+        elif (
             type(original) is np.ndarray
             and type(copy) is np.ndarray
             and copy is not original
@@ -344,11 +350,13 @@ class _Replay:
         leaves: list[Value],
         keep: list[int] | None,
         arrays: Sequence[np.ndarray] = (),
+        lists: Sequence[tuple[list[Any], Any]] = (),
     ):
         self.program = program
         self.leaves = leaves
         self.kinds = [_kind(v.data) for v in leaves]
         self.arrays = [(a, a.shape, a.dtype) for a in arrays]  # the caller's, read live
+        self.lists = list(lists)  # lists f used, as the trace converted them
         self.keep = keep  # the arguments the program takes, when some are not numbers
         self.checked = False
         self.rel = 1e-9  # how closely it agrees with the eager step: looser where float32 rounds
@@ -365,6 +373,9 @@ class _Replay:
         for a, shape, dtype in self.arrays:
             if a.shape != shape or a.dtype != dtype:
                 return None
+        for given, seen in self.lists:
+            if not _same_list(given, seen):
+                return None  # changed since the trace: its numbers are in the program
         numbers = args if self.keep is None else [args[i] for i in self.keep]
         result = self.program.function(*numbers, *datas)
         if check and step.check and not self.checked:
@@ -386,6 +397,20 @@ class _Eager:
 
     def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
         return step._answer(args)
+
+
+def _same_list(given: list[Any], seen: Any) -> bool:
+    """True when the list still holds the numbers the trace converted it to (or froze it as)."""
+    if type(seen) is list:  # an extra argument (an index list), copied as a list
+        try:
+            return bool(given == seen)
+        except ValueError:  # arrays inside it compare elementwise: trace again to be sure
+            return False
+    try:
+        now = as_data(given)
+    except (TypeError, ValueError):
+        return False
+    return type(now) is type(seen) and np.array_equal(now, seen, equal_nan=True)
 
 
 def _kind(data: Any) -> Any:
@@ -553,6 +578,7 @@ class Compiled:
                 [n.value for n in leaves],
                 None if len(keep) == len(args) else keep,
                 recorder.live,
+                recorder.lists,
             )
             replay.rel = rel
             try:  # compared with the eager answer here, so not again at this run

@@ -190,3 +190,44 @@ def test_a_float32_batch_through_float64_parameters_replays_without_falling_back
     loss.backward()
     assert np.isclose(got, float(loss.data), rtol=1e-5)
     assert np.allclose(grads, [p.grad for p in model.parameters()], rtol=1e-4, atol=1e-6)
+
+
+def test_a_closed_over_list_changed_in_place_traces_again() -> None:
+    c = [1.0, 2.0]
+    x = np.array([1.0, 1.0])
+
+    def f(x: Any) -> Any:
+        return (x * c).sum()
+
+    step = autograd.compile(f)
+    step(x)
+    step(x)
+    c[0] = 5.0
+    value, grad = step(x)
+    assert (value, grad.tolist()) == (7.0, [5.0, 2.0])
+    assert step(x)[0] == 7.0
+
+
+def test_a_closed_over_index_list_changed_in_place_traces_again() -> None:
+    idx = [0, 0]
+    x = np.array([1.0, 2.0])
+
+    def f(x: Any) -> Any:
+        return x[idx].sum()
+
+    step = autograd.compile(f)
+    step(x)
+    idx[1] = 1
+    value, grad = step(x)
+    assert (value, grad.tolist()) == (3.0, [1.0, 1.0])
+
+
+def test_an_unchanged_list_replays_instead_of_tracing_again() -> None:
+    c = [1.0, float("nan")]
+    step = autograd.compile(lambda x: (x * c)[[0, 0]].sum())
+    x = np.array([1.0, 1.0])
+    step(x)
+    programs = list(step._cache.values())
+    step(x)
+    assert list(step._cache.values()) == programs  # the same program, not a new trace
+    assert all(type(e).__name__ == "_Replay" for e in programs)
