@@ -459,6 +459,8 @@ class Generator:
             shape = tuple(node.shape)
             if len(shape) > 2 or (len(shape) == 2 and shape[0] == rows and shape[1] >= rows):
                 break
+            if node.kind == "const" and self.is_tall(shape):
+                break  # a tall array f closes over is read as it is, not stored transposed
             if node.kind == "op" and self.touches_tall(node) and not self._layout_ok(node):
                 break
         else:

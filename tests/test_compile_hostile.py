@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import autograd
-from autograd import Primitive, ops, value_and_grad
+from autograd import Primitive, Value, ops, value_and_grad
+from autograd.codegen import TALL
 from autograd.compile import CompileWarning
 from nn.compiled import compile_step
 from nn.datasets import alien_sentiment
@@ -231,3 +232,20 @@ def test_an_unchanged_list_replays_instead_of_tracing_again() -> None:
     step(x)
     assert list(step._cache.values()) == programs  # the same program, not a new trace
     assert all(type(e).__name__ == "_Replay" for e in programs)
+
+
+def test_a_tall_closed_over_matrix_replays_without_falling_back() -> None:
+    X = np.random.default_rng(0).normal(size=(2 * TALL, 3))
+    w, b = Value(np.ones(3)), Value(np.zeros(3))
+
+    def f() -> Any:
+        return ((X * w) + b).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        step = autograd.compile(f, wrt=[w, b])
+        step()
+        value, (gw, gb) = step()
+    assert all(type(e).__name__ == "_Replay" for e in step._cache.values())
+    assert np.isclose(value, X.sum())
+    assert np.allclose(gw, X.sum(axis=0)) and np.allclose(gb, [2 * TALL] * 3)
