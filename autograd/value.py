@@ -496,6 +496,7 @@ class _Mode(NamedTuple):
 # the plain global it replaces); a new thread starts from the default: recording, no scope.
 _TOP = _Mode(True, None, None)
 _mode: ContextVar[_Mode] = ContextVar("autograd_mode", default=_TOP)
+_current_mode = _mode.get  # bound once: every recorded operation reads the mode
 # While autograd.compile traces f in this thread: told of each result made under no_grad.
 _trace: ContextVar[Any] = ContextVar("autograd_trace", default=None)
 
@@ -617,7 +618,7 @@ def _apply(op: Any, a: Any, b: Any = _UNARY) -> Value:
     The path of every operator and method: it writes the node's slots itself, since a
     call of Value.__init__ would cost a Python frame per operation (about 15% of W1).
     """
-    mode = _mode.get()
+    mode = _current_mode()
     if type(a) is Value:
         ad = a.data
     elif type(a) is float:  # a number needs no copy
