@@ -332,11 +332,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/api/state":
             self._error(HTTPStatus.NOT_FOUND, f"no such endpoint: {self.path[:80]}")
             return
-        length = self.headers.get("Content-Length")
-        try:
-            size = int(length) if length is not None else -1
-        except ValueError:
-            size = -1
+        length = (self.headers.get("Content-Length") or "").strip()
+        # Digits only: int() would also take "1_0", "+10" and other scripts' digits.
+        size = int(length) if length.isascii() and length.isdigit() else -1
         if size < 0:
             self.close_connection = True
             self._error(HTTPStatus.BAD_REQUEST, "the request needs a Content-Length")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -54,3 +55,18 @@ def test_over_http_a_huge_whole_number_gets_400_not_500(server: str) -> None:
         urllib.request.urlopen(req, timeout=60)
     assert caught.value.code == 400
     assert "lr = 1.00000e+400 is outside" in json.loads(caught.value.read())["error"]
+
+
+def raw_status(url: str, request: bytes) -> bytes:
+    """The status line the server answers a raw request with."""
+    host, port = url.split("//")[1].strip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(request)
+        return s.recv(4096).split(b"\r\n")[0]
+
+
+@pytest.mark.parametrize("length", ["1_0", "+10", "0_10"])
+def test_a_content_length_that_is_not_plain_digits_is_refused(server: str, length: str) -> None:
+    body = b'{"seed":1}'  # ten bytes of a valid setup
+    head = f"POST /api/state HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+    assert raw_status(server, head.encode() + body + b"\n") == b"HTTP/1.1 400 Bad Request"
