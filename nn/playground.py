@@ -358,9 +358,17 @@ class Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, result)
 
 
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, quiet when a client goes away mid-request (a closed tab is no error)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A playground server bound to host:port (port 0: a free one); call `serve_forever()`."""
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     server.daemon_threads = True
     return server
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import urllib.error
 import urllib.request
@@ -70,3 +71,25 @@ def test_a_content_length_that_is_not_plain_digits_is_refused(server: str, lengt
     body = b'{"seed":1}'  # ten bytes of a valid setup
     head = f"POST /api/state HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
     assert raw_status(server, head.encode() + body + b"\n") == b"HTTP/1.1 400 Bad Request"
+
+
+def test_a_client_that_hangs_up_mid_answer_prints_no_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = make_server("127.0.0.1", 0)
+    srv.daemon_threads = False  # so that server_close waits for every answer to be written
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    host, port = srv.server_address[:2]
+    try:
+        for _ in range(3):
+            s = socket.create_connection((str(host), int(port)), timeout=30)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.sendall(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 404")
+            s.close()  # a reset, while the server waits for the next request
+    finally:
+        srv.shutdown()
+        srv.server_close()  # joins the handlers: each has met the reset by now
+        thread.join(10)
+    assert "Traceback" not in capsys.readouterr().err
