@@ -196,8 +196,11 @@ _MAKERS = ("__init__", "detach")
 _WATCHED = {k: (_maker if k in _MAKERS else _reader)(k, m) for k, m in _READERS.items()}
 
 # The engine's copiers of raw operands and extra arguments, and wrappers that tell the
-# tracing thread's recorder which array each copy was made of.
-_COPIERS = {k: getattr(_value_module, k) for k in ("_constant", "_frozen")}
+# tracing thread's recorder which array each copy was made of. (Should the engine rename
+# them, closed-over arrays are traced as constants again: test_compile_hostile says so.)
+_COPIERS = {
+    k: getattr(_value_module, k) for k in ("_constant", "_frozen") if hasattr(_value_module, k)
+}
 
 
 def _copier(original: Any) -> Any:
