@@ -17,7 +17,8 @@ Design:
   again. A Python number f reads from its closure is a constant of the program.
 - **Replay.** A later call with the same argument shapes and dtypes, the same grad
   mode and live leaves of the same shapes runs the program. A new shape traces
-  again; a bounded cache keeps the most recent `cache_size` programs.
+  again; a bounded cache keeps the most recent `cache_size` programs. What f does
+  besides computing (printing, writing into arrays) happens at traces only.
 - **Never a wrong answer.** Each new program is run once on the traced inputs and
   compared with the eager answer. It runs eagerly instead, with one warning that
   says why, when the trace notices Python branching on traced numbers (code
