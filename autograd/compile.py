@@ -94,12 +94,14 @@ class _Recorder:
         # itself instead (by reference, as f does), so it sees a change made between calls.
         self.originals: dict[int, tuple[Any, np.ndarray]] = {}
         self.live: list[np.ndarray] = []  # those arrays, whose shapes and dtypes a replay checks
-        # A list is converted, not referenced: a replay compares it with what the trace saw.
-        self.lists: list[tuple[list[Any], Any]] = []
+        # A list is converted, not referenced (and a mask is copied): a replay compares each
+        # with what the trace saw.
+        self.lists: list[tuple[Any, Any]] = []
 
     def copied(self, copy: Any, original: Any) -> None:
         """Told that the engine recorded `copy` of the caller's array (or list) `original`."""
-        if type(original) is list:
+        if type(original) is list or (type(original) is np.ndarray and original.dtype == bool):
+            # A mask's count of True values sets shapes the program has fixed: compare it.
             self.lists.append((original, copy))
         elif (
             type(original) is np.ndarray
@@ -354,7 +356,7 @@ class _Replay:
         leaves: list[Value],
         keep: list[int] | None,
         arrays: Sequence[np.ndarray] = (),
-        lists: Sequence[tuple[list[Any], Any]] = (),
+        lists: Sequence[tuple[Any, Any]] = (),
     ):
         self.program = program
         self.leaves = leaves
@@ -403,8 +405,10 @@ class _Eager:
         return step._answer(args)
 
 
-def _same_list(given: list[Any], seen: Any) -> bool:
+def _same_list(given: Any, seen: Any) -> bool:
     """True when the list still holds the numbers the trace converted it to (or froze it as)."""
+    if type(seen) is np.ndarray and seen.dtype == bool:  # a mask, copied by the engine
+        return bool(given.shape == seen.shape and np.array_equal(given, seen))
     if type(seen) is list:  # an extra argument (an index list), copied as a list
         try:
             return bool(given == seen)

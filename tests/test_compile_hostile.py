@@ -249,3 +249,18 @@ def test_a_tall_closed_over_matrix_replays_without_falling_back() -> None:
     assert all(type(e).__name__ == "_Replay" for e in step._cache.values())
     assert np.isclose(value, X.sum())
     assert np.allclose(gw, X.sum(axis=0)) and np.allclose(gb, [2 * TALL] * 3)
+
+
+def test_a_closed_over_mask_changed_in_place_traces_again() -> None:
+    mask = np.array([True, False, True])
+    x = np.array([1.0, 2.0, 3.0])
+
+    def f(x: Any) -> Any:
+        return (x[mask] * 2.0).sum()
+
+    step = autograd.compile(f)
+    step(x)
+    step(x)
+    mask[1] = True  # one more True: the selection, and its shape, change
+    value, grad = step(x)
+    assert (value, grad.tolist()) == (12.0, [2.0, 2.0, 2.0])
