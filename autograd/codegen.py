@@ -464,6 +464,8 @@ class Generator:
             shape = tuple(node.shape)
             if len(shape) > 2 or (len(shape) == 2 and shape[0] == rows and shape[1] >= rows):
                 break
+            if node.kind == "const" and self.is_tall(shape):
+                break  # a tall array f closes over is read as it is, not stored transposed
             if node.kind == "op" and self.touches_tall(node) and not self._layout_ok(node):
                 break
         else:
@@ -681,7 +683,9 @@ class Generator:
         kept = []
         for node in self.order:
             node.operands = [same.get(x, x) if isinstance(x, Node) else x for x in node.operands]
-            if node.kind == "op" and node is not self.root:
+            # float32 results are left apart: their gradients round to float32 path by path
+            # in the eager backward, and rounding one sum instead would disagree with it.
+            if node.kind == "op" and node is not self.root and node.dtype == np.float64:
                 statics = tuple(_literal(s) for s in node.operands[len(node.op.grads) :])
                 if None not in statics:
                     ids = tuple(id(x) for x in node.operands[: len(node.op.grads)])
@@ -772,17 +776,18 @@ class Generator:
                 elif w.shape:
                     results.append(_handed_out(g, made, handed))
                 else:
-                    results.append(g)
+                    results.append(_scalar(g, w.dtype))
             else:
                 zero = "0.0" if not w.shape and w.dtype == np.float64 else None
                 results.append(
                     zero or f"np.zeros({self.constant(tuple(w.shape))}, {self.constant(w.dtype)})"
                 )
+        value = _scalar(root.text, root.dtype)
         if self.single:
-            lines.append(f"return {root.text}, {results[0]}")
+            lines.append(f"return {value}, {results[0]}")
         else:
             lines.append(
-                f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+                f"return {value}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
             )
         params = [n.text for n in self.args] + [n.text for n in leaves]
         body = "\n".join("    " + line for line in lines)
@@ -790,6 +795,11 @@ class Generator:
         namespace = dict(NAMESPACE, own=_own, fit=_fit, **self.constants)
         exec(compile(source, "<autograd.compile>", "exec"), namespace)
         return Program(source, namespace["step"], params), leaves
+
+
+def _scalar(expr: str, dtype: Any) -> str:
+    """A float64 number returned as a Python float, as the eager step returns it."""
+    return f"float({expr})" if dtype == np.float64 else expr
 
 
 def _sigmoid(x: Any) -> Any:

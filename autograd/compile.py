@@ -11,11 +11,14 @@ Design:
   engine's public interface (`op`, `inputs`, `data`) and handed to
   `autograd.codegen`, which writes the program. Leaf Values that f reads from its
   closure or a module (a model's parameters) are read live, by reference, on
-  every call; raw arrays f closes over are kept by reference too. Being held by
-  reference, a new Value put in a leaf's place is not seen: compile f again.
+  every call; raw arrays f closes over are read by reference too, and a list f
+  uses is compared with the trace's on each call (a change traces again). Being
+  held by reference, a new Value put in a leaf's place is not seen: compile f
+  again. A Python number f reads from its closure is a constant of the program.
 - **Replay.** A later call with the same argument shapes and dtypes, the same grad
   mode and live leaves of the same shapes runs the program. A new shape traces
-  again; a bounded cache keeps the most recent `cache_size` programs.
+  again; a bounded cache keeps the most recent `cache_size` programs. What f does
+  besides computing (printing, writing into arrays) happens at traces only.
 - **Never a wrong answer.** Each new program is run once on the traced inputs and
   compared with the eager answer. It runs eagerly instead, with one warning that
   says why, when the trace notices Python branching on traced numbers (code
@@ -55,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import value as _value_module
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import gradients, is_grad_enabled
@@ -86,6 +90,35 @@ class _Recorder:
         self.trusted = set(trusted)
         self.forward_only: dict[int, tuple[Value, Any, tuple[Any, ...]]] = {}
         self.reads: list[str] = []
+        # The engine copies a caller's array when it records it; the program reads the array
+        # itself instead (by reference, as f does), so it sees a change made between calls.
+        self.originals: dict[int, tuple[Any, np.ndarray]] = {}
+        self.live: list[np.ndarray] = []  # those arrays, whose shapes and dtypes a replay checks
+        # A list is converted, not referenced (and a mask is copied): a replay compares each
+        # with what the trace saw.
+        self.lists: list[tuple[Any, Any]] = []
+
+    def copied(self, copy: Any, original: Any) -> None:
+        """Told that the engine recorded `copy` of the caller's array (or list) `original`."""
+        if type(original) is list or (type(original) is np.ndarray and original.dtype == bool):
+            # A mask's count of True values sets shapes the program has fixed: compare it.
+            self.lists.append((original, copy))
+        elif (
+            type(original) is np.ndarray
+            and type(copy) is np.ndarray
+            and copy is not original
+            and copy.shape == original.shape
+            and copy.dtype == original.dtype
+        ):
+            self.originals[id(copy)] = (copy, original)
+
+    def original(self, x: Any) -> Any:
+        """The caller's array that the engine's copy x was made of, or x."""
+        found = self.originals.get(id(x))
+        if found is None or found[0] is not x:
+            return x
+        self.live.append(found[1])
+        return found[1]
 
     def __call__(self, value: Value, op: Any, operands: tuple[Any, ...]) -> None:
         """Told of each result made under no_grad (by the engine's apply)."""
@@ -165,6 +198,28 @@ _READERS.update({k: Value.__dict__[k] for k in ("__init__", "detach")})
 _MAKERS = ("__init__", "detach")
 _WATCHED = {k: (_maker if k in _MAKERS else _reader)(k, m) for k, m in _READERS.items()}
 
+# The engine's copiers of raw operands and extra arguments, and wrappers that tell the
+# tracing thread's recorder which array each copy was made of. (Should the engine rename
+# them, closed-over arrays are traced as constants again: test_compile_hostile says so.)
+_COPIERS = {
+    k: getattr(_value_module, k) for k in ("_constant", "_frozen") if hasattr(_value_module, k)
+}
+
+
+def _copier(original: Any) -> Any:
+    @functools.wraps(original)
+    def copy(x: Any) -> Any:
+        out = original(x)
+        recorder = _trace.get()
+        if recorder is not None:
+            recorder.copied(out, x)
+        return out
+
+    return copy
+
+
+_WATCHED_COPIERS = {k: _copier(m) for k, m in _COPIERS.items()}
+
 
 @contextmanager
 def _watching(recorder: _Recorder) -> Iterator[None]:
@@ -178,6 +233,8 @@ def _watching(recorder: _Recorder) -> Iterator[None]:
         if _watchers == 0:
             for k, m in _WATCHED.items():
                 setattr(Value, k, m)
+            for k, m in _WATCHED_COPIERS.items():
+                setattr(_value_module, k, m)
         _watchers += 1
     token = _trace.set(recorder)
     try:
@@ -189,6 +246,8 @@ def _watching(recorder: _Recorder) -> Iterator[None]:
             if _watchers == 0:
                 for k, m in _READERS.items():
                     setattr(Value, k, m)
+                for k, m in _COPIERS.items():
+                    setattr(_value_module, k, m)
 
 
 def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list[Node], Node, str]:
@@ -222,7 +281,7 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
         if not is_primitive(op):
             reason = reason or f"{op!r} is not a Primitive, so the code generator cannot replay it"
         n = len(getattr(op, "grads", ()))
-        given = list(operands)
+        given = [x if isinstance(x, Value) else recorder.original(x) for x in operands]
         for i in range(min(n, len(given))):
             x = given[i]
             if not isinstance(x, Value):
@@ -255,13 +314,13 @@ class _Const:
 # ---------------------------------------------------------------------------
 
 
-def _close(a: Any, b: Any) -> bool:
-    """a and b agree to rounding: the same shape, within 1e-9 of b's largest magnitude (or 1e-14).
+def _close(a: Any, b: Any, rel: float = 1e-9) -> bool:
+    """a and b agree to rounding: the same shape, within rel of b's largest magnitude (or 1e-14).
 
     The floor allows for sums taken in another order where the terms cancel.
     """
     if isinstance(a, float) and isinstance(b, float):  # one number: no numpy calls
-        close = abs(a - b) <= max(1e-9 * abs(b), 1e-14)
+        close = abs(a - b) <= max(rel * abs(b), 1e-14)
         return a == b or close or (math.isnan(a) and math.isnan(b))
     if np.shape(a) != np.shape(b):
         return False
@@ -272,18 +331,18 @@ def _close(a: Any, b: Any) -> bool:
     if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
         return False
     scale = float(np.max(np.abs(b[finite]), initial=0.0))
-    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(1e-9 * scale, 1e-14)))
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= max(rel * scale, 1e-14)))
 
 
-def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
-    """'' when two answers (value, grads) agree, else what differs."""
-    if not _close(got[0], want[0]):
+def _agree(got: tuple[Any, Any], want: tuple[Any, Any], rel: float = 1e-9) -> str:
+    """'' when two answers (value, grads) agree to rel, else what differs."""
+    if not _close(got[0], want[0], rel):
         return f"the value is {got[0]!r}, eagerly {want[0]!r}"
     g, w = got[1], want[1]
     if not isinstance(w, tuple | list):
         g, w = (g,), (w,)
     for i, (a, b) in enumerate(zip(g, w, strict=True)):
-        if not _close(a, b):
+        if not _close(a, b, rel):
             return f"gradient {i} differs from the eager one"
     return ""
 
@@ -291,24 +350,43 @@ def _agree(got: tuple[Any, Any], want: tuple[Any, Any]) -> str:
 class _Replay:
     """One traced program, with the live leaves it reads and the guard on their shapes."""
 
-    def __init__(self, program: Program, leaves: list[Value], keep: list[int] | None):
+    def __init__(
+        self,
+        program: Program,
+        leaves: list[Value],
+        keep: list[int] | None,
+        arrays: Sequence[np.ndarray] = (),
+        lists: Sequence[tuple[Any, Any]] = (),
+    ):
         self.program = program
         self.leaves = leaves
         self.kinds = [_kind(v.data) for v in leaves]
+        self.arrays = [(a, a.shape, a.dtype) for a in arrays]  # the caller's, read live
+        self.lists = list(lists)  # lists f used, as the trace converted them
         self.keep = keep  # the arguments the program takes, when some are not numbers
         self.checked = False
+        self.rel = 1e-9  # how closely it agrees with the eager step: looser where float32 rounds
 
-    def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
-        """The program's answer, or None when a leaf changed shape or dtype (trace again)."""
+    def __call__(self, step: Compiled, args: Sequence[Any], check: bool = True) -> Any:
+        """The program's answer, or None when a leaf changed shape or dtype (trace again).
+
+        With check (and step.check), the first replay is compared with the eager step.
+        """
         datas = [v.data for v in self.leaves]
         for d, kind in zip(datas, self.kinds, strict=True):
             if (type(d) is not float or kind is not float) and _kind(d) != kind:
                 return None
+        for a, shape, dtype in self.arrays:
+            if a.shape != shape or a.dtype != dtype:
+                return None
+        for given, seen in self.lists:
+            if not _same_list(given, seen):
+                return None  # changed since the trace: its numbers are in the program
         numbers = args if self.keep is None else [args[i] for i in self.keep]
         result = self.program.function(*numbers, *datas)
-        if step.check and not self.checked:
+        if check and step.check and not self.checked:
             self.checked = True
-            problem = _agree(result, step._answer(args))
+            problem = _agree(result, step._answer(args), self.rel)
             if problem:
                 raise CompileError(
                     f"compiled {step._label()} disagrees with the eager step at its first replay: "
@@ -325,6 +403,22 @@ class _Eager:
 
     def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
         return step._answer(args)
+
+
+def _same_list(given: Any, seen: Any) -> bool:
+    """True when the list still holds the numbers the trace converted it to (or froze it as)."""
+    if type(seen) is np.ndarray and seen.dtype == bool:  # a mask, copied by the engine
+        return bool(given.shape == seen.shape and np.array_equal(given, seen))
+    if type(seen) is list:  # an extra argument (an index list), copied as a list
+        try:
+            return bool(given == seen)
+        except ValueError:  # arrays inside it compare elementwise: trace again to be sure
+            return False
+    try:
+        now = as_data(given)
+    except (TypeError, ValueError):
+        return False
+    return type(now) is type(seen) and np.array_equal(now, seen, equal_nan=True)
 
 
 def _kind(data: Any) -> Any:
@@ -485,17 +579,21 @@ class Compiled:
                 for w in wrt
             ]
             program, leaves = Generator(order, root, wrt_nodes, arg_list, single).generate()
+            # float32 sums taken in another order (a @ for a sum of products) round apart
+            rel = 1e-5 if any(n.dtype == np.float32 for n in order) else 1e-9
             replay = _Replay(
-                program, [n.value for n in leaves], None if len(keep) == len(args) else keep
+                program,
+                [n.value for n in leaves],
+                None if len(keep) == len(args) else keep,
+                recorder.live,
+                recorder.lists,
             )
-            try:
-                check, self.check = self.check, False
-                got = replay(self, args)
-                problem = _agree(got, answer) if got is not None else "a leaf changed shape"
+            replay.rel = rel
+            try:  # compared with the eager answer here, so not again at this run
+                got = replay(self, args, check=False)
+                problem = _agree(got, answer, rel) if got is not None else "a leaf changed shape"
             except Exception as e:  # a generator bug must not break a step that runs eagerly
                 problem = f"the program raised {type(e).__name__}: {e}"
-            finally:
-                self.check = check
             if not problem:
                 self._store(key, replay)
                 self._source = program.source

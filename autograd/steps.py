@@ -368,7 +368,9 @@ def stepper_html(
     # Inside <script>, "</", "<!--" and "<script" could end or confuse the element: \u003c is "<".
     payload = _SCRIPT_HAZARD.sub(r"\\u003c", json.dumps(data, ensure_ascii=False))
     page = (Path(__file__).parent / "stepper.html").read_text(encoding="utf-8")
-    return page.replace("{{title}}", html.escape(title)).replace("{{data}}", payload)
+    # One pass over the page, so a title that contains "{{data}}" stays text.
+    fill = {"{{title}}": html.escape(title), "{{data}}": payload}
+    return re.sub(r"\{\{(?:title|data)\}\}", lambda m: fill[m.group(0)], page)
 
 
 def save_stepper(steps: Steps, path: str | Path, **options: Any) -> Path:

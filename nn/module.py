@@ -204,12 +204,19 @@ class Module:
         for name, p in params.items():
             arr = np.asarray(state[name])
             _check_entry(name, p, arr.shape, arr.dtype)
-            if type(p.data) is float:
-                new[name] = float(arr)
-            elif arr.ndim == 0:
-                new[name] = p.dtype.type(arr)
-            else:
-                new[name] = arr.astype(p.dtype, copy=True)
+            with np.errstate(over="ignore"):
+                if type(p.data) is float:
+                    new[name] = float(arr)
+                elif arr.ndim == 0:
+                    new[name] = p.dtype.type(arr)
+                else:
+                    new[name] = arr.astype(p.dtype, copy=True)
+            if not np.array_equal(np.isfinite(new[name]), np.isfinite(arr)):
+                largest = np.finfo(p.dtype).max
+                raise ValueError(
+                    f"{name}: a number is too large for {p.dtype} (beyond ±{largest:.4g}); "
+                    "it would load as infinity"
+                )
         # Everything checked: only now is anything written.
         for name, p in params.items():
             p.data = new[name]
@@ -499,7 +506,9 @@ def _check_names(module: Module, params: Mapping[str, Value], names: Sequence[st
         if missing:
             parts.append(f"missing {', '.join(missing)}")
         if unexpected:
-            parts.append(f"unexpected {', '.join(map(str, unexpected))}")
+            shown = ", ".join(str(n)[:80] for n in unexpected[:10])
+            more = f" and {len(unexpected) - 10:,} more" if len(unexpected) > 10 else ""
+            parts.append(f"unexpected {shown}{more}")
         raise ValueError(
             f"state does not match {type(module).__name__}: {'; '.join(parts)} "
             f"(expected {', '.join(params) or 'no parameters'})"
@@ -515,9 +524,32 @@ def _check_entry(name: str, p: Value, shape: tuple[int, ...], dtype: np.dtype[An
         raise ValueError(f"{name}: expected shape {p.shape}, got {shape}")
 
 
+def _directory_size(path: str) -> int | None:
+    """The size its end record gives the zip directory, or None when it has none (or no file).
+
+    zipfile reads the whole directory into memory and makes an object per entry, so
+    this is checked first (with zipfile's own reader of the end record).
+    """
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            record = end_record(f)
+    except OSError:
+        return None  # zipfile below says what is wrong with the path
+    return None if record is None else int(record[getattr(zipfile, "_ECD_SIZE", 5)])
+
+
 def _read_npz(path: str, module: Module) -> dict[str, np.ndarray]:
     """The arrays of an .npz archive saved by `save`, each checked against `module` first."""
     params = dict(module.named_parameters())
+    size, largest = _directory_size(path), 1024 * (len(params) + 1)
+    if size is not None and size > largest:  # zipfile would read it, a record per member, whole
+        raise ValueError(
+            f"its zip directory has {size:,} bytes, more than a weights file of this "
+            f"{type(module).__name__} needs ({largest:,}): it lists too many members"
+        )
     try:
         zf = zipfile.ZipFile(path)
     except (FileNotFoundError, IsADirectoryError, PermissionError):

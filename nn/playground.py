@@ -84,15 +84,23 @@ def _number(value: Any, what: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(f"{what} must be a number, got {json.dumps(value)[:40]}")
     if not low <= value <= high:  # also refuses nan: every comparison with it is false
-        raise BadRequest(f"{what} = {value:.6g} is outside [{low:g}, {high:g}]")
+        raise BadRequest(f"{what} = {_shown(value)} is outside [{low:g}, {high:g}]")
     return float(value)
+
+
+def _shown(value: int | float) -> str:
+    """A number for an error message: six digits, or the first few of a long whole number."""
+    if isinstance(value, float) or abs(value) < 10**15:
+        return f"{value:.6g}"
+    digits = str(abs(value))  # a whole number too large for a float: no float() of it
+    return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:6]}e+{len(digits) - 1}"
 
 
 def _whole(value: Any, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{what} must be a whole number, got {json.dumps(value)[:40]}")
     if not low <= value <= high:
-        raise BadRequest(f"{what} = {value} is outside [{low}, {high}]")
+        raise BadRequest(f"{what} = {_shown(value)} is outside [{low}, {high}]")
     return value
 
 
@@ -324,11 +332,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/api/state":
             self._error(HTTPStatus.NOT_FOUND, f"no such endpoint: {self.path[:80]}")
             return
-        length = self.headers.get("Content-Length")
-        try:
-            size = int(length) if length is not None else -1
-        except ValueError:
-            size = -1
+        length = (self.headers.get("Content-Length") or "").strip()
+        # Digits only: int() would also take "1_0", "+10" and other scripts' digits.
+        size = int(length) if length.isascii() and length.isdigit() else -1
         if size < 0:
             self.close_connection = True
             self._error(HTTPStatus.BAD_REQUEST, "the request needs a Content-Length")
@@ -352,9 +358,17 @@ class Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, result)
 
 
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, quiet when a client goes away mid-request (a closed tab is no error)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A playground server bound to host:port (port 0: a free one); call `serve_forever()`."""
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     server.daemon_threads = True
     return server
 
