@@ -10,6 +10,7 @@ from autograd.gradcheck import GradcheckReport, TaylorReport, gradcheck, taylor_
 from autograd.graph import (
     Scope,
     collection_paused,
+    enable_grad,
     gradients,
     is_grad_enabled,
     no_grad,
@@ -52,6 +53,7 @@ __all__ = [
     "compile",
     "concatenate",
     "draw",
+    "enable_grad",
     "exp",
     "explain",
     "find_wrong_gradients",

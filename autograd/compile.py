@@ -61,7 +61,7 @@ import numpy as np
 from autograd import value as _value_module
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
-from autograd.graph import gradients, is_grad_enabled
+from autograd.graph import enable_grad, gradients, is_grad_enabled
 from autograd.value import Primitive, Value, _trace, as_data
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -503,7 +503,8 @@ class Compiled:
         """The eager answer, as value_and_grad gives it."""
         if self.wrt is None:
             return self._eager(*args)
-        out = self.f(*args)
+        with enable_grad():
+            out = self.f(*args)
         _check_output(out)
         return out.data, tuple(gradients(out, self.wrt))
 
@@ -549,7 +550,7 @@ class Compiled:
                 keep.append(i)
         recorder = _Recorder(self.trusted)
         try:
-            with _TRACING, _watching(recorder):
+            with _TRACING, _watching(recorder), enable_grad():  # a transform, as value_and_grad
                 out = self.f(*inputs)
         except TypeError as e:
             if len(keep) == len(picked):

@@ -13,16 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from autograd.graph import gradients
+from autograd.graph import enable_grad, gradients
 from autograd.value import Value
 
 Function = Callable[..., Value]
 
 
 def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    picked = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        picked: tuple[Any, ...] = (argnums,)
+    elif isinstance(argnums, (tuple, list)) and argnums:
+        picked = tuple(argnums)
+    else:
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
     for i in picked:
-        if not isinstance(i, int) or not -nargs <= i < nargs:
+        if isinstance(i, bool) or not isinstance(i, int) or not -nargs <= i < nargs:
             raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} arguments")
     return tuple(i % nargs for i in picked)
 
@@ -45,7 +50,10 @@ def _call(
             values[i] = Value(args[i])
     token = _depth.set(depth + 1)
     try:
-        out = f(*values)
+        # A transform differentiates f whatever the caller's mode, as torch.func.grad does:
+        # inside no_grad() it would otherwise record nothing and answer zeros.
+        with enable_grad():
+            out = f(*values)
     finally:
         _depth.reset(token)
     if not isinstance(out, Value):
@@ -90,7 +98,10 @@ def jacobian(f: Function, argnums: int = 0) -> Callable[..., Any]:
     """x ↦ J with J[i…, j…] = ∂f(x)[i…]/∂x[j…]: shape f(x).shape + x.shape."""
 
     def jacobian_f(*args: Any) -> Any:
-        (i,) = _argnums(argnums, len(args))
+        picked = _argnums(argnums, len(args))
+        if len(picked) != 1:
+            raise ValueError(f"jacobian takes one argnum, got argnums={argnums!r}")
+        (i,) = picked
         out, (x,), nested = _call(f, args, (i,))
         out_shape, in_shape = out.shape, x.shape
         rows = []

@@ -39,6 +39,11 @@ def no_grad() -> AbstractContextManager[None]:
     return _Recording(False)
 
 
+def enable_grad() -> AbstractContextManager[None]:
+    """Inside this block, in this thread, operations record a graph, even within `no_grad()`."""
+    return _Recording(True)
+
+
 def is_grad_enabled() -> bool:
     """True unless this thread is inside `no_grad()`."""
     return _mode.get().enabled

@@ -333,6 +333,8 @@ class Value:
 
     def __float__(self) -> float:
         """float(x) for a Value of one element."""
+        if type(self.data) is not float and np.size(self.data) != 1:
+            raise ValueError(f"float() needs a Value of one element, got shape {self.shape}")
         return self.item()
 
     def __bool__(self) -> bool:

@@ -746,3 +746,14 @@ def test_fit_with_compile_one_epoch_at_a_time_traces_once() -> None:
     nn.fit(twin, X, y, optimizer=nn.SGD(twin.parameters(), lr=0.5), epochs=3, progress=False)
     assert close([p.data for p in net.parameters()], [p.data for p in twin.parameters()], 1e-12)
     assert "_compiled_steps" not in net.state_dict()
+
+
+def test_a_compiled_step_inside_no_grad_gives_the_gradients_or_an_error() -> None:
+    x = np.array([1.0, -2.0])
+    step = autograd.compile(lambda x: (x * x).sum())
+    with no_grad():
+        try:
+            answers = [step(x) for _ in range(2)]  # the trace, then the replay
+        except (RuntimeError, ValueError):
+            return
+    assert all(g.tolist() == [2.0, -4.0] for _, g in answers)

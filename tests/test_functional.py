@@ -1,6 +1,7 @@
 """grad, value_and_grad, jacobian and hessian: values, composition, and bad calls."""
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from catalogue import Closure, ValueBackend, closures
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd import Value, grad, hessian, jacobian, value_and_grad
+import autograd
+from autograd import Value, grad, hessian, jacobian, no_grad, value_and_grad
 
 finite = st.floats(-3.0, 3.0, allow_nan=False)
 
@@ -207,3 +209,46 @@ def test_the_jacobian_of_a_scalar_function_of_a_scalar_is_a_number():
     j = jacobian(lambda v: v * v * v)(2.0)
     assert isinstance(j, float)
     assert j == 12.0
+
+
+def test_grad_called_inside_no_grad_gives_the_gradient_or_an_error() -> None:
+    with no_grad():
+        try:
+            g = grad(lambda x: x * x)(3.0)
+        except (RuntimeError, ValueError):
+            return  # refusing is fine too
+    assert g == 6.0
+
+
+def test_value_and_grad_inside_no_grad_gives_the_gradients_or_an_error() -> None:
+    x = np.array([1.0, -2.0])
+    with no_grad():
+        try:
+            _, g = value_and_grad(lambda x: (x * x).sum())(x)
+        except (RuntimeError, ValueError):
+            return
+    assert g.tolist() == [2.0, -4.0]
+
+
+@pytest.mark.parametrize("transform", [autograd.jacobian, autograd.hessian])
+def test_jacobian_and_hessian_inside_no_grad_give_the_answer_or_an_error(transform: Any) -> None:
+    x = np.array([1.0, 2.0])
+    f = (lambda x: x * x) if transform is autograd.jacobian else (lambda x: (x**3).sum())
+    want = transform(f)(x)
+    with no_grad():
+        try:
+            got = transform(f)(x)
+        except (RuntimeError, ValueError):
+            return
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("argnums", [(), 0.0], ids=["empty", "float"])
+def test_a_bad_argnums_gets_an_error_naming_argnums(argnums: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="argnums"):
+        grad(lambda x: x * 2.0, argnums=argnums)(1.0)
+
+
+def test_jacobian_with_a_tuple_of_argnums_names_argnums() -> None:
+    with pytest.raises((TypeError, ValueError), match="argnums"):
+        autograd.jacobian(lambda x, y: x * y, argnums=(0, 1))(np.ones(2), np.ones(2))  # type: ignore[arg-type]

@@ -488,3 +488,8 @@ def test_a_value_is_truthy_like_micrograds():
     assert Value(np.zeros(3))
     x = Value(2.0)
     assert (x or Value(1.0)) is x
+
+
+def test_float_of_a_vector_names_float_in_its_error() -> None:
+    with pytest.raises(ValueError, match=r"float\(\)"):
+        float(Value(np.ones(2)))
