@@ -45,7 +45,7 @@ NAMESPACE: dict[str, Any] = {
     "divide": ops._divide,
     "unit_step": ops._step,
     "log_base": ops._log_base,
-    "is_zero": ops._zero,
+    "both_zero": ops._both_zero,
     "cast": ops._cast,
     "scatter": ops._scatter,
     "float64": np.float64,
@@ -60,7 +60,7 @@ TEMPLATES: dict[type, tuple[str, ...]] = {
     ops.Div: ("divide({0}, {1})", "divide({g}, {1})", "-divide({g} * {out}, {1})"),
     ops.Pow: (
         "power({0}, {1})",
-        "{g} * ({1} * power({0}, {1} - 1.0 + is_zero({1})))",
+        "{g} * ({1} * power({0}, {1} - 1.0 + both_zero({0}, {1})))",
         "{g} * ({out} * log_base({0}, {1}))",
     ),
     ops.Exp: ("exp({0})", "{g} * {out}"),

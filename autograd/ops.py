@@ -181,12 +181,16 @@ def _power(a: Data, b: Data) -> Data:
         return np.power(a, b)
 
 
-def _zero(x: Any) -> Data:
-    """1 where x = 0, else 0 (a constant even when x is a Value), in x's float type."""
-    x = _raw(x)
-    if type(x) is float:
-        return 1.0 if x == 0.0 else 0.0
-    return np.equal(x, 0).astype(np.result_type(x, np.float32))
+def _both_zero(a: Any, b: Any) -> Data:
+    """1 where a = 0 and b = 0, else 0: only there b·a^(b−1) is 0·∞, and a^b = 1 stands in.
+
+    Anywhere else the exponent stays b − 1, so the derivative of b·a^(b−1) in b is right.
+    """
+    ra, rb = _raw(a), _raw(b)
+    if type(ra) is float and type(rb) is float:
+        return 1.0 if ra == 0.0 and rb == 0.0 else 0.0
+    both = np.equal(ra, 0) & np.equal(rb, 0)
+    return both.astype(np.result_type(ra, rb, np.float32))
 
 
 def _lowered(c: Data) -> Data:
@@ -224,7 +228,7 @@ class PowVariable(Primitive):
     symbol = "xʸ"
     forward = staticmethod(_power)
     grads = (
-        lambda g, out, a, b: g * (b * power(a, b - 1.0 + _zero(b))),
+        lambda g, out, a, b: g * (b * power(a, b - 1.0 + _both_zero(a, b))),
         lambda g, out, a, b: g * (out * _log_base(a, b)),
     )
 
