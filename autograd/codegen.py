@@ -330,7 +330,10 @@ class Generator:
         op = node.op
         if op in ARRAY_TEMPLATES and type(node.operands[0].data) is np.ndarray:
             return ARRAY_TEMPLATES[op]
-        return TEMPLATES.get(op) or getattr(op, "code", None)
+        code = getattr(op, "code", None)
+        if callable(code):  # templates that depend on how many operands the node has
+            code = code(len(node.operands))
+        return TEMPLATES.get(op) or code
 
     def op_name(self, op: Any) -> str:
         """The name under which the source calls a primitive that has no template."""
