@@ -995,6 +995,16 @@ def taylor_test(
             f"would not show beside ∇f·v = {slope:.3g}; " + REMEDY
         )
         return report(order, "inconclusive", text, orders)
+    # A dip where the h² and h³ terms cancel can bend the fitted order below min_order for a
+    # right gradient. The remainders still bound the error: r ≥ |Δ·v|·h − O(h²) at each step,
+    # and a cancellation at one h cannot hold at three, so r/h small at all three is a pass.
+    if all(SAFETY * r_k / h_k <= RESOLUTION * abs(slope) for h_k, r_k in tail):
+        worst = max(r_k / h_k for h_k, r_k in tail)
+        text = (
+            f"order {order:.2f} at the smallest steps, but r/h ≤ {worst:.2g} there bounds "
+            f"the gradient error far below ∇f·v = {slope:.3g}"
+        )
+        return report(order, "passed", text, orders)
     found = kink(phi, f0, h, obj.propagated)
     if found is not None:
         if found.admits(slope):
