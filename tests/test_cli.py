@@ -568,7 +568,7 @@ def test_check_counts_inconclusive_numbers_apart_and_exits_0(tmp_path):
     assert last.startswith(
         "no wrong gradient: all 3 parameters' gradients are right or inconclusive"
     )
-    # The log loss is exact there (computed from the logit), so f does change, by ~1e-100.
+    # σ(z) is on the clip there, so the loss is the exact node on z: f changes, by ~1e-100.
     assert "3 of 3 numbers inconclusive: 3 where the numerical error is too wide" in last
 
 
