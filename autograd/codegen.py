@@ -335,7 +335,10 @@ class Generator:
             # A mean's division of a numpy scalar by n: divide() would take np.errstate's
             # path for it (1.6 µs a call, against 0.05 µs), which no such division needs.
             return ARRAY_TEMPLATES[op]
-        return TEMPLATES.get(op) or getattr(op, "code", None)
+        code = getattr(op, "code", None)
+        if callable(code):  # templates that depend on how many operands the node has
+            code = code(len(node.operands))
+        return TEMPLATES.get(op) or code
 
     def op_name(self, op: Any) -> str:
         """The name under which the source calls a primitive that has no template."""

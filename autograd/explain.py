@@ -4,7 +4,7 @@
 derivatives ∂node/∂input (taken from the primitives' vjps with g = 1), its
 product is that path's share of ∂L/∂w, and the products add up to ∂L/∂w:
 
-    dL/dw11 = dL/dz · dz/da1 · da1/dz1 · dz1/dw11
+    dL/dw11 = dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw11
 
 `find_wrong_gradients(L)` checks every node's vjps against central differences
 of its own forward, in float64, and returns the nodes whose local derivative

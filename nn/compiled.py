@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd import Value
 from autograd.compile import Compiled
-from nn.losses import check_labels
+from nn.losses import Saturated, check_labels, unsaturated_logit
 from nn.module import Module
 
 
@@ -41,8 +41,11 @@ class CompiledStep:
 
         self.parameters = parameters
         # The loss checks its labels by reading them; this step checks them itself on every
-        # call, so that read cannot change what the program computes.
-        self.compiled = Compiled(step, wrt=parameters, trusted=(check_labels.__code__,))
+        # call, so that read cannot change what the program computes. log_loss reads σ(z)
+        # to see if it is inside the clip; the program checks that again on every call
+        # and raises Saturated where it is not, and then this step runs eagerly.
+        trusted = (check_labels.__code__, unsaturated_logit.__code__)
+        self.compiled = Compiled(step, wrt=parameters, trusted=trusted)
 
     @property
     def source(self) -> str:
@@ -66,7 +69,10 @@ class CompiledStep:
             now = [p for _, p in found]
             if len(now) != len(self.parameters) or any(map(operator.is_not, now, self.parameters)):
                 self._compile(now)  # a parameter was replaced by a new Value: retrace
-        value, grads = self.compiled(X, y)
+        try:
+            value, grads = self.compiled(X, y)
+        except Saturated:  # σ(z) reached the clip: the eager loss is taken on z
+            value, grads = self.compiled._answer((X, y))
         for p, g in zip(self.parameters, grads, strict=True):
             if type(p.data) is float:
                 g = float(g)  # the setter takes a Python float five times faster than a numpy one

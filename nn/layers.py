@@ -143,6 +143,7 @@ def weighted_sum(n: int) -> type[Primitive]:
     class WeightedSum(Primitive):
         __doc__ = f"z = w1·x1 + … + w{n}·x{n} + b; ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1."
         forward = staticmethod(_weighted_sum)
+        symbol = "Σwx+b"
         # How autograd.compile writes it: w11 * x1 + w21 * x2 + b1, and dL_dz1 * x1 for w11.
         code = (
             " + ".join([*(f"{{{i}}} * {{{n + i}}}" for i in range(n)), f"{{{2 * n}}}"]),

@@ -4,8 +4,8 @@ Each takes predictions (a Value: a scalar for one sample, a vector for a batch)
 and labels of the same shape, and returns the mean over the samples as a scalar
 Value. Labels are checked first: NaN, a shape that differs from the
 predictions', and (except for mse) labels outside [0, 1] raise ValueError.
-The log loss of ŷ = σ(z) made by the engine's sigmoid is computed from z, so that
-∂L/∂z = ŷ − y holds exactly however far σ has saturated.
+The log loss of ŷ = σ(z) made by the engine's sigmoid takes its value from z,
+and ∂L/∂z = ŷ − y holds however far σ has saturated (see `log_loss`).
 """
 
 from __future__ import annotations
@@ -59,7 +59,13 @@ def _count(x: Any) -> int:
     return math.prod(shape)
 
 
-def _log_loss(y_hat: Data, y: Data) -> Data:
+def _log_loss(y_hat: Data, y: Data, z: Data | None = None, recorded: Any = None) -> Data:
+    if z is not None:  # ŷ = σ(z): the value from the logit, exact where ln ŷ would round
+        exact = _logit_loss(z, y)
+        if y_hat is recorded or np.array_equal(y_hat, recorded):
+            return exact
+        # A check that moves ŷ away from σ(z) sees the loss of ŷ move as it should.
+        return exact + (_log_loss(y_hat, y) - _log_loss(recorded, y))
     c = _clip(y_hat)
     if type(c) is float:
         return -(y * math.log(c) + (1.0 - y) * math.log1p(-c))
@@ -81,7 +87,7 @@ def _log_loss(y_hat: Data, y: Data) -> Data:
     return -total / c.size
 
 
-def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
+def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any, *logit: Any) -> Any:
     n = _count(y_hat)
     in_place = type(y_hat) is np.ndarray and y_hat.size > 1  # see _clip
     if in_place and not isinstance(g, Value) and not isinstance(y, Value):
@@ -96,7 +102,7 @@ def _log_loss_grad_y_hat(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
     return (c - y) / (c * (1.0 - c)) * (g / n)
 
 
-def _log_loss_grad_y(g: Any, out: Any, y_hat: Any, y: Any) -> Any:
+def _log_loss_grad_y(g: Any, out: Any, y_hat: Any, y: Any, *logit: Any) -> Any:
     c = _clip(y_hat)
     return (log(1.0 - c) - log(c)) * (g / _count(y_hat))
 
@@ -108,10 +114,48 @@ class LogLoss(Primitive):
     ∂L/∂y = (ln(1 − ŷc) − ln ŷc) / n
     Where ŷ was clipped the gradient is that of the unclipped loss at the clip
     point, not zero: a confident wrong answer still pushes ŷ the right way.
+    Two optional operands, the logit z of ŷ = σ(z) and ŷ as it was recorded, are
+    read by the forward alone: at that ŷ the value is mean(max(z, 0) − z·y +
+    ln(1 + e^−|z|)), exact; at another ŷ (a numerical check) it moves by the
+    clipped loss's difference, so the vjps above stay its derivatives.
     """
 
     forward = staticmethod(_log_loss)
     grads = (_log_loss_grad_y_hat, _log_loss_grad_y)
+    symbol = "log loss"
+
+    @staticmethod
+    def code(operands: int) -> tuple[str, ...]:
+        """How autograd.compile writes the node: dL_dy_hat = (y_hat - y) / (y_hat * (1.0 - y_hat)) …
+
+        With the logit (ŷ = σ(z)) the program checks that ŷ is inside the clip, where
+        clipping changes nothing, and raises Saturated where it is not (see `of_sigmoid`).
+        """
+        if operands == 4:
+            return (
+                "{op}.of_sigmoid({0}, {1})",
+                "({0} - {1}) / ({0} * (1.0 - {0})) * ({g} / np.size({0}))",
+                "(log(1.0 - {0}) - log({0})) * ({g} / np.size({0}))",
+            )
+        return (
+            "{op}.forward({0}, {1})",
+            "{op}.grads[0]({g}, {out}, {0}, {1})",
+            "{op}.grads[1]({g}, {out}, {0}, {1})",
+        )
+
+    @staticmethod
+    def of_sigmoid(y_hat: Data, y: Data) -> Data:
+        """The loss of ŷ = σ(z) in a compiled step; Saturated if some ŷ is at the clip.
+
+        The compiled step then runs eagerly, where `log_loss` takes the node on z.
+        """
+        if not _inside_clip(y_hat):
+            raise Saturated("log_loss: σ(z) rounded onto the clip; the loss must be taken on z")
+        return _log_loss(y_hat, y)
+
+
+class Saturated(ArithmeticError):
+    """A compiled log loss of σ(z) met a ŷ at the clip, where only the node on z is exact."""
 
 
 def check_labels(
@@ -185,6 +229,7 @@ class LogLossOfLogit(Primitive):
     """
 
     forward = staticmethod(_logit_loss)
+    symbol = "log loss of z"
     grads = (
         lambda g, out, z, y: (sigmoid(z) - y) * (g / _count(z)),
         lambda g, out, z, y: -z * (g / _count(z)),
@@ -200,19 +245,46 @@ class LogLossOfLogit(Primitive):
 def log_loss(y_hat: Any, y: Any) -> Value:
     """L = mean(−y·ln ŷ − (1−y)·ln(1−ŷ)), for predictions ŷ in [0, 1].
 
-    When ŷ = σ(z) was made by the engine's sigmoid the loss is computed from z (as
-    `log_loss_with_logits` does), so ∂L/∂z = ŷ − y exactly, even where σ(z) rounds to
-    0 or 1. Other predictions go through one fused node, clipped to [tiny, 1 − epsneg]
-    of their dtype, whose gradient is (ŷ − y)/(ŷ(1 − ŷ))/n; ŷ = 0 or 1 gives a finite
-    loss and gradient. Predictions outside [0, 1] raise ValueError: they are logits
-    or scores, and want `log_loss_with_logits` or `hinge`.
+    Predictions go through one fused node, clipped to [tiny, 1 − epsneg] of their
+    dtype, whose gradient is (ŷ − y)/(ŷ(1 − ŷ))/n; ŷ = 0 or 1 gives a finite loss and
+    gradient. When ŷ = σ(z) was made by the engine's sigmoid:
+      - every ŷ strictly inside the clip: the node stays on ŷ (the graph reads
+        z → σ → ŷ → L, as the lesson draws it) and takes its value from z,
+        max(z, 0) − z·y + ln(1 + e^−|z|), exact; the chain ∂L/∂ŷ · ŷ(1 − ŷ) uses
+        the same ŷ twice, so ∂L/∂z = ŷ − y to a few ulps;
+      - some ŷ at the clip (σ rounded to 0 or 1: |z| ≳ 36.7 in float64, 17 in
+        float32): the loss is the node on z that `log_loss_with_logits` uses, with
+        ∂L/∂z = σ(z) − y exactly, and ŷ is not on L's graph.
+    Predictions outside [0, 1] raise ValueError: they are logits or scores, and want
+    `log_loss_with_logits` or `hinge`.
     """
     if isinstance(y_hat, Value) and y_hat.op is Sigmoid:
-        z, labels = _prepare(y_hat.inputs[0], y, "log_loss")
-        return LogLossOfLogit.apply(z, labels)
+        y_hat, labels = _prepare(y_hat, y, "log_loss")
+        logit = unsaturated_logit(y_hat)
+        if logit is not None:
+            return LogLoss.apply(y_hat, labels, *logit)
+        return LogLossOfLogit.apply(y_hat.inputs[0], labels)
     y_hat, labels = _prepare(y_hat, y, "log_loss")
     _check_probabilities(y_hat.data)
     return LogLoss.apply(y_hat, labels)
+
+
+def unsaturated_logit(y_hat: Value) -> tuple[Data, Data] | None:
+    """(z, ŷ)'s numbers for ŷ = σ(z) when every ŷ lies strictly inside the clip, else None."""
+    data = y_hat.data
+    if not _inside_clip(data):
+        return None
+    z = y_hat.inputs[0]
+    return (z.data if isinstance(z, Value) else z), data
+
+
+def _inside_clip(data: Data) -> bool:
+    """Whether every ŷ lies strictly inside (tiny, 1 − epsneg) of its dtype (NaN: no)."""
+    if type(data) is float:
+        lo, hi = _BOUNDS[np.dtype(np.float64)]
+        return bool(lo < data < hi)
+    lo, hi = _BOUNDS[data.dtype]
+    return bool(lo < np.minimum.reduce(data, None) and np.maximum.reduce(data, None) < hi)
 
 
 def _check_probabilities(y_hat: Data) -> None:

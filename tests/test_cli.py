@@ -113,7 +113,7 @@ def test_demo_with_no_arguments_trains_prints_the_table_and_writes_the_pictures(
     if HAS_DOT:
         svg = ET.parse(graph).getroot()
         text = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
-        for word in ("red", "green", "purple", "w11", "a2", "grad"):
+        for word in ("red", "green", "purple", "w11", "a2", "y_hat", "log loss", "grad"):
             assert word in text, word
         strokes = {e.get("stroke") for e in svg.iter()}
         assert set(COLOURS.values()) <= strokes  # the lesson's red, green and purple
@@ -264,12 +264,11 @@ def test_check_the_lesson_network_lists_its_nine_parameters(tmp_path):
 
 
 def test_check_exits_1_and_names_the_wrong_gradient(tmp_path):
-    # The log loss's backward made wrong on purpose (z − y instead of σ(z) − y; a sigmoid
-    # before the log loss is differentiated through it), then the command's own main().
+    # σ's backward made wrong on purpose (σ instead of σ(1 − σ)), then the command's own
+    # main(): inside log_loss's clip the loss stays on ŷ, so σ's backward is on the path.
     code = (
-        "import sys, nn.losses as losses\n"
-        "right = losses.LogLossOfLogit.grads\n"
-        "losses.LogLossOfLogit.grads = (lambda g, out, z, y: g * (z - y), right[1])\n"
+        "import sys, autograd.ops as ops\n"
+        "ops.Sigmoid.grads = (lambda g, out, a: g * out,)\n"
         "from nn.cli import main\n"
         "sys.exit(main(['check', '--model', 'perceptron', '--data', 'blobs']))\n"
     )
@@ -351,9 +350,10 @@ def test_draw_writes_the_graph_for_the_given_sample(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "for x1 = 3, x2 = -1.5, y = 0" in r.stdout
     source = (tmp_path / "network.dot").read_text(encoding="utf-8")
-    # L is computed from the logit z (so that dL/dz = ŷ − y exactly): ŷ is not on its graph.
-    for name in (*NAMES, "x1", "x2", "z1", "a2", "z", "L"):
+    # Inside log_loss's clip L is the fused node on ŷ, so the picture ends as the slide's.
+    for name in (*NAMES, "x1", "x2", "z1", "a2", "z", "y_hat", "L"):
         assert f"<b>{name}</b>" in source, name
+    assert "log loss" in source and "LogLoss" not in source and "WeightedSum" not in source
     assert "not computed yet" not in source  # the backward pass ran: every node shows a grad
     for colour in COLOURS.values():
         assert f'color="{colour}"' in source
@@ -653,7 +653,7 @@ def test_check_counts_inconclusive_numbers_apart_and_exits_0(tmp_path):
     assert last.startswith(
         "no wrong gradient: all 3 parameters' gradients are right or inconclusive"
     )
-    # The log loss is exact there (computed from the logit), so f does change, by ~1e-100.
+    # σ(z) is on the clip there, so the loss is the exact node on z: f changes, by ~1e-100.
     assert "3 of 3 numbers inconclusive: 3 where the numerical error is too wide" in last
 
 

@@ -341,11 +341,14 @@ def test_the_generated_gradients_are_the_nine_closed_forms() -> None:
     params = {name: p.data for name, p in net.named_parameters()}
     run = program_namespace(step, X=X, y=y, **params)
     x1, x2, n = X[:, 0], X[:, 1], len(y)
-    a1, a2, y_hat = run["a1"], run["a2"], 1 / (1 + np.exp(-run["z"]))
+    a1, a2, y_hat = run["a1"], run["a2"], run["y_hat"]
+    assert close(y_hat, 1 / (1 + np.exp(-run["z"])))
     d = (y_hat - y) / n  # ∂L/∂z, the mean's 1/n included
     d1 = d * params["w1"] * a1 * (1 - a1)  # ∂L/∂z1
     d2 = d * params["w2"] * a2 * (1 - a2)  # ∂L/∂z2
     closed = {
+        "L": np.mean(-y * np.log(y_hat) - (1 - y) * np.log(1 - y_hat)),
+        "dL_dy_hat": (y_hat - y) / (y_hat * (1 - y_hat)) / n,
         "dL_dz": d,
         "dL_dz1": d1,
         "dL_dz2": d2,
@@ -374,11 +377,13 @@ def test_the_source_reads_as_the_lesson() -> None:
         "a1 = sigmoid(z1)",
         "z2 = w12 * x1 + w22 * x2 + b2",
         "z = w1 * a1 + w2 * a2 + b",
-        "L = LogLossOfLogit.forward(z, y)",  # log_loss of σ(z) is computed from z
+        "y_hat = sigmoid(z)",
+        "L = LogLoss.of_sigmoid(y_hat, y)",  # the fused node on ŷ, checked inside the clip
     ):
         assert line in forward
     for line in (
-        "dL_dz = (sigmoid(z) - y) * (dL_dL / np.size(z))",  # (ŷ − y)/n
+        "dL_dy_hat = (y_hat - y) / (y_hat * (1.0 - y_hat)) * (dL_dL / np.size(y_hat))",
+        "dL_dz = dL_dy_hat * (y_hat * (1.0 - y_hat))",  # the product is (ŷ − y)/n
         "dL_dw1 = dL_dz @ a1",
         "dL_da1 = dL_dz * w1",
         "dL_dz1 = dL_da1 * (a1 * (1.0 - a1))",
@@ -391,6 +396,34 @@ def test_the_source_reads_as_the_lesson() -> None:
         "dL_da1 = dL_dz * w1"
     )
     assert not any("dL_dx" in line or "dL_dy =" in line for line in lines)  # data: no gradient
+
+
+def test_a_compiled_lesson_step_runs_eagerly_where_sigmoid_reaches_the_clip() -> None:
+    """Traced inside the clip, replayed where σ(z) rounds to 1: ∂L/∂b is still mean(ŷ − y)."""
+    warnings.simplefilter("error", CompileWarning)
+    net, X, y = lesson()
+    step = compile_step(net)
+    step(X, y)
+    assert "LogLoss.of_sigmoid" in step.source
+    with no_grad():
+        net.w1.data, net.w2.data, net.b.data = 0.0, 0.0, 50.0  # ŷ = σ(50) = 1.0 exactly
+    for p in net.parameters():
+        p.grad = None
+    loss = step(X, y)
+    assert close(net.b.grad, np.mean(1.0 - y)) and net.b.grad > 0.1  # not 0
+    assert loss == pytest.approx(50.0 * np.mean(1.0 - y), rel=1e-12)
+    assert replays(step.compiled)
+
+
+def test_a_lesson_step_traced_on_the_clip_compiles_the_node_on_z() -> None:
+    net, X, y = lesson()
+    with no_grad():
+        net.b.data = 60.0
+        net.w1.data = net.w2.data = 0.0
+    step = compile_step(net)
+    step(X, y)
+    assert "LogLossOfLogit.forward(z, y)" in step.source
+    assert close(net.b.grad, np.mean(1.0 - y))
 
 
 def test_a_gradient_along_two_paths_says_they_add_up() -> None:

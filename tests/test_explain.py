@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd
-from autograd import Primitive, Value
+from autograd import Primitive, Value, no_grad
 from autograd.draw import draw
 from autograd.explain import Explanation, _width, explain, find_wrong_gradients, pretty
 
@@ -290,13 +290,29 @@ def test_each_of_the_nine_parameters_reproduces_the_closed_form(name: str) -> No
 
 
 def test_the_lesson_chain_for_w11_is_the_one_on_the_slide() -> None:
-    """The log loss of σ(z) is computed from z, so the chain starts at the slide's dL/dz = ŷ − y."""
+    """The chain starts at the slide's dL/dŷ · dŷ/dz, whose product is ŷ − y."""
     _, net, loss = lesson_network()
     e = explain(loss, net.w11)
     first = " ".join(str(e).splitlines()[0].split())
-    assert first == "dL/dw11 = dL/dz · dz/da1 · da1/dz1 · dz1/dw11"
+    assert first == "dL/dw11 = dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw11"
     y_hat = net([0.8, -1.3]).item()
-    assert e.paths[0].steps[0].value == pytest.approx(y_hat - 1.0, rel=1e-15)
+    d_y_hat, d_z = e.paths[0].steps[0].value, e.paths[0].steps[1].value
+    assert d_y_hat == pytest.approx((y_hat - 1.0) / (y_hat * (1 - y_hat)), rel=1e-14)
+    assert d_y_hat * d_z == pytest.approx(y_hat - 1.0, rel=1e-14)
+
+
+def test_where_sigmoid_has_rounded_to_1_the_chain_starts_at_dl_dz() -> None:
+    """Where σ(z) is on log_loss's clip the loss is the node on z: dL/dz = ŷ − y exactly."""
+    nn, net, _ = lesson_network()
+    with no_grad():
+        net.b.data = 40.0
+    loss = nn.log_loss(net([0.8, -1.3]), 0.0)
+    loss.name = "L"
+    loss.backward()
+    e = explain(loss, net.w11)
+    first = " ".join(str(e).splitlines()[0].split())
+    assert first == "dL/dw11 = dL/dz · dz/da1 · da1/dz1 · dz1/dw11"
+    assert e.paths[0].steps[0].value == 1.0  # ŷ − y with ŷ = 1.0, not 0
 
 
 # ---------------------------------------------------------------------------

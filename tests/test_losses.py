@@ -13,8 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 import autograd
 import nn
-from autograd import Value, gradcheck, gradients, sigmoid
-from nn.losses import LogLoss, clip_bounds
+from autograd import Value, gradcheck, gradients, hessian, sigmoid
+from nn.losses import LogLoss, LogLossOfLogit, clip_bounds
 
 LOSSES = [nn.log_loss, nn.log_loss_with_logits, nn.mse, nn.hinge]
 
@@ -122,13 +122,21 @@ def test_a_large_batch_gives_the_formula_whatever_the_labels(labels: str) -> Non
     assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
+def on_the_clip(y_hat: Any) -> bool:
+    lo, hi = clip_bounds(np.asarray(y_hat).dtype)
+    return bool(np.any((np.asarray(y_hat) <= lo) | (np.asarray(y_hat) >= hi)))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("z0", [40.0, 17.0, 800.0, -800.0, 1e300, -1e300, 0.0, 3.5])
+@pytest.mark.parametrize("z0", [40.0, 36.0, 17.0, 16.0, 800.0, -800.0, 1e300, -1e300, 0.0, 3.5])
 @pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
 def test_after_the_engines_sigmoid_dl_dz_is_y_hat_minus_y_for_any_logit(
     dtype: Any, z0: float, y: float
 ) -> None:
-    """log_loss(σ(z), y) is computed from z: ∂L/∂z = ŷ − y even where σ(z) rounds to 0 or 1."""
+    """log_loss(σ(z), y): ∂L/∂z = ŷ − y even where σ(z) rounds to 0 or 1, and the exact value.
+
+    Inside the clip the node stays on ŷ (to a few ulps); on it the node is on z (to the bit).
+    """
     if dtype is np.float32:
         z0 = float(np.float32(math.copysign(min(abs(z0), 1e30), z0)))  # ±1e300 overflows float32
     for z in (Value(dtype(z0)), Value(np.array([z0, z0], dtype=dtype))):
@@ -136,31 +144,86 @@ def test_after_the_engines_sigmoid_dl_dz_is_y_hat_minus_y_for_any_logit(
         loss = nn.log_loss(y_hat, y if z.shape == () else [y, y])
         loss.backward()
         n = max(1, z.size)
-        np.testing.assert_array_equal(z.grad, (y_hat.data - dtype(y)) / dtype(n))
+        want = (y_hat.data - dtype(y)) / dtype(n)
+        if on_the_clip(y_hat.data):
+            assert loss.op is LogLossOfLogit and loss.inputs[0] is z
+            np.testing.assert_array_equal(z.grad, want)
+        else:
+            assert loss.op is LogLoss and loss.inputs[0] is y_hat
+            eps = float(np.finfo(dtype).eps)
+            np.testing.assert_allclose(z.grad, want, rtol=8 * eps, atol=8 * eps / n)
         assert loss.dtype == dtype and np.asarray(z.grad).dtype == dtype
         exact = max(z0, 0) - z0 * y + math.log1p(math.exp(-abs(z0)))  # in float64
         assert loss.item() == pytest.approx(exact, rel=1e-6 if dtype == np.float32 else 1e-15)
 
 
-def test_the_loss_of_a_sigmoid_is_the_logits_form_to_the_bit() -> None:
-    z = np.random.default_rng(0).normal(0, 30, 50)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_route_turns_where_sigmoid_reaches_the_clip(dtype: Any) -> None:
+    """The node is on ŷ up to the last z whose σ(z) is below 1 − epsneg, on z from the next."""
+    zs = np.arange(10.0, 45.0, 0.125).astype(dtype)
+    routes = [nn.log_loss(sigmoid(Value(z)), 0.0).op for z in zs]
+    turn = routes.index(LogLossOfLogit)
+    assert set(routes[:turn]) == {LogLoss} and set(routes[turn:]) == {LogLossOfLogit}
+    assert on_the_clip(sigmoid(Value(zs[turn])).data)
+    assert not on_the_clip(sigmoid(Value(zs[turn - 1])).data)
+    assert zs[turn] == pytest.approx(36.75 if dtype is np.float64 else 16.75, abs=0.5)
+
+
+def test_one_saturated_sample_takes_the_whole_batch_onto_z() -> None:
+    z = Value(np.array([0.5, -2.0, 40.0]))
+    y_hat = sigmoid(z)
+    loss = nn.log_loss(y_hat, [1.0, 0.0, 0.0])
+    assert loss.op is LogLossOfLogit and loss.inputs[0] is z
+
+
+@pytest.mark.parametrize("scale", [3.0, 30.0])  # all inside the clip; some on it
+def test_the_loss_of_a_sigmoid_is_the_logits_form(scale: float) -> None:
+    z = np.random.default_rng(0).normal(0, scale, 50)
     y = (np.arange(50) % 3 == 0).astype(np.float64)
     a, b = Value(z), Value(z)
     la, lb = nn.log_loss(sigmoid(a), y), nn.log_loss_with_logits(b, y)
     la.backward()
     lb.backward()
-    assert la.item() == lb.item()
-    np.testing.assert_array_equal(a.grad, b.grad)
+    assert la.item() == lb.item()  # both take the value from z
+    if on_the_clip(sigmoid(z)):
+        np.testing.assert_array_equal(a.grad, b.grad)
+    else:
+        assert la.op is LogLoss
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-14, atol=1e-17)
 
 
-def test_the_loss_of_a_sigmoid_differentiates_twice() -> None:
+def test_the_logit_is_kept_as_it_was_at_the_forward() -> None:
+    z = np.array([0.3, -1.2])
+    y_hat = sigmoid(Value(z))
+    loss = nn.log_loss(y_hat, [1.0, 0.0])
+    z[:] = 99.0  # the caller reuses the array: the node holds its own copy
+    assert loss.inputs[2] is not z and np.all(loss.inputs[2] == [0.3, -1.2])
+
+
+@pytest.mark.parametrize("z0", [0.7, 40.0])  # the node on ŷ; the node on z
+def test_the_loss_of_a_sigmoid_differentiates_twice(z0: float) -> None:
     """With create_graph the loss of σ(z) differentiates twice: ∂²L/∂z² = σ(z)(1 − σ(z))."""
-    z = Value(0.7)
-    (g,) = gradients(nn.log_loss(sigmoid(z), 1.0), [z], create_graph=True)
+    z = Value(z0)
+    loss = nn.log_loss(sigmoid(z), 1.0)
+    assert loss.op is (LogLoss if z0 < 36 else LogLossOfLogit)
+    (g,) = gradients(loss, [z], create_graph=True)
     (h,) = gradients(g, [z])
-    s = 1 / (1 + math.exp(-0.7))
-    assert g.item() == pytest.approx(s - 1.0, rel=1e-15)
-    assert h == pytest.approx(s * (1 - s), rel=1e-14)
+    s = 1 / (1 + math.exp(-z0))
+    assert g.item() == pytest.approx(s - 1.0, rel=1e-14)
+    assert h == pytest.approx(s * (1 - s), rel=1e-12)
+
+
+@pytest.mark.parametrize("b", [0.1, 37.0])  # the node on ŷ; the node on z
+def test_the_hessian_of_a_perceptrons_log_loss_is_the_closed_form(b: float) -> None:
+    """∇²_w log_loss(σ(w·x + b), y) = σ(1 − σ)·x·xᵀ, for y = 0 and y = 1 alike."""
+    x = np.array([0.8, -1.3, 0.4])
+    w0 = np.array([0.5, 0.2, -0.7])
+    s = 1 / (1 + math.exp(-(w0 @ x + b)))
+    route = nn.log_loss(sigmoid(Value(w0) @ x + b), 1.0).op
+    assert route is (LogLoss if b < 1 else LogLossOfLogit)
+    for y in (0.0, 1.0):
+        h = hessian(lambda w, y=y: nn.log_loss(sigmoid(w @ x + b), y))(w0)
+        np.testing.assert_allclose(h, s * (1 - s) * np.outer(x, x), rtol=1e-9, atol=1e-300)
 
 
 @pytest.mark.parametrize("y_hat", [3.0, -0.5, [0.5, 1.0000001], [372.6, 0.5]])
@@ -380,3 +443,19 @@ def test_log_loss_takes_a_float32_scalar_prediction():
     assert loss.item() == pytest.approx(-np.log(0.3), rel=1e-6)
     assert y_hat.grad.dtype == np.float32
     assert float(y_hat.grad) == pytest.approx(-1 / 0.3, rel=1e-6)
+
+
+def test_a_numerical_check_of_the_node_on_y_hat_agrees_with_its_gradient() -> None:
+    """The node's value comes from z, yet moving ŷ alone moves it as ∂L/∂ŷ says."""
+    from autograd import find_wrong_gradients
+
+    z = Value(np.array([0.4, -2.5, 6.0]))
+    y_hat = sigmoid(z)
+    loss = nn.log_loss(y_hat, [1.0, 0.0, 0.0])
+    assert loss.op is LogLoss and loss.inputs[0] is y_hat
+    loss.backward()
+    assert find_wrong_gradients(loss) == []
+    _, y, logit, recorded = loss.inputs
+    moved = recorded + np.array([1e-6, 0.0, 0.0])
+    slope = (LogLoss.forward(moved, y, logit, recorded) - loss.item()) / 1e-6
+    assert slope == pytest.approx(y_hat.grad[0], rel=1e-5)

@@ -110,6 +110,9 @@ def test_the_chain_rule_shown_is_explain_on_the_chosen_sample() -> None:
     loss.name = "L"
     assert out["sample"] == 7
     assert out["explain"]["w21"] == str(explain(loss, net.w21))
+    first = " ".join(out["explain"]["w21"].splitlines()[0].split())
+    assert first == "dL/dw21 = dL/dŷ · dŷ/dz · dz/da1 · da1/dz1 · dz1/dw21"  # the slide's chain
+    assert "y_hat" in out["graph"] and "log loss" in out["graph"] and "LogLoss" not in out["graph"]
 
 
 BAD = [

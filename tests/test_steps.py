@@ -95,7 +95,8 @@ NUMBER = r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?"
 def test_the_captions_write_the_chain_rule_with_the_engines_numbers() -> None:
     steps = lesson()
     net_names = steps.symbols
-    assert steps[0].lines[0].startswith("L = LogLoss")
+    assert steps[0].lines[0] == "L = log loss(ŷ, 1)"  # the lesson's ŷ, as on the slide
+    assert steps[1].lines[0] == "ŷ = σ(z)" and steps[2].lines[0].startswith("z = Σwx+b(w1, ")
     for step in steps:
         me = net_names[step.node]
         assert step.lines[0].startswith(f"{me} = ")
