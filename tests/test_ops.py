@@ -744,3 +744,11 @@ def test_concatenate_and_stack_name_the_shapes_that_do_not_fit() -> None:
     mixed = autograd.stack([a, np.zeros((2, 3))], axis=0)  # a constant operand is fine
     mixed.sum().backward()
     np.testing.assert_array_equal(a.grad, np.ones((2, 3)))
+
+
+def test_the_base_gradient_of_pow_stays_differentiable_in_the_exponent_at_zero():
+    """d/db (b·c^(b−1)) = c^(b−1)(1 + b·ln c), which is 1/c at b = 0, not 1."""
+    from autograd import grad
+
+    assert grad(lambda b: grad(lambda c: c**b)(2.0))(0.0) == pytest.approx(0.5, rel=1e-12)
+    assert grad(lambda c: c ** Value(0.0))(0.0) == 0.0  # and 0 where base and exponent are 0
