@@ -106,7 +106,11 @@ def explained(check: Check, r: CaseResult, small: CaseResult | None = None) -> C
         + (f" and called {calls[other]}." if other in calls else ".")
     )
     sa, sb = (small.seconds(ours), small.seconds(other)) if small else (None, None)
-    if sa and sb and small is not None:
+    if a <= b:  # faster than the other, yet not by the factor the target asks
+        check.why += (
+            f" {ours} is the faster; the target asks for {check.limit:g} of {other}'s time."
+        )
+    elif sa and sb and sa > sb and small is not None:
         check.why += (
             f" In {small.case.title} the two differ by {duration(sa - sb)}, the "
             f"Python cost of a step, which does not grow with the batch; here by {duration(a - b)}."

@@ -256,12 +256,55 @@ def test_the_collectors_time_is_measured_and_the_collector_left_as_it_was() -> N
 
 @pytest.mark.parametrize(
     ("argv", "says"),
-    [(["--only", "W9"], "unknown W9"), (["--malloc", "fast"], "unknown fast"),
-     (["--repeats", "0"], "at least 1")],
-)  # fmt: skip
+    [
+        (["--only", "W9"], "unknown W9"),
+        (["--malloc", "fast"], "unknown fast"),
+        (["--repeats", "0"], "at least 1"),
+    ],
+)
 def test_the_command_line_names_what_is_wrong(
     argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
         runner.parse(argv)
     assert says in capsys.readouterr().err
+
+
+def test_a_miss_is_explained_with_the_numbers_of_the_run() -> None:
+    from benchmarks.common import explained
+    from benchmarks.harness import CaseResult, Outcome
+
+    def result(title: str, **seconds: float) -> CaseResult:
+        outcomes = {
+            name: Outcome(
+                TIMED,
+                bench=pyperf.Benchmark(
+                    [
+                        pyperf.Run(
+                            [t],
+                            collect_metadata=False,
+                            metadata={"name": f"{title} [{name}]", "loops": 1},
+                        )
+                    ]
+                ),
+            )
+            for name, t in seconds.items()
+        }
+        return CaseResult(Case(title, "numpy", []), outcomes)
+
+    small = result("W2 n=100", ours=30e-6, numpy=20e-6)
+    slower = explained(
+        Check("W2 n=10,000: ours / numpy", 1.5, 1.2),
+        result("W2 n=10,000", ours=6e-4, numpy=4e-4),
+        small,
+    )
+    assert "differ by 10 µs" in slower.why and "here by 200 µs" in slower.why
+    faster = explained(
+        Check("W2 n=1,000,000: ours / numpy", 0.9, 0.5),
+        result("W2 n=1,000,000", ours=0.09, numpy=0.1),
+        small,
+    )
+    assert "ours is the faster; the target asks for 0.5 of numpy's time" in faster.why
+    assert "differ" not in faster.why
+    passed = explained(Check("W2 n=100: ours / numpy", 1.0, 1.2), small)
+    assert passed.why == ""
