@@ -12,11 +12,12 @@ answer is numpy's (inf, nan).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd.value import Data, Primitive, Value, _apply, shape_of
+from autograd.value import Data, Primitive, Value, _apply, _normalise, as_data, shape_of
 
 
 def _raw(x: Any) -> Data:
@@ -532,3 +533,236 @@ class MatMul(Primitive):
     symbol = "@"
     forward = staticmethod(_matmul)
     grads = (_matmul_grad_a, _matmul_grad_b)
+
+
+# ---------------------------------------------------------------------------
+# For more than two classes: reductions by max and log-sum-exp, masks, and joining arrays.
+# Max, LogSumExp, Abs, Clip and Where are primitives; softmax, log_softmax, min, sqrt,
+# concatenate and stack are compositions of them and of the primitives above.
+# ---------------------------------------------------------------------------
+
+
+def _factor(mask: Any, like: Any) -> Data:
+    """A boolean mask as 1.0 and 0.0 in the dtype of `like` (a float for one float64 number)."""
+    dtype = np.result_type(_raw(like))
+    m = np.asarray(mask).astype(dtype)
+    return float(m) if m.ndim == 0 and dtype == np.float64 else m
+
+
+def _amax(a: Data, axis: Any, keepdims: bool) -> Data:
+    if type(a) is float and axis is None:
+        return a
+    return np.max(a, axis=axis, keepdims=keepdims)
+
+
+def _max_grad(g: Any, out: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    """g shared evenly by the elements equal to the max, as torch's amax shares it at ties."""
+    x, shape = _raw(a), _shape(a)
+    if shape == ():
+        return g
+    kept = _kept_shape(shape, axis)
+    hits = x == np.reshape(_raw(out), kept)
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return broadcast_to(reshape(g, kept), shape) * _factor(share, x)
+
+
+class Max(Primitive):
+    """max of a over `axis`; ∂/∂a = 1/k at each of the k elements equal to the max, else 0."""
+
+    symbol = "max"
+    forward = staticmethod(_amax)
+    grads = (_max_grad,)
+
+
+def _logsumexp(a: Data, axis: Any, keepdims: bool) -> Data:
+    if type(a) is float and axis is None:
+        return a
+    top = np.max(a, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)  # all −inf (or an inf) along the axis: shift by 0
+    with np.errstate(divide="ignore", over="ignore"):
+        out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+class LogSumExp(Primitive):
+    """ln Σ e^a over `axis`, shifted by the max so ±1000 neither overflows nor underflows.
+
+    ∂/∂a = softmax(a) along the axis.
+    """
+
+    symbol = "logsumexp"
+    forward = staticmethod(_logsumexp)
+    grads = (
+        lambda g, out, a, axis, keepdims: (
+            broadcast_to(reshape(g, _kept_shape(_shape(a), axis)), _shape(a)) * softmax(a, axis)
+        ),
+    )
+
+
+def _shift(x: Any, axis: Any) -> Data:
+    """The max of x's data along `axis` (0 where it is not finite), as a constant.
+
+    softmax(x) = e^(x − c) / Σ e^(x − c) for every constant c, so shifting by a c that is not
+    differentiated changes no derivative of any order, and c = max keeps e^(x − c) ≤ 1.
+    """
+    top = np.max(_raw(x), axis=axis, keepdims=True)
+    return np.where(np.isfinite(top), top, 0.0)
+
+
+def _sum_kept(x: Any, axis: Any) -> Any:
+    return Sum.apply(x, axis, True) if isinstance(x, Value) else np.sum(x, axis=axis, keepdims=True)
+
+
+def _abs(a: Data) -> Data:
+    return abs(a) if type(a) is float else np.abs(a)
+
+
+def _sign(a: Any) -> Data:
+    """−1, 0 or 1: |a|'s slope, 0 at 0 as in torch; a constant even when a is a Value."""
+    x = _raw(a)
+    if type(x) is float:
+        return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+    return np.sign(x)
+
+
+class Abs(Primitive):
+    """|a|; ∂/∂a = sign(a) (0 at 0, as torch takes it)."""
+
+    symbol = "|x|"
+    forward = staticmethod(_abs)
+    grads = (lambda g, out, a: g * _sign(a),)
+
+
+def _clip(a: Data, low: float | None, high: float | None) -> Data:
+    if type(a) is float:
+        return min(max(a, -math.inf if low is None else low), math.inf if high is None else high)
+    return np.clip(a, low, high)
+
+
+def _inside(a: Any, low: float | None, high: float | None) -> Data:
+    """1 where low ≤ a ≤ high (bounds included, as torch's clamp), else 0."""
+    x = _raw(a)
+    mask = np.ones(np.shape(x), dtype=bool)
+    if low is not None:
+        mask &= np.asarray(x) >= low
+    if high is not None:
+        mask &= np.asarray(x) <= high
+    return _factor(mask, x)
+
+
+class Clip(Primitive):
+    """a limited to [low, high]; ∂/∂a = 1 where low ≤ a ≤ high, else 0."""
+
+    symbol = "clip"
+    forward = staticmethod(_clip)
+    grads = (lambda g, out, a, low, high: g * _inside(a, low, high),)
+
+
+class Where(Primitive):
+    """a where cond holds, else b; ∂/∂a = cond, ∂/∂b = not cond (each summed to its shape)."""
+
+    symbol = "where"
+    forward = staticmethod(lambda a, b, cond: np.where(cond, a, b))
+    grads = (
+        lambda g, out, a, b, cond: g * _factor(cond, g),
+        lambda g, out, a, b, cond: g * _factor(~cond, g),
+    )
+
+
+def amax(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """max over `axis` (all axes by default); the gradient is shared evenly at ties."""
+    return Max.apply(x, axis, keepdims) if isinstance(x, Value) else _amax(x, axis, keepdims)
+
+
+def amin(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """min over `axis` = −max(−x); the gradient is shared evenly at ties."""
+    return -amax(-x, axis, keepdims)
+
+
+def logsumexp(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """ln Σ e^x over `axis` (all axes by default), exact for x of any size (±1000 included)."""
+    if isinstance(x, Value):
+        return LogSumExp.apply(x, axis, keepdims)
+    return _normalise(_logsumexp(x, axis, keepdims))
+
+
+def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Any:
+    """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along `axis`, as e^(x − c) / Σ e^(x − c) with c = max x."""
+    e = exp(x - _shift(x, axis))
+    return e / _sum_kept(e, axis)
+
+
+def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Any:
+    """ln softmax(x) = (x − c) − ln Σ e^(x − c) along `axis`, with c = max x."""
+    shifted = x - _shift(x, axis)
+    return shifted - log(_sum_kept(exp(shifted), axis))
+
+
+def absolute(x: Any) -> Any:
+    """|x|; its derivative is sign(x), taken as 0 at 0."""
+    return _apply(Abs, x) if isinstance(x, Value) else _abs(x)
+
+
+def sqrt(x: Any) -> Any:
+    """√x = x^0.5; ∂/∂x = 1 / (2√x)."""
+    return power(x, 0.5) if isinstance(x, Value) else _power(x, 0.5)
+
+
+def clip(x: Any, low: float | None = None, high: float | None = None) -> Any:
+    """x limited to [low, high] (either may be None); the gradient is 1 inside, 0 outside."""
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip needs low ≤ high, got low={low}, high={high}")
+    return Clip.apply(x, low, high) if isinstance(x, Value) else _clip(x, low, high)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """a where cond is True, else b (numpy's broadcasting); cond is a boolean array or bool."""
+    mask = np.asarray(_raw(cond))
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where needs a boolean condition, got dtype {mask.dtype}")
+    if isinstance(a, Value) or isinstance(b, Value):
+        return Where.apply(a, b, mask)
+    return _normalise(np.where(mask, a, b))
+
+
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
+    """The arrays joined along an existing `axis`; each one's gradient is its slice of g.
+
+    A composition: each piece is scattered into zeros of the result's shape, and they add up.
+    """
+    xs = list(xs)
+    if not xs:
+        raise ValueError("concatenate needs at least one array")
+    shapes = [_shape(x) for x in xs]
+    try:
+        shape = np.concatenate([np.empty(s) for s in shapes], axis=axis).shape
+    except (ValueError, np.exceptions.AxisError) as e:
+        raise ValueError(f"concatenate of shapes {', '.join(map(str, shapes))}: {e}") from None
+    if not any(isinstance(x, Value) for x in xs):
+        return np.concatenate([np.asarray(x) for x in xs], axis=axis)
+    ax = axis % len(shape)
+    total: Any = None
+    start = 0
+    for x, s in zip(xs, shapes, strict=True):
+        index = (*(slice(None),) * ax, slice(start, start + s[ax]))
+        piece = scatter(x if isinstance(x, Value) else as_data(x), shape, index)
+        total = piece if total is None else total + piece
+        start += s[ax]
+    return total
+
+
+def stack(xs: Sequence[Any], axis: int = 0) -> Any:
+    """The arrays, all of one shape, joined along a new `axis`: concatenate of reshaped copies."""
+    xs = list(xs)
+    shapes = {_shape(x) for x in xs}
+    if len(shapes) > 1:
+        listed = ", ".join(str(_shape(x)) for x in xs)
+        raise ValueError(f"stack needs arrays of one shape, got {listed}")
+    if not xs:
+        raise ValueError("stack needs at least one array")
+    (shape,) = shapes
+    ax = axis % (len(shape) + 1) if -len(shape) - 1 <= axis <= len(shape) else None
+    if ax is None:
+        raise ValueError(f"stack: axis {axis} is out of bounds for {len(shape) + 1} dimensions")
+    grown = (*shape[:ax], 1, *shape[ax:])
+    return concatenate([reshape(x, grown) for x in xs], axis=ax)

@@ -280,10 +280,11 @@ class Checks:
 def assert_gradients_correct(
     f: Callable[..., Value] | type[Primitive] | Graph,
     *inputs: Any,
-    atol: float = 0.0,
-    rtol: float = 1e-6,
+    atol: float | None = None,
+    rtol: float | None = None,
     max_examples: int | None = None,
     derandomize: bool = False,
+    strict: bool = False,
 ) -> Checks | None:
     """Check f's gradients three ways, at the inputs or at points hypothesis draws from strategies.
 
@@ -294,7 +295,9 @@ def assert_gradients_correct(
     differences on every element), the Taylor test (the remainder shrinks like h²) and
     find_wrong_gradients (each node's vjp against its own forward). A failure raises an
     AssertionError quoting the failing reports. Call it from a plain test, not inside @given.
-    `derandomize=True` draws the same examples every run (a notebook, the same test for a class).
+    A point the numerical checks cannot resolve (their reports say "inconclusive", as at a zero
+    gradient) passes unless `strict=True`. `atol` and `rtol` go to gradcheck (its defaults if
+    None). `derandomize=True` draws the same examples every run (a notebook, a class's grading).
     """
     fn = _as_function(f)
     if isinstance(f, Graph) and not inputs:
@@ -302,7 +305,7 @@ def assert_gradients_correct(
     if not inputs:
         raise ValueError("assert_gradients_correct needs inputs (numbers, arrays or strategies)")
     if not any(isinstance(x, st.SearchStrategy) for x in inputs):
-        return _check_at(fn, inputs, atol, rtol)
+        return _check_at(fn, inputs, atol, rtol, strict)
     drawn = _inputs_strategy(inputs)
     options: dict[str, Any] = {"deadline": None}
     if derandomize:
@@ -313,7 +316,7 @@ def assert_gradients_correct(
     @settings(**options)
     @given(drawn)
     def check_every_example(point: tuple[Any, ...]) -> None:
-        _check_at(fn, point, atol, rtol)
+        _check_at(fn, point, atol, rtol, strict)
 
     check_every_example()
     return None
@@ -341,10 +344,27 @@ def _inputs_strategy(inputs: Sequence[Any]) -> st.SearchStrategy[tuple[Any, ...]
     return st.tuples(*parts)
 
 
-def _check_at(fn: Callable[..., Value], inputs: Sequence[Any], atol: float, rtol: float) -> Checks:
-    # Inconclusive elements (a gradient no difference resolves at this point) are not failures.
-    report = gradcheck(fn, *inputs, atol=atol, rtol=rtol, strict=False)
-    taylor = taylor_test(fn, *inputs, strict=False)
+def _check_at(
+    fn: Callable[..., Value],
+    inputs: Sequence[Any],
+    atol: float | None,
+    rtol: float | None,
+    strict: bool,
+) -> Checks:
+    # Points central differences cannot resolve (a zero gradient, a kink within the step) are
+    # not failures of the gradient: only strict=True makes them fail.
+    report = (
+        gradcheck(fn, *inputs, strict=strict)
+        if atol is None and rtol is None
+        else gradcheck(
+            fn,
+            *inputs,
+            atol=0.0 if atol is None else atol,
+            rtol=1e-6 if rtol is None else rtol,
+            strict=strict,
+        )
+    )
+    taylor = taylor_test(fn, *inputs, strict=strict)
     values = [Value(x) for x in inputs]
     out = fn(*values)
     wrong = find_wrong_gradients(out) if isinstance(out, Value) else []

@@ -4,7 +4,7 @@ from autograd import __version__
 from nn import datasets
 from nn.compiled import CompiledStep, compile_step
 from nn.layers import MLP, Dense, Perceptron, Sequential
-from nn.losses import hinge, log_loss, log_loss_with_logits, mse
+from nn.losses import cross_entropy, hinge, log_loss, log_loss_with_logits, mse
 from nn.module import Module
 from nn.network import TwoLayerNetwork, analytic_gradients
 from nn.optim import SGD, Adam, Optimizer
@@ -27,6 +27,7 @@ __all__ = [
     "accuracy",
     "analytic_gradients",
     "compile_step",
+    "cross_entropy",
     "datasets",
     "fit",
     "from_torch",

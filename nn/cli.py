@@ -12,6 +12,7 @@ import importlib
 import math
 import os
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,16 +23,17 @@ import numpy as np
 from autograd import GradcheckReport, Value, gradcheck, no_grad
 from autograd.draw import DotNotFoundError, render
 from autograd.gradcheck import aligned
-from nn import checks, datasets, demo
+from nn import checks, datasets, demo, plots
 from nn.layers import MLP, Perceptron
-from nn.losses import log_loss
-from nn.module import Module
+from nn.losses import cross_entropy, log_loss
+from nn.module import OPTIONS_MEMBER, Module
+from nn.module import saved_options as module_saved_options
 from nn.network import TwoLayerNetwork
 from nn.train import DEFAULT_EPOCHS, History, accuracy, fit
 
 PROG = "valuegrad"
 MODELS = ("perceptron", "network", "mlp")
-DATASETS = ("alien", "xor", "moons", "circles", "blobs")
+DATASETS = ("alien", "xor", "moons", "circles", "blobs", "spirals")
 GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
 
 
@@ -92,10 +94,30 @@ def load_data(spec: str, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
         raise UsageError(f"{spec}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
 
 
-def make_model(kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int) -> Module:
-    """A fresh model of the named kind for rows of `n_features` features."""
+def count_classes(y: np.ndarray) -> int:
+    """The number of classes the labels 0..k−1 call for: max + 1, and 2 at least."""
+    return max(2, int(np.max(y)) + 1)
+
+
+def make_model(
+    kind: str, hidden: tuple[int, ...] | None, n_features: int, seed: int, classes: int = 2
+) -> Module:
+    """A fresh model of the named kind for rows of `n_features` features and `classes` classes.
+
+    Two classes: one output per sample (a probability). More: the mlp ends with one score
+    per class, trained with the cross-entropy; the perceptron and the network tell two apart.
+    """
     if hidden is not None and kind != "mlp":
         raise UsageError(f"--hidden applies to --model mlp only, not to --model {kind}")
+    if classes > 2 and kind != "mlp":
+        raise UsageError(
+            f"the labels have {classes} classes (0 to {classes - 1}); --model {kind} tells two "
+            "apart: use --model mlp"
+        )
+    if classes > 2:
+        return MLP(
+            n_features, [*(hidden or (8, 8)), classes], output_activation="identity", seed=seed
+        )
     if kind == "perceptron":
         return Perceptron(n_features, seed=seed)
     if kind == "network":
@@ -139,10 +161,94 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Module, np.ndarray, np.ndarray, str]:
     X, y = load_data(args.data, args.seed)
-    model = make_model(args.model, args.hidden, X.shape[1], args.seed)
+    model = make_model(args.model, args.hidden, X.shape[1], args.seed, count_classes(y))
     if args.load is not None:
-        model.load(args.load)
+        _load(model, args.load)
     return model, X, y, describe(model)
+
+
+def _load(model: Module, path: str) -> None:
+    """model.load(path), with a hint at the --model and --hidden that fit the file if it fails."""
+    try:
+        model.load(path)
+    except ValueError as e:
+        options = fitting_options(path)
+        if options is None:
+            raise
+        raise UsageError(f"{_one_line(e)}; the file holds the weights of `{options}`") from None
+
+
+def options_to_save(model: Module, kind: str) -> dict[str, Any]:
+    """What `train --save` stores beside the weights: the --model, and the mlp's --hidden."""
+    if isinstance(model, MLP):
+        return {"model": kind, "hidden": list(model.sizes[:-1])}
+    return {"model": kind}
+
+
+def fitting_options(path: str) -> str | None:
+    """The --model (and --hidden) whose weights the .npz file holds.
+
+    The options `train --save` stored in the file come first; a file without them (saved
+    before they were, or by `Module.save`) is read from its member names and array
+    headers, never the arrays. None when neither tells.
+    """
+    try:
+        stored = options_text(module_saved_options(path))
+    except (OSError, ValueError):
+        stored = None
+    return stored or _options_from_shapes(path)
+
+
+def options_text(options: dict[str, Any] | None) -> str | None:
+    """Saved options as command-line words, "--model mlp --hidden 8,8"; None if they are not."""
+    if options is None or options.get("model") not in MODELS:
+        return None
+    kind = options["model"]
+    if kind != "mlp":
+        return None if "hidden" in options else f"--model {kind}"
+    hidden = options.get("hidden")
+    if (
+        not isinstance(hidden, list)
+        or not hidden
+        or not all(type(n) is int and n >= 1 for n in hidden)
+    ):
+        return None
+    return f"--model mlp --hidden {','.join(map(str, hidden))}"
+
+
+def _options_from_shapes(path: str) -> str | None:
+    """The --model and --hidden that fit the member names and array shapes of the file."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            shapes = {}
+            for info in z.infolist():
+                if not info.filename.endswith(".npy") or info.file_size > 1 << 30:
+                    continue
+                if info.filename == OPTIONS_MEMBER + ".npy":
+                    continue
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shapes[info.filename[: -len(".npy")]] = read_header(f)[0]
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
+    names = set(shapes)
+    if names == {"w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b"}:
+        return "--model network"
+    if "b" in names and names == {"b", *(f"w{i}" for i in range(1, len(names)))}:
+        return "--model perceptron"
+    layers = sorted(
+        int(n.split(".")[1]) for n in names if n.startswith("layers.") and n.endswith(".W")
+    )
+    if not layers or layers != list(range(len(layers))) or len(names) != 2 * len(layers):
+        return None
+    sizes = [shapes[f"layers.{i}.W"][1] for i in layers]
+    hidden = ",".join(map(str, sizes[:-1]))
+    return f"--model mlp --hidden {hidden}" if hidden else None
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -177,7 +283,7 @@ def run_train(args: argparse.Namespace) -> int:
             progress=bar,
             callback=report,
         )
-    final_loss = log_loss(_predictions(model, X), y).item()
+    final_loss = _loss(model)(_predictions(model, X), y).item()
     print(
         f"final: loss {final_loss:.4f}, accuracy {accuracy(model, X, y):.1%} "
         f"after {history.epochs} epoch{'s' if history.epochs != 1 else ''}"
@@ -185,9 +291,28 @@ def run_train(args: argparse.Namespace) -> int:
     if history.interrupted:
         print("interrupted: the model keeps what it learned so far")
     if args.save is not None:
-        model.save(args.save)
+        model.save(args.save, options=options_to_save(model, args.model))
         print(f"saved the weights to {args.save}")
+    if args.plot is not None:
+        _plot_boundaries(model, X, y, name, Path(args.plot))
     return 130 if history.interrupted else 0
+
+
+def _loss(model: Module) -> Callable[[Any, Any], Value]:
+    """The model's loss: the cross-entropy for one score per class, else the log loss."""
+    return cross_entropy if isinstance(model, MLP) and model.sizes[-1] > 1 else log_loss
+
+
+def _plot_boundaries(model: Module, X: np.ndarray, y: np.ndarray, name: str, path: Path) -> None:
+    """Write the model's decision boundaries over the data, or say why not."""
+    if X.shape[1] != 2:
+        print(f"no --plot: a decision boundary needs two features, the data has {X.shape[1]}")
+        return
+    if not plots.available():
+        print(f"no --plot: {plots.INSTALL_HINT}")
+        return
+    fig = plots.decision_boundaries({name: model}, X, y)
+    print(f"wrote {plots.save(fig, path)}  decision boundaries of the model, with the data")
 
 
 def _predictions(model: Module, X: np.ndarray) -> Value:
@@ -209,20 +334,25 @@ LONG_CHECK = 10_000  # numbers past which a full check prints its progress and a
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Gradcheck the model's log loss on the data; exit 1 when any gradient is wrong.
+    """Gradcheck the model's loss on the data; exit 1 when any gradient is wrong.
+
+    The loss is the log loss, or the cross-entropy for a model with one score per class.
 
     Inconclusive numbers (central differences cannot resolve them) do not fail the
     check; the last line counts them and says why.
     """
     model, X, y, name = _model_and_data(args)
     named = list(model.named_parameters())
+    loss = _loss(model)
 
     def loss_of(*params: Value) -> Value:
         with model.using(params):
-            return log_loss(model(X), y)
+            loss_value: Value = loss(model(X), y)
+            return loss_value
 
     numbers = count_parameters(model)
-    print(f"gradient check of the log loss of {name} on {args.data} ({len(y)} samples)")
+    what = "cross-entropy" if loss is cross_entropy else "log loss"
+    print(f"gradient check of the {what} of {name} on {args.data} ({len(y)} samples)")
     progress = None
     if args.directions is None and numbers > LONG_CHECK:
         print(
@@ -324,7 +454,7 @@ def run_draw(args: argparse.Namespace) -> int:
         out = out.with_suffix("." + fmt)
     net = TwoLayerNetwork(seed=args.seed)
     if args.load is not None:
-        net.load(args.load)
+        _load(net, args.load)
     loss, drawing = demo.lesson_graph(net, args.x1, args.x2, args.y)
     path = render(drawing, out, format=fmt)
     print(
@@ -418,7 +548,8 @@ def shared_options() -> dict[str, _Parser]:
         default="alien",
         metavar="NAME|PATH.csv",
         help=f"a bundled data set ({', '.join(DATASETS)}) or a CSV file with a header, "
-        "numeric feature columns (two for the network) and a 0/1 label column",
+        "numeric feature columns (two for the network) and a label column of class indices "
+        "0..k-1 (k > 2 needs --model mlp, which then ends with k scores)",
     )
     return {"seed": seed, "load": load, "epochs": epochs, "sample": sample, "model": model}
 
@@ -505,6 +636,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="without a terminal, print every N-th epoch (default: a tenth of the epochs)",
     )
     train.add_argument("--save", metavar="FILE.npz", help="write the trained weights here")
+    train.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="write the decision boundaries over the data here (two features; needs matplotlib)",
+    )
 
     check = command(
         "check",
@@ -546,6 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for module in EXTENSIONS:
         importlib.import_module(module).add_command(sub, _HelpFormatter)
+    for subparser in sub.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
 
 
@@ -559,6 +697,8 @@ def _version() -> str:
 
 
 def _one_line(e: BaseException) -> str:
+    if isinstance(e, FileNotFoundError) and e.filename is not None:
+        return f"{e.filename}: no such file"  # the same words for every missing file
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         return f"{e.filename}: {e.strerror}"
     text = " ".join(str(e).split()) or type(e).__name__
@@ -577,7 +717,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    args, extras = parser.parse_known_args(args_list)
+    if extras:  # reported by the command's own parser, which points to its own --help
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ class CompiledStep:
             raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
         self.model = model
         self.loss, _ = _loss(loss)
+        self._found: Any = None  # the model's list of parameters when last looked at
         self._compile(model.parameters())
 
     def _compile(self, parameters: list[Value]) -> None:
@@ -57,9 +58,14 @@ class CompiledStep:
 
     def run(self, X: Any, y: Any) -> float:
         """The step on data already checked (X a 2-D float array, y its labels as floats)."""
-        now = self.model.parameters()
-        if len(now) != len(self.parameters) or any(map(operator.is_not, now, self.parameters)):
-            self._compile(now)  # a parameter was replaced by a new Value: the program reads the old
+        # The model hands back the same list while its registry is unchanged (it is cached),
+        # so one identity test stands for comparing every parameter (0.4 µs against 1.9).
+        found = self.model._named_parameters()
+        if found is not self._found:
+            self._found = found
+            now = [p for _, p in found]
+            if len(now) != len(self.parameters) or any(map(operator.is_not, now, self.parameters)):
+                self._compile(now)  # a parameter was replaced by a new Value: retrace
         value, grads = self.compiled(X, y)
         for p, g in zip(self.parameters, grads, strict=True):
             if type(p.data) is float:

@@ -45,6 +45,7 @@ __all__ = [
     "load",
     "load_csv",
     "moons",
+    "spirals",
     "to_sentence",
     "xor",
 ]
@@ -266,6 +267,26 @@ def blobs(n: int = 200, seed: int | None = None) -> tuple[Array, Array]:
     return _shuffled(X, y, rng)
 
 
+def spirals(
+    n: int = 300, k: int = 3, noise: float = 0.2, seed: int | None = None
+) -> tuple[Array, Array]:
+    """k interleaved spiral arms: class j at radius t, angle 4t + 2πj/k (+ noise), t ~ U[0.05, 1].
+
+    The classic multiclass exercise: no straight line (and no single perceptron) separates the
+    arms. Labels are 0.0 … k − 1; each class gets ⌊n/k⌋ or ⌈n/k⌉ points; `noise` is the standard
+    deviation of the angle's noise in radians.
+    """
+    n = whole(n, "n")
+    k = whole(k, "k", at_least=2)
+    noise = real(noise, "noise", 0.0)
+    rng = _rng(seed)
+    y = np.arange(n) % k
+    t = rng.uniform(0.05, 1.0, size=n)
+    angle = 4.0 * t + 2.0 * math.pi * y / k + noise * rng.standard_normal(n)
+    X = t[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return _shuffled(X, y.astype(np.float64), rng)
+
+
 # --- by name, or from a file ------------------------------------------------
 
 
@@ -285,6 +306,7 @@ DATASETS: dict[str, Callable[[int | None, int | None], tuple[Array, Array]]] = {
     "moons": _with_n(moons),
     "circles": _with_n(circles),
     "blobs": _with_n(blobs),
+    "spirals": _with_n(spirals),
 }
 
 
@@ -310,7 +332,10 @@ def _parse_float(cell: str, where: str) -> float:
 
 
 def load_csv(path: str | os.PathLike[str]) -> tuple[Array, Array]:
-    """(X, y) from a CSV with a header; y is column "label" or "y" (else the last), each 0 or 1."""
+    """(X, y) from a CSV with a header; y is column "label" or "y" (else the last).
+
+    Labels are class indices 0, 1, …, k − 1 (0 and 1 for two classes), written as integers.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
@@ -344,7 +369,9 @@ def load_csv(path: str | os.PathLike[str]) -> tuple[Array, Array]:
             X[r, k] = _parse_float(row[j], f"{name}: row {line}, column {header[j]!r}")
         where = f"{name}: row {line}, column {header[label_col]!r}"
         label = _parse_float(row[label_col], where)
-        if label not in (0.0, 1.0):
-            raise ValueError(f"{where}: label {row[label_col].strip()!r} is not 0 or 1")
+        if label < 0 or label != int(label):
+            raise ValueError(
+                f"{where}: label {row[label_col].strip()!r} is not a class index 0, 1, 2, …"
+            )
         y[r] = label
     return X, y

@@ -170,8 +170,11 @@ def run(out: Path, *, seed: int = 0, epochs: int = 300) -> None:
     else:
         graph_path = render(drawing, out / "network-graph.dot")
         print(
-            "note: graphviz's `dot` is not installed, so the graph is written as DOT source "
-            "(install graphviz to get SVG)"
+            "note: graphviz's `dot` is not installed, so the graph is written as DOT source; "
+            "for SVG install the graphviz program with the system's package manager "
+            "(`apt install graphviz`, `brew install graphviz` or "
+            "`conda install -c conda-forge graphviz`), "
+            "not with pip"
         )
     written.append((graph_path, "the network's graph for that sample, with values and gradients"))
     written += _plots(out, perceptron, network, histories, X, y, movie)

@@ -37,6 +37,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": autograd.tanh,
     "relu": autograd.relu,
     "identity": identity,
+    "softmax": autograd.softmax,  # over the last axis: one probability per class, for k classes
 }
 
 
@@ -303,6 +304,8 @@ class MLP(Sequential):
     Hidden layers use `activation` (relu by default); the last uses
     `output_activation` (sigmoid by default, so a single output is a probability
     that suits `log_loss`; use "identity" with `hinge` or `log_loss_with_logits`).
+    For k classes end with k units and "softmax" (probabilities) or "identity" (scores);
+    `cross_entropy` takes either.
     """
 
     def __init__(

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Primitive, Value, log, relu, sigmoid
-from autograd.ops import Sigmoid
+from autograd import Primitive, Value, log, log_softmax, relu, sigmoid
+from autograd.ops import Add, Div, Exp, Sigmoid, Sum
 from autograd.value import Data, as_data, shape_of
 
 # ŷ is clipped to [tiny, 1 − epsneg] of its dtype: the widest range in which
@@ -248,3 +248,87 @@ def hinge(y_hat: Any, y: Any) -> Value:
     """L = mean(max(0, 1 − t·ŷ)) with t = 2y − 1 ∈ {−1, +1}; ŷ is a score, labels are 0 or 1."""
     y_hat, labels = _prepare(y_hat, y, "hinge", binary=True)
     return _mean(relu(1.0 - (2.0 * labels - 1.0) * y_hat))
+
+
+def _softmax_input(p: Value) -> Value | None:
+    """z when p = softmax(z) was made by autograd.softmax (e / Σe, e = exp(z − c)), else None."""
+    if p.op is not Div:
+        return None
+    e, total = p.inputs[:2]
+    if not (isinstance(e, Value) and isinstance(total, Value) and e.op is Exp):
+        return None
+    last = (-1, len(e.shape) - 1)
+    if (
+        total.op is not Sum
+        or total.inputs[0] is not e
+        or tuple(total.inputs[1:]) not in ((axis, True) for axis in last)
+    ):
+        return None  # not a sum over the classes' axis
+    shifted = e.inputs[0]
+    if not (isinstance(shifted, Value) and shifted.op is Add) or isinstance(
+        shifted.inputs[1], Value
+    ):
+        return None  # the shift must be a constant
+    z = shifted.inputs[0]
+    return z if isinstance(z, Value) else None
+
+
+def class_labels(y: Any, n_rows: tuple[int, ...], k: int, who: str) -> np.ndarray:
+    """y as integer class indices in 0..k−1, one per row; ValueError naming what is wrong."""
+    try:
+        data = np.asarray(as_data(y.data if isinstance(y, Value) else y), dtype=np.float64)
+    except TypeError as e:
+        raise ValueError(f"{who}: labels: {e}") from None
+    if data.shape != n_rows:
+        raise ValueError(
+            f"{who}: labels have shape {data.shape}; give one class index per row, "
+            f"shape {n_rows}, or one row of {k} probabilities per row"
+        )
+    if data.size == 0:
+        raise ValueError(f"{who}: no samples (shape {data.shape})")
+    if np.isnan(data).any():
+        raise ValueError(f"{who}: labels contain NaN")
+    bad = (data != np.round(data)) | (data < 0) | (data > k - 1)
+    if bad.any():
+        raise ValueError(
+            f"{who}: labels must be class indices 0 to {k - 1} for {k} classes, "
+            f"got {float(data[bad].flat[0])!r}"
+        )
+    return data.astype(np.intp)
+
+
+def cross_entropy(logits: Any, labels: Any) -> Value:
+    """L = mean over rows of −Σⱼ yⱼ·log_softmax(z)ⱼ, for scores z of shape (rows, k) or (k,).
+
+    Labels are class indices 0..k−1 (one per row; floats like 2.0 are fine) or rows of k
+    probabilities (one-hot or soft) summing to 1. log_softmax is shifted by the max, so any
+    finite z is stable, and ∂L/∂z = (softmax(z) − y) / rows. Probabilities made by
+    `autograd.softmax` (an MLP with a softmax output) are taken back to their scores first.
+    Labels out of range, NaN, or rows that do not sum to 1 raise ValueError.
+    """
+    if isinstance(logits, Value) and (z := _softmax_input(logits)) is not None:
+        logits = z
+    if not isinstance(logits, Value):
+        logits = Value(logits)
+    shape = logits.shape
+    if len(shape) not in (1, 2) or shape[-1] < 2:
+        raise ValueError(
+            f"cross_entropy: scores must have shape (rows, k) or (k,) with k ≥ 2 classes, "
+            f"got {shape}"
+        )
+    k = shape[-1]
+    log_p = log_softmax(logits, -1)
+    if np.shape(labels.data if isinstance(labels, Value) else labels) == shape:
+        probs = check_labels(labels, shape, "cross_entropy")
+        sums = np.sum(np.asarray(probs), axis=-1)
+        if not np.allclose(sums, 1.0, rtol=0.0, atol=1e-6):
+            worst = float(np.asarray(sums).flat[int(np.argmax(np.abs(sums - 1.0)))])
+            raise ValueError(
+                f"cross_entropy: each row of probabilities must sum to 1, got {worst!r}"
+            )
+        target = labels if isinstance(labels, Value) else np.asarray(probs, dtype=logits.dtype)
+        picked = (log_p * target).sum(-1)
+    else:
+        index = class_labels(labels, shape[:-1], k, "cross_entropy")
+        picked = log_p[index] if len(shape) == 1 else log_p[np.arange(shape[0]), index]
+    return -_mean(picked)

@@ -9,6 +9,9 @@ Assigning a leaf `Value` to a module's attribute makes it a parameter; assigning
 from __future__ import annotations
 
 import contextlib
+import html
+import io
+import json
 import math
 import os
 import reprlib
@@ -28,6 +31,11 @@ if sys.platform != "win32":
 
 M = TypeVar("M", bound="Module")
 PathLike = str | os.PathLike[str]
+
+# The archive member that holds `save`'s options. "@" is in no parameter name (those are
+# dotted identifiers), so it never collides with one; `load` skips it.
+OPTIONS_MEMBER = "@options"
+MAX_OPTIONS_BYTES = 1 << 16  # a longer options member is refused unread
 
 
 class Module:
@@ -213,19 +221,24 @@ class Module:
         for name, p in params.items():
             p.data = new[name]
 
-    def save(self, path: PathLike) -> None:
+    def save(self, path: PathLike, options: Mapping[str, Any] | None = None) -> None:
         """Write the parameters to an .npz file, atomically: a crash never leaves a half file.
 
         Through a symlink the target is written. The archive is first written to one
         temporary file beside it, named after it, so a save that is killed leaves at
         most that one file behind, and the next save of the same path reuses it.
+        `options` (JSON data, such as how the model was built) goes beside the weights
+        as one text array, which `load` skips and `saved_options` reads.
         """
+        members = self.state_dict()
+        if options is not None:  # a 0-d unicode array: numpy reads it without pickle
+            members[OPTIONS_MEMBER] = np.array(_options_text(options))
         target = os.path.realpath(os.fspath(path))
         directory, base = os.path.split(target)
         tmp = os.path.join(directory, f".{base}.valuegrad-save")
         with _locked_temporary(tmp) as f:
             try:
-                _write_npz(f, self.state_dict())
+                _write_npz(f, members)
                 f.flush()
                 os.fsync(f.fileno())
                 os.chmod(tmp, _mode_for(target))  # a file's usual mode, not the temporary's
@@ -270,6 +283,25 @@ class Module:
             lines.append(f"  ({key}): {text}")
         lines.append(")")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a module: a table of its parameters (name, shape, count), the total."""
+        rows = []
+        total = 0
+        for name, p in self.named_parameters():
+            count = int(np.prod(p.shape))
+            total += count
+            shape = "×".join(map(str, p.shape)) or "scalar"
+            rows.append(
+                f"<tr><td><code>{html.escape(name)}</code></td><td>{shape}</td>"
+                f"<td style='text-align:right'>{count:,}</td></tr>"
+            )
+        title = html.escape(type(self).__name__)
+        return (
+            f"<table><caption style='text-align:left'><b>{title}</b>: {total:,} parameters"
+            "</caption><thead><tr><th>parameter</th><th>shape</th><th>count</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
 
 
 def _replace(module: Module, name: str, entries: list[tuple[str, Any]]) -> None:
@@ -366,12 +398,77 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+def _options_text(options: Mapping[str, Any]) -> str:
+    """options as JSON text, short enough for `saved_options` to read; else ValueError/TypeError."""
+    if not isinstance(options, Mapping):
+        raise TypeError(f"save: options must be a mapping, got {type(options).__name__}")
+    try:
+        text = json.dumps(dict(options), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"save: options must be JSON data ({e})") from None
+    if 4 * len(text) > MAX_OPTIONS_BYTES - 128:  # 4 bytes a character, and the .npy header
+        raise ValueError(f"save: options take {len(text)} characters, more than a saved file holds")
+    return text
+
+
 def _write_npz(f: Any, state: Mapping[str, np.ndarray]) -> None:
     """An .npz archive (a zip of .npy files) written member by member, never pickling."""
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
         for name, arr in state.items():
             with zf.open(name + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, arr, allow_pickle=False)
+
+
+def saved_options(path: PathLike) -> dict[str, Any] | None:
+    """The options `Module.save` stored in the file, or None if it holds none.
+
+    Only that member is read, and only after its size and its header (a 0-d unicode array
+    of at most MAX_OPTIONS_BYTES) are checked; anything else is a ValueError.
+    """
+    path = os.fspath(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError, MemoryError):
+        raise
+    except Exception:  # zipfile raises many kinds of error for a damaged directory
+        raise ValueError(f"{path}: not an .npz archive, or a damaged one") from None
+    with zf:
+        infos = [i for i in zf.infolist() if i.filename == OPTIONS_MEMBER + ".npy"]
+        if not infos:
+            return None
+        if len(infos) > 1:
+            raise ValueError(f"{path}: damaged .npz archive: a member appears twice")
+        (info,) = infos
+        if info.file_size > MAX_OPTIONS_BYTES:
+            raise ValueError(f"{path}: the options take {info.file_size} bytes, too many to read")
+        try:
+            with zf.open(info) as f:
+                raw = f.read(MAX_OPTIONS_BYTES + 1)
+        except Exception as e:  # a bad CRC, compression method, encryption flag, ...
+            raise ValueError(f"{path}: damaged options ({type(e).__name__}: {e})") from None
+    f = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(f)
+    except ValueError as e:
+        raise ValueError(f"{path}: damaged options ({e})") from None
+    if dtype.kind != "U" or shape != ():
+        raise ValueError(f"{path}: the options must be one text, got {dtype} of shape {shape}")
+    data = f.read()
+    if len(data) != dtype.itemsize:
+        raise ValueError(f"{path}: damaged options (a {dtype} text in {len(data)} bytes)")
+    try:
+        options = json.loads(str(np.frombuffer(data, dtype=dtype)[0]))
+    except ValueError as e:
+        raise ValueError(f"{path}: the options are not JSON ({e})") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"{path}: the options must be a JSON object, got {type(options).__name__}")
+    return options
 
 
 @contextlib.contextmanager
@@ -474,6 +571,8 @@ def _read_npz(path: str, module: Module) -> dict[str, np.ndarray]:
         ]
         if len(set(names)) != len(names):
             raise ValueError("damaged .npz archive: a member appears twice")
+        kept = [(i, n) for i, n in zip(infos, names, strict=True) if n != OPTIONS_MEMBER]
+        infos, names = [i for i, _ in kept], [n for _, n in kept]  # the options: never read
         _check_names(module, params, names)
         state: dict[str, np.ndarray] = {}
         for info, name in zip(infos, names, strict=True):

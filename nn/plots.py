@@ -28,6 +28,10 @@ INSTALL_HINT = "matplotlib is not installed; `pip install 'valuegrad[notebooks]'
 POINT_COLOURS = ("#2563eb", "#ea580c")
 REGION_COLOURS = ("#dbeafe", "#ffedd5")
 BOUNDARY_COLOUR = "#111827"
+# For models that score k classes: labels 0 and 1 as above, then more classes in order.
+CLASS_COLOURS = (*POINT_COLOURS, "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#4b5563")
+CLASS_REGIONS = (*REGION_COLOURS, "#dcfce7", "#f3e8ff", "#fee2e2", "#cffafe", "#fef9c3", "#e5e7eb")
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")
 
 # The alien sentiment lesson's words for the axes and the classes, for `words=`.
 ALIEN_WORDS = {"axes": ('"aack" count', '"beep" count'), "classes": ("sad", "happy")}
@@ -62,7 +66,7 @@ def _figure_class() -> Any:
     return Figure
 
 
-def _colormap(colours: tuple[str, str]) -> Any:
+def _colormap(colours: tuple[str, ...]) -> Any:
     from matplotlib.colors import ListedColormap
 
     return ListedColormap(list(colours))
@@ -102,8 +106,8 @@ def decision_boundaries(
 
     `models` maps a panel title to a model taking rows of two features. The lesson's
     network also shows its red and green perceptrons' lines, a1 = ½ and a2 = ½.
-    `words` names the axes and the classes (`ALIEN_WORDS` for the lesson's data).
-    Returns a matplotlib Figure.
+    `words` names the axes and the classes (`ALIEN_WORDS` for the lesson's data). A model
+    with one score per class gets one region per class instead. Returns a matplotlib Figure.
     """
     Figure = _figure_class()
     X = np.asarray(X, dtype=np.float64)
@@ -135,10 +139,16 @@ def boundary_panel(
 ) -> float:
     """Draw the model's regions, boundary (and the network's red and green lines) and the data.
 
-    Returns the fraction of X the model gets right.
+    A model with one score per class gets the region of each class (its highest score) and
+    the boundaries between them, for up to eight classes. Returns the fraction of X right.
     """
     xx, yy = grid(X, resolution)
-    p = probabilities(model, xx, yy)
+    points = np.column_stack([xx.ravel(), yy.ravel()])
+    with no_grad():
+        scores = np.asarray(model(points).data, dtype=np.float64)
+    if scores.ndim == 2:
+        return _class_panel(ax, model, xx, yy, scores, X, y, words)
+    p = scores.reshape(xx.shape)
     # One image, not a mesh of cells: matplotlib draws a mesh cell by cell.
     ax.imshow(
         (p >= threshold).astype(float),
@@ -173,6 +183,50 @@ def boundary_panel(
     ax.set_ylabel(axis_names[1])
     with no_grad():
         predicted = np.asarray(model(X).data) >= threshold
+    return float(np.mean(predicted == y))
+
+
+def _class_panel(
+    ax: Any,
+    model: Module,
+    xx: np.ndarray,
+    yy: np.ndarray,
+    scores: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    words: Mapping[str, tuple[str, str]] | None,
+) -> float:
+    """The class of the highest score over the grid, the boundaries between classes, the data."""
+    k = scores.shape[1]
+    if k > len(CLASS_COLOURS):
+        raise ValueError(f"decision_boundaries draws up to {len(CLASS_COLOURS)} classes, got {k}")
+    winner = np.argmax(scores, axis=1).reshape(xx.shape).astype(float)
+    cmap = _colormap(CLASS_REGIONS[:k])
+    ax.pcolormesh(xx, yy, winner, cmap=cmap, vmin=-0.5, vmax=k - 0.5, shading="auto")
+    for c in range(k):  # a boundary wherever the winning class changes: each region's edge
+        inside = (winner == c).astype(float)
+        if 0.0 < inside.mean() < 1.0:
+            ax.contour(xx, yy, inside, levels=[0.5], colors=BOUNDARY_COLOUR, linewidths=1.2)
+    for c in range(k):
+        rows = y == c
+        ax.scatter(
+            X[rows, 0],
+            X[rows, 1],
+            c=CLASS_COLOURS[c],
+            marker=MARKERS[c],
+            s=30,
+            edgecolors="white",
+            linewidths=0.6,
+            label=f"y = {c}",
+            zorder=3,
+        )
+    axis_names, _ = _words(words)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    with no_grad():
+        predicted = np.argmax(np.asarray(model(X).data), axis=-1)
     return float(np.mean(predicted == y))
 
 

@@ -28,7 +28,13 @@ from nn.module import Module
 from nn.network import TwoLayerNetwork
 
 # Activation names of this project and the torch.nn class names that compute the same.
-TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "identity": "Identity"}
+TORCH_ACTIVATIONS = {
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "relu": "ReLU",
+    "identity": "Identity",
+    "softmax": "Softmax",  # over the last axis: Softmax(dim=-1)
+}
 ACTIVATION_NAMES = {v: k for k, v in TORCH_ACTIVATIONS.items()}
 TWO_LAYER_KEYS = ["hidden", "hidden_activation", "output", "output_activation", "squeeze"]
 
@@ -113,7 +119,9 @@ def _layer(torch: Any, linear: Any, activation: str, owner: Module, squeeze: boo
         )
     parts: dict[str, Any] = {
         "linear": linear,
-        "activation": getattr(torch.nn, TORCH_ACTIVATIONS[activation])(),
+        "activation": torch.nn.Softmax(dim=-1)
+        if activation == "softmax"
+        else getattr(torch.nn, TORCH_ACTIVATIONS[activation])(),
     }
     if squeeze:
         parts["squeeze"] = _squeeze_class()()
@@ -201,6 +209,8 @@ def _from_torch(torch: Any, module: Any) -> Module:
 
 def _activation_name(child: Any) -> str:
     name = type(child).__name__
+    if name == "Softmax" and child.dim not in (-1, None):
+        raise TypeError(f"from_torch: only a Softmax over the last axis, not dim={child.dim}")
     if name not in ACTIVATION_NAMES:
         known = ", ".join(ACTIVATION_NAMES)
         raise TypeError(f"from_torch: no activation here for torch's {name}; use one of {known}")

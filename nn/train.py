@@ -1,4 +1,8 @@
-"""Training a binary classifier: `fit`, `predict`, `accuracy`, and the `History` fit returns."""
+"""Training a classifier: `fit`, `predict`, `accuracy`, and the `History` fit returns.
+
+A model with one output per sample is a binary classifier (labels 0 or 1); one with k ≥ 2
+outputs per sample scores k classes (labels 0..k−1, the prediction is the highest score).
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,18 @@ from autograd import Value, no_grad
 from autograd.value import as_data
 from nn.checks import whole
 from nn.compiled import step_for
-from nn.losses import check_labels, hinge, log_loss, log_loss_with_logits, mse
+from nn.losses import (
+    check_labels,
+    class_labels,
+    cross_entropy,
+    hinge,
+    log_loss,
+    log_loss_with_logits,
+    mse,
+)
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
-from nn.progress import ProgressBar
+from nn.progress import progress as make_progress
 
 # name → (loss, the output at which predictions switch from 0 to 1)
 LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
@@ -26,6 +38,7 @@ LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
     "log_loss_with_logits": (log_loss_with_logits, 0.0),
     "mse": (mse, 0.5),
     "hinge": (hinge, 0.0),
+    "cross_entropy": (cross_entropy, 0.5),  # k classes: the threshold is not used
 }
 DEFAULT_EPOCHS = 300
 DEFAULT_LR = {"adam": 0.1, "sgd": 0.5}
@@ -44,12 +57,22 @@ class History:
         """The number of epochs completed."""
         return len(self.loss)
 
+    def __repr__(self) -> str:
+        """One line: the epochs and the final loss and accuracy, not every number."""
+        if not self.loss:
+            return "History(no epochs)"
+        stopped = ", interrupted" if self.interrupted else ""
+        return (
+            f"History({self.epochs} epoch{'s' if self.epochs != 1 else ''}, final loss "
+            f"{self.loss[-1]:.4f}, accuracy {self.accuracy[-1]:.1%}{stopped})"
+        )
+
 
 def fit(
     model: Module,
     X: Any,
     y: Any,
-    loss: str | Callable[[Any, Any], Value] = "log_loss",
+    loss: str | Callable[[Any, Any], Value] | None = None,
     optimizer: str | Optimizer | None = None,
     epochs: int = DEFAULT_EPOCHS,
     lr: float | None = None,
@@ -59,9 +82,11 @@ def fit(
     callback: Callable[[int, History], Any] | None = None,
     compile: bool = False,
 ) -> History:
-    """Train `model` on rows X with 0/1 labels y by gradient descent on `loss`; return the History.
+    """Train `model` on rows X with labels y by gradient descent on `loss`; return the History.
 
-    Defaults: full-batch Adam (lr 0.1) for 300 epochs on the log loss. `optimizer`
+    Labels are 0/1 for a model with one output per sample, class indices 0..k−1 for one
+    with k outputs. Defaults: full-batch Adam (lr 0.1) for 300 epochs on the log loss, or on
+    the cross-entropy for k classes. `optimizer`
     is "adam", "sgd" or an Optimizer you built (then leave `lr` unset); `batch_size`
     splits each epoch into mini-batches shuffled with `seed` (the model's starting
     weights come from the model's own seed). After every
@@ -71,9 +96,15 @@ def fit(
     Bad input raises ValueError before any parameter changes. With `compile=True`
     each step runs as the numpy program `nn.compile_step` writes (same gradients).
     """
-    X, y = _check_data(X, y, "fit")
-    loss_fn, threshold = _loss(loss)
-    _check_model(model, X)
+    X = _rows(X, "fit")
+    classes = _check_model(model, X)
+    y = _labels(y, X, classes, "fit")
+    loss_fn, threshold = _loss(_default_loss(classes) if loss is None else loss)
+    if isinstance(loss, str) and (loss == "cross_entropy") != (classes > 1):
+        raise ValueError(
+            f"fit: loss {loss!r} does not suit a model with {classes} output(s) per sample: "
+            "cross_entropy wants one score per class (k ≥ 2), the others one output per sample"
+        )
     epochs = whole(epochs, "fit: epochs")
     n = len(y)
     if batch_size is not None:
@@ -84,7 +115,7 @@ def fit(
     step = step_for(model, loss_fn) if compile else None
 
     history = History()
-    bar = ProgressBar(epochs, enabled=progress)
+    bar = make_progress(epochs, enabled=progress)
     with _ctrl_c_between_steps() as stop:
         try:
             for epoch in range(1, epochs + 1):
@@ -119,18 +150,32 @@ def fit(
 
 
 def predict(model: Module, X: Any, threshold: float = 0.5) -> Any:
-    """1.0 where the output is ≥ threshold, else 0.0: an array for a batch, a float for a sample."""
+    """The predicted labels: an array for a batch, a float for a sample.
+
+    With one output per sample: 1.0 where it is ≥ threshold, else 0.0. With k outputs per
+    sample: the index of the highest one, 0.0 to k − 1 (the first at a tie).
+    """
     data = _finite(X, "predict")
     with no_grad():
         out = model(data)
-    labels = np.asarray(out.data) >= threshold
+    return _classes(out.data, np.ndim(data), threshold)
+
+
+def _classes(out: Any, input_ndim: int, threshold: float) -> Any:
+    """Labels from outputs: argmax over the class axis when there is one, else out ≥ threshold."""
+    out = np.asarray(out)
+    labels = np.argmax(out, axis=-1) if out.ndim == input_ndim else out >= threshold
     return labels.astype(np.float64) if labels.ndim else float(labels)
 
 
 def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.5) -> float:
-    """The fraction of samples whose prediction equals the 0/1 label."""
-    X, y = _check_data(X, y, "accuracy")
-    return float(np.mean(predict(model, X, threshold) == y))
+    """The fraction of samples whose predicted label equals y (0/1, or 0..k−1 for k classes)."""
+    X = _rows(X, "accuracy")
+    with no_grad():
+        out = model(X)
+    classes = out.shape[-1] if out.ndim == 2 else 1
+    y = _labels(y, X, classes, "accuracy")
+    return float(np.mean(_classes(out.data, 2, threshold) == y))
 
 
 def _finite(X: Any, who: str) -> Any:
@@ -138,13 +183,13 @@ def _finite(X: Any, who: str) -> Any:
         data = as_data(X)
     except TypeError as e:
         raise ValueError(f"{who}: {e}") from None
-    if not np.all(np.isfinite(data)):
+    if not np.isfinite(data).all():  # the method: np.all's Python wrapper costs 1 µs a call
         raise ValueError(f"{who}: the inputs contain NaN or infinity")
     return data
 
 
-def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
-    """X as a finite 2-D float array (rows are samples) and y as 0/1 labels, one per row."""
+def _rows(X: Any, who: str) -> np.ndarray:
+    """X as a finite 2-D float array, one sample per row."""
     data = _finite(X, who)
     if not isinstance(data, np.ndarray) or data.ndim != 2:
         raise ValueError(
@@ -152,8 +197,27 @@ def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
         )
     if len(data) == 0:
         raise ValueError(f"{who}: X has no samples")
-    labels = check_labels(y, (len(data),), who, binary=True)
-    return data, np.asarray(labels, dtype=data.dtype)
+    return data
+
+
+def _labels(y: Any, X: np.ndarray, classes: int, who: str) -> np.ndarray:
+    """y as one label per row of X: 0/1 for one output per sample, else a class index."""
+    if classes == 1:
+        labels = check_labels(y, (len(X),), who, binary=True)
+    else:
+        labels = class_labels(y, (len(X),), classes, who)
+    return np.asarray(labels, dtype=X.dtype)
+
+
+def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """X as a finite 2-D float array (rows are samples) and y as 0/1 labels, one per row."""
+    data = _rows(X, who)
+    return data, _labels(y, data, 1, who)
+
+
+def _default_loss(classes: int) -> str:
+    """The log loss for one output per sample, the cross-entropy for one score per class."""
+    return "log_loss" if classes == 1 else "cross_entropy"
 
 
 def _loss(loss: str | Callable[[Any, Any], Value]) -> tuple[Callable[[Any, Any], Value], float]:
@@ -170,17 +234,21 @@ def _loss(loss: str | Callable[[Any, Any], Value]) -> tuple[Callable[[Any, Any],
     raise TypeError(f"fit: loss must be a name or a callable, got {type(loss).__name__}")
 
 
-def _check_model(model: Module, X: np.ndarray) -> None:
-    """Run the model on one row, without a graph: it must accept X and give one output per row."""
+def _check_model(model: Module, X: np.ndarray) -> int:
+    """Run the model on one row, without a graph: the number of outputs per row (1, or k ≥ 2)."""
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
     with no_grad():
         out = model(X[:1])
-    if not isinstance(out, Value) or out.shape != (1,):
-        shape = out.shape if isinstance(out, Value) else type(out).__name__
-        raise ValueError(
-            f"fit: the model must give one output per sample, shape (rows,); got {shape} for a row"
-        )
+    if isinstance(out, Value) and out.shape == (1,):
+        return 1
+    if isinstance(out, Value) and len(out.shape) == 2 and out.shape[0] == 1 and out.shape[1] >= 2:
+        return out.shape[1]
+    shape = out.shape if isinstance(out, Value) else type(out).__name__
+    raise ValueError(
+        f"fit: the model must give one output per sample, shape (rows,), or one score per class, "
+        f"shape (rows, k); got {shape} for a row"
+    )
 
 
 def _optimizer(optimizer: str | Optimizer | None, model: Module, lr: float | None) -> Optimizer:
@@ -213,7 +281,7 @@ def _evaluate(
     with no_grad():
         out = model(X)
         value = loss_fn(out, y).item()
-    acc = float(np.mean((out.data >= threshold) == y))
+    acc = float(np.mean(_classes(out.data, 2, threshold) == y))
     return value, acc
 
 

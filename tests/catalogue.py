@@ -41,6 +41,17 @@ class ValueBackend(ValueOps):
     broadcast_to = staticmethod(ops.broadcast_to)  # primitives reached only through autograd.ops
     scatter = staticmethod(ops.scatter)
     cast = staticmethod(ops.cast)
+    softmax = staticmethod(lambda x, axis: x.softmax(axis))
+    log_softmax = staticmethod(lambda x, axis: x.log_softmax(axis))
+    logsumexp = staticmethod(lambda x, axis=None, keepdims=False: x.logsumexp(axis, keepdims))
+    max = staticmethod(lambda x, axis=None, keepdims=False: x.max(axis, keepdims))
+    min = staticmethod(lambda x, axis=None, keepdims=False: x.min(axis, keepdims))
+    abs = staticmethod(abs)
+    sqrt = staticmethod(lambda x: x.sqrt())
+    clip = staticmethod(lambda x, low, high: x.clip(low, high))
+    where = staticmethod(ops.where)
+    concatenate = staticmethod(ops.concatenate)
+    stack = staticmethod(ops.stack)
 
 
 class NumpyBackend(NumpyOps):
@@ -52,6 +63,40 @@ class NumpyBackend(NumpyOps):
     broadcast_to = staticmethod(np.broadcast_to)
     scatter = staticmethod(lambda g, shape, index: _scatter_reference(g, shape, index))
     cast = staticmethod(lambda x, dtype: np.asarray(x, dtype=dtype))
+    softmax = staticmethod(lambda x, axis: np.exp(_log_softmax_reference(x, axis)))
+    log_softmax = staticmethod(lambda x, axis: _log_softmax_reference(x, axis))
+    logsumexp = staticmethod(lambda x, axis=None, keepdims=False: _lse_reference(x, axis, keepdims))
+    max = staticmethod(lambda x, axis=None, keepdims=False: np.max(x, axis, keepdims=keepdims))
+    min = staticmethod(lambda x, axis=None, keepdims=False: np.min(x, axis, keepdims=keepdims))
+    abs = staticmethod(np.abs)
+    sqrt = staticmethod(np.sqrt)
+    clip = staticmethod(np.clip)
+    where = staticmethod(np.where)
+    concatenate = staticmethod(np.concatenate)
+    stack = staticmethod(np.stack)
+
+
+def _lse_reference(x: Any, axis: Any, keepdims: bool) -> Any:
+    """ln Σ e^x by numpy's pairwise logaddexp, a different route from the engine's shift by max."""
+    x = np.asarray(x, dtype=np.float64)
+    axes = tuple(range(x.ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = tuple(a % x.ndim for a in axes)
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape((*moved.shape[: moved.ndim - len(axes)], -1))
+    out = np.logaddexp.reduce(flat, axis=-1)
+    if keepdims:
+        out = np.expand_dims(out, axes)
+    return out
+
+
+def _log_softmax_reference(x: Any, axis: int) -> Any:
+    return x - _lse_reference(x, axis, True)
+
+
+def pattern(a: Any, b: Any) -> np.ndarray:
+    """A fixed boolean mask of the shape a and b broadcast to, for where."""
+    shape = np.broadcast_shapes(*(tuple(getattr(x, "shape", np.shape(x))) for x in (a, b)))
+    return np.arange(int(np.prod(shape))).reshape(shape) % 3 != 1
 
 
 def _scatter_reference(g: np.ndarray, shape: Shape, index: Any) -> np.ndarray:
@@ -109,6 +154,11 @@ BROADCAST: tuple[tuple[Shape, ...], ...] = (
     ((1, 1), (3,)),
     ((2, 3, 4), (3, 1)),
 )
+
+# Joining arrays: along the first axis, along the last, and of one shape (stack).
+JOIN0 = (((3,), (2,)), ((2, 3), (4, 3)), ((1, 2, 3), (2, 2, 3)))
+JOIN_LAST = (((2, 3), (2, 1)), ((2, 1, 2), (2, 1, 3)))
+SAME = (((3,), (3,)), ((2, 3), (2, 3)))
 
 # numpy's matmul, including 1-D operands and broadcast batch axes.
 MATMUL: tuple[tuple[Shape, ...], ...] = (
@@ -236,6 +286,28 @@ OPS: tuple[Op, ...] = (
     unary("broadcast_to (2, 3, 4)", lambda o, a: o.broadcast_to(a, (2, 3, 4)), shapes=SPREAD),
     unary("scatter rows", lambda o, a: o.scatter(a, (4, *a.shape[1:]), REPEATS[:3]), shapes=ROWS),
     unary("cast to its own dtype", lambda o, a: o.cast(a, a.dtype) * 2.0),
+    # For more than two classes: softmax and its relatives, max and min, masks, joining arrays.
+    unary("softmax", lambda o, a: o.softmax(a, -1), shapes=NONSCALAR),
+    unary("softmax axis 0", lambda o, a: o.softmax(a, 0), shapes=NONSCALAR),
+    unary("log_softmax", lambda o, a: o.log_softmax(a, -1), shapes=NONSCALAR),
+    unary("log_softmax axis 1", lambda o, a: o.log_softmax(a, 1), shapes=RANK3),
+    unary("logsumexp", lambda o, a: o.logsumexp(a)),
+    unary("logsumexp axis -1 keepdims", lambda o, a: o.logsumexp(a, -1, True), shapes=NONSCALAR),
+    unary("logsumexp axes (0, 2)", lambda o, a: o.logsumexp(a, (0, 2)), shapes=RANK3),
+    unary("max", lambda o, a: o.max(a)),
+    unary("max axis 0", lambda o, a: o.max(a, 0), shapes=NONSCALAR),
+    unary("max axis -1 keepdims", lambda o, a: o.max(a, -1, True), shapes=NONSCALAR),
+    unary("min axis -1", lambda o, a: o.min(a, -1), shapes=NONSCALAR),
+    unary("min axes (0, 2) keepdims", lambda o, a: o.min(a, (0, 2), True), shapes=RANK3),
+    unary("abs", lambda o, a: o.abs(a), nonzero),
+    unary("sqrt", lambda o, a: o.sqrt(a), positive),
+    unary("clip", lambda o, a: o.clip(a, -0.5, 0.8)),
+    unary("clip below", lambda o, a: o.clip(a, -0.5, None)),
+    binary("where", lambda o, a, b: o.where(pattern(a, b), a, b)),
+    binary("concatenate axis 0", lambda o, a, b: o.concatenate([a, b], 0), shapes=JOIN0),
+    binary("concatenate axis -1", lambda o, a, b: o.concatenate([a, b], -1), shapes=JOIN_LAST),
+    binary("stack axis 0", lambda o, a, b: o.stack([a, b], 0), shapes=SAME),
+    binary("stack axis -1", lambda o, a, b: o.stack([a, b], -1), shapes=SAME),
     # A few compositions that mix the families above.
     binary("(a @ b).sigmoid().mean()", lambda o, a, b: o.mean(o.sigmoid(a @ b)), shapes=MATMUL),
     binary("softplus(a - b) * a", lambda o, a, b: o.softplus(a - b) * a),

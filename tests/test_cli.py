@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +157,13 @@ def test_demo_without_dot_writes_the_dot_source_with_a_notice(tmp_path):
     assert r.returncode == 0, r.stderr
     notes = [line for line in r.stdout.splitlines() if line.startswith("note:") and "dot" in line]
     assert len(notes) == 1, r.stdout
+    for manager in (
+        "apt install graphviz",
+        "brew install graphviz",
+        "conda install",
+        "not with pip",
+    ):
+        assert manager in notes[0], notes[0]  # not to be read as `pip install graphviz`
     source = (tmp_path / "out" / "network-graph.dot").read_text(encoding="utf-8")
     assert source.startswith("digraph") and "cluster" in source
     assert not (tmp_path / "out" / "network-graph.svg").exists()
@@ -231,7 +240,8 @@ def test_train_an_mlp_with_options_then_check_it(tmp_path):
     assert re.findall(r"^epoch (\d)/6", r.stdout, re.M) == ["1", "3", "6"]
 
     state = np.load(tmp_path / "m.npz")
-    assert sorted(state.files) == sorted(f"layers.{i}.{p}" for i in range(3) for p in "Wb")
+    weights = [f"layers.{i}.{p}" for i in range(3) for p in "Wb"]
+    assert sorted(state.files) == sorted([*weights, "@options"])  # and how it was built
 
     c = run("check", *common, "--load", "m.npz", cwd=tmp_path)
     assert c.returncode == 0, c.stdout + c.stderr
@@ -380,6 +390,7 @@ CSV_FILES = {
     "one-feature.csv": "x1,label\n1,0\n2,1\n",
     "text-cell.csv": "x1,x2,label\n1,2,0\n3,four,1\n",
     "label-2.csv": "x1,x2,label\n1,2,0\n3,4,2\n",
+    "label-half.csv": "x1,x2,label\n1,2,0\n3,4,0.5\n",
     "ragged.csv": "x1,x2,label\n1,2,0\n3,4\n",
     "empty.csv": "",
     "header-only.csv": "x1,x2,label\n",
@@ -403,19 +414,36 @@ BAD_INPUT = {
     "CSV is a folder": (["train", "--data", "folder.csv"], "is a directory"),
     "CSV with one feature": (["train", "--data", "one-feature.csv"], "at least 3 columns"),
     "CSV with text": (["train", "--data", "text-cell.csv"], "'four' is not a number"),
-    "CSV label 2": (["train", "--data", "label-2.csv"], "is not 0 or 1"),
+    "CSV label 2 on the network": (["train", "--data", "label-2.csv"], "3 classes (0 to 2)"),
+    "CSV label 0.5": (["train", "--data", "label-half.csv"], "is not a class index"),
+    "spirals on a perceptron": (
+        ["train", "--data", "spirals", "--model", "perceptron"],
+        "--model perceptron tells two apart: use --model mlp",
+    ),
     "CSV ragged row": (["check", "--data", "ragged.csv"], "row 3"),
     "CSV empty": (["train", "--data", "empty.csv"], "the file is empty"),
     "CSV not text": (["train", "--data", "binary.csv"], "binary.csv: not a UTF-8 text file"),
     "CSV without rows": (["train", "--data", "header-only.csv"], "no data rows"),
     "network on 3 features": (["train", "--data", "three-features.csv"], "takes 2 features"),
-    "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz"),
+    "missing weights": (["train", "--load", "nowhere.npz"], "nowhere.npz: no such file"),
+    "missing weights to check": (["check", "--load", "gone.npz"], "gone.npz: no such file"),
+    "missing weights to draw": (["draw", "--load", "gone.npz"], "gone.npz: no such file"),
+    "unknown train option": (["train", "--bogus"], "(see `valuegrad train --help`)"),
+    "unknown check option": (["check", "--epochs", "3"], "(see `valuegrad check --help`)"),
+    "mlp weights on the network": (
+        ["train", "--load", "mlp.npz"],
+        "the file holds the weights of `--model mlp --hidden 8`",
+    ),
+    "perceptron weights on an mlp": (
+        ["check", "--model", "mlp", "--load", "perceptron.npz"],
+        "the file holds the weights of `--model perceptron`",
+    ),
     "garbage weights": (["check", "--load", "garbage.npz"], "garbage.npz"),
     "truncated weights": (["train", "--load", "truncated.npz"], "truncated.npz"),
     "weights of another model": (["check", "--load", "perceptron.npz"], "does not match"),
     "weights of another mlp": (
         ["train", "--model", "mlp", "--hidden", "5", "--load", "mlp.npz"],
-        "shape",
+        "expected shape (2, 5), got (2, 8); the file holds the weights of `--model mlp --hidden 8`",
     ),
     "save into a missing folder": (
         ["train", "--epochs", "1", "--save", "no/such/m.npz"],
@@ -458,6 +486,63 @@ def test_bad_input_gives_one_line_and_exit_2(case, bad_files):
     args, expected = BAD_INPUT[case]
     line = bad(*args, cwd=bad_files)
     assert expected in line, line
+
+
+def test_train_saves_its_options_and_a_wrong_load_hints_at_them(tmp_path):
+    """The hint reads the --model and --hidden that `train --save` stored beside the weights."""
+    saved = run(
+        "train",
+        "--model",
+        "mlp",
+        "--hidden",
+        "3,4",
+        "--epochs",
+        "1",
+        "--save",
+        "m.npz",
+        cwd=tmp_path,
+    )
+    assert saved.returncode == 0, saved.stderr
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
+        assert json.loads(str(f["@options"])) == {"model": "mlp", "hidden": [3, 4]}
+    hint = "the file holds the weights of `--model mlp --hidden 3,4`"
+    assert hint in bad("train", "--model", "mlp", "--hidden", "5", "--load", "m.npz", cwd=tmp_path)
+    assert hint in bad("check", "--load", "m.npz", cwd=tmp_path)
+    again = run("check", "--model", "mlp", "--hidden", "3,4", "--load", "m.npz", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    for kind in ("perceptron", "network"):
+        r = run("train", "--model", kind, "--epochs", "1", "--save", f"{kind}.npz", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        with np.load(tmp_path / f"{kind}.npz", allow_pickle=False) as f:
+            assert json.loads(str(f["@options"])) == {"model": kind}
+    spirals = ("--data", "spirals", "--model", "mlp", "--epochs", "1")
+    assert run("train", *spirals, "--save", "k.npz", cwd=tmp_path).returncode == 0
+    line = bad("train", *spirals, "--hidden", "2", "--load", "k.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 8,8`" in line
+
+
+def test_the_hint_prefers_the_saved_options_and_falls_back_to_the_shapes(tmp_path):
+    from nn import MLP
+
+    net = MLP(2, [8, 1], seed=0)
+    net.save(tmp_path / "told.npz", options={"model": "mlp", "hidden": [6]})  # not the shapes'
+    line = bad("train", "--load", "told.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 6`" in line
+    # Options that are not ones train writes, or a damaged options member: the shapes tell.
+    for options in ({"model": "svm"}, {"model": "mlp", "hidden": []}, {"hidden": [2]}):
+        net.save(tmp_path / "odd.npz", options=options)
+        line = bad("train", "--load", "odd.npz", cwd=tmp_path)
+        assert "the file holds the weights of `--model mlp --hidden 8`" in line, options
+    net.save(tmp_path / "plain.npz")
+    with (
+        zipfile.ZipFile(tmp_path / "plain.npz") as plain,
+        zipfile.ZipFile(tmp_path / "odd.npz", "w") as z,
+    ):
+        for info in plain.infolist():
+            z.writestr(info, plain.read(info))
+        z.writestr("@options.npy", b"\x93NUMPY damaged")
+    line = bad("train", "--load", "odd.npz", cwd=tmp_path)
+    assert "the file holds the weights of `--model mlp --hidden 8`" in line
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="address-space limits are POSIX")
@@ -592,3 +677,44 @@ def test_a_long_check_prints_the_directions_hint_first_and_then_its_progress(tmp
     assert hint.startswith("checking 10,501 numbers one by one")
     assert "--directions K" in hint
     assert re.fullmatch(r"checked [\d,]+ of 10,501 numbers\n", progress), progress
+
+
+# ---------------------------------------------------------------------------
+# More than two classes.
+# ---------------------------------------------------------------------------
+
+
+def test_train_on_three_spirals_reaches_95_percent_and_plots_three_regions(tmp_path):
+    r = run(
+        "train",
+        "--data",
+        "spirals",
+        "--model",
+        "mlp",
+        "--hidden",
+        "16,16",
+        "--plot",
+        "b.png",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("MLP(2, [16, 16, 3]),")  # three classes, inferred from the labels
+    final = re.search(r"final: loss ([\d.]+), accuracy ([\d.]+)%", r.stdout)
+    assert final is not None, r.stdout
+    assert float(final.group(2)) >= 95.0
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG)
+
+
+def test_a_csv_with_labels_0_to_3_trains_an_mlp_of_four_scores(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [4, 0], [0, 4], [4, 4]])
+    y = np.repeat(np.arange(4), 10)
+    X = centres[y] + 0.3 * rng.standard_normal((40, 2))
+    rows = "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y, strict=True))
+    (tmp_path / "four.csv").write_text(f"x1,x2,label\n{rows}\n", encoding="utf-8")
+    r = run("train", "--data", "four.csv", "--model", "mlp", "--epochs", "100", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "MLP(2, [8, 8, 4])" in r.stdout and "accuracy 100.0%" in r.stdout
+    check = run("check", "--data", "four.csv", "--model", "mlp", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "are right" in check.stdout

@@ -302,6 +302,29 @@ def test_compile_step_checks_its_data_on_every_call() -> None:
         step(X[0], y[:1])
 
 
+def test_tall_arithmetic_is_done_in_place_with_the_same_numbers() -> None:
+    net, X, y = lesson(n=TALL)
+    step = compile_step(net)
+    step(X, y)
+    lines = [line.strip() for line in step.source.splitlines()]
+    for line in ("z1 = w11 * x1", "z1 += w21 * x2", "z1 += b1", "dL_dz1 = 1.0 - a1"):
+        assert line in lines
+    assert (
+        lines.index("dL_dz1 *= a1")
+        < lines.index("dL_dz1 *= dL_da1")
+        < lines.index("dL_dw11 = dL_dz1 @ x1")
+    )
+    for _ in range(2):  # the replay, twice: no array of one call is written by the next
+        net.zero_grad()
+        loss = step(X, y)
+        want = nn.analytic_gradients(net, X, y)
+        for name, p in net.named_parameters():
+            assert close(p.grad, want[name]), name
+        with no_grad():
+            assert close(loss, nn.log_loss(net(X), y).data)
+    assert replays(step.compiled)
+
+
 def program_namespace(step: Any, **inputs: Any) -> dict[str, Any]:
     """Run the body of a step's program line by line and keep every name it assigned."""
     (entry,) = step.compiled._cache.values()
@@ -416,7 +439,7 @@ class NotAPrimitive:
 
 
 def unknown_op(w: Value) -> Value:
-    doubled = Value(np.zeros(2), None, NotAPrimitive, (w,))  # made as no apply would make it
+    doubled = Value._node(np.zeros(2), NotAPrimitive, (w,))  # made as no apply would make it
     return doubled.sum() + w.sum()
 
 
@@ -583,6 +606,37 @@ def test_non_number_arguments_are_part_of_the_key() -> None:
     for k, mode in ((2, "power"), (3, "power"), (2, "sum"), (2, "power")):
         assert same_answer(step(w, k, mode), value_and_grad(f)(w, k, mode))
     assert len(step._cache) == 3 and replays(step)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_mean_divides_its_numpy_scalar_by_n_directly(dtype: Any) -> None:
+    f = lambda w: (w * w).mean() / 0.5  # noqa: E731  (÷ 0.5 may overflow: it keeps divide)
+    step = autograd.compile(f)
+    w = np.array([1.0, 2.0, 4.0], dtype=dtype)
+    step(w)
+    got, want = step(w), value_and_grad(f)(w)
+    assert same_answer(got, want) and np.asarray(got[0]).dtype == np.asarray(want[0]).dtype
+    assert replays(step)
+    assert " / 3.0" in step.source and "divide(t3, 0.5)" in step.source
+
+
+@pytest.mark.parametrize("rows", [3, TALL])
+def test_returned_gradients_are_the_callers_own_arrays(rows: int) -> None:
+    # Both gradients of (a + b).sum() are one array in the program (dL_da = dL_db = dL_dt1),
+    # and dL_dW of a Sum over a broadcast may be a read-only view: each comes back a new,
+    # writable array that no other result and no later call shares.
+    f = lambda a, b, W: (a + b).sum() + (W * 2.0).sum()  # noqa: E731
+    step = autograd.compile(f, argnums=(0, 1, 2))
+    args = np.ones(rows), np.ones(rows), np.ones((rows, 2))
+    for _ in range(2):
+        first = step(*args)[1]
+    again = step(*args)[1]
+    assert replays(step)
+    for i, g in enumerate(first):
+        assert g.flags.writeable and g.base is None
+        assert not any(np.shares_memory(g, h) for h in first[i + 1 :] + again)
+        g += 1.0  # the caller's to change: the other results stay as they were
+    assert same_answer(step(*args), value_and_grad(f, argnums=(0, 1, 2))(*args))
 
 
 # ---------------------------------------------------------------------------

@@ -395,7 +395,7 @@ def test_load_by_name_matches_the_generator(name: str) -> None:
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("bad", ["spirals", "XOR", ""])
+@pytest.mark.parametrize("bad", ["spiral", "XOR", ""])
 def test_load_an_unknown_name_lists_the_known_ones(bad: str) -> None:
     with pytest.raises(ValueError, match="choose one of: alien, alien_sentiment, xor, moons"):
         load(bad)
@@ -406,6 +406,7 @@ def test_load_an_unknown_name_lists_the_known_ones(bad: str) -> None:
         "moons",
         "circles",
         "blobs",
+        "spirals",
     }
 
 
@@ -477,8 +478,8 @@ def test_load_csv_missing_file_names_the_path(tmp_path: Path) -> None:
         ("x1,x2,label\n1,2,1\n3,four,0\n", "row 3, column 'x2': 'four' is not a number"),
         ("x1,x2,label\n1,,1\n", "row 2, column 'x2': '' is not a number"),
         ("x1,x2,label\nnan,2,1\n", "row 2, column 'x1': 'nan' is not a finite number"),
-        ("x1,x2,label\n1,2,1\n1,2,2\n", "row 3, column 'label': label '2' is not 0 or 1"),
-        ("x1,x2,label\n1,2,0.5\n", "label '0.5' is not 0 or 1"),
+        ("x1,x2,label\n1,2,1\n1,2,-1\n", "row 3, column 'label': label '-1' is not a class"),
+        ("x1,x2,label\n1,2,0.5\n", "label '0.5' is not a class index"),
         ("x1,x2,label\n1,2,yes\n", "row 2, column 'label': 'yes' is not a number"),
     ],
 )
@@ -489,3 +490,42 @@ def test_load_csv_bad_files_give_one_clear_line(tmp_path: Path, text: str, match
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(str(path))
+
+
+def test_spirals_has_k_balanced_classes_and_is_reproducible() -> None:
+    X, y = datasets.spirals(301, k=4, seed=3)
+    assert X.shape == (301, 2) and y.shape == (301,)
+    assert sorted(set(y.tolist())) == [0.0, 1.0, 2.0, 3.0]
+    counts = np.bincount(y.astype(int))
+    assert counts.max() - counts.min() <= 1
+    again = datasets.spirals(301, k=4, seed=3)
+    np.testing.assert_array_equal(X, again[0])
+    assert np.all(np.hypot(X[:, 0], X[:, 1]) <= 1.0 + 1e-12)  # radius t ≤ 1
+    X3, y3 = datasets.load("spirals", seed=0)
+    assert len(X3) == 300 and set(y3.tolist()) == {0.0, 1.0, 2.0}
+
+
+def test_spirals_are_not_linearly_separable() -> None:
+    """The point of the data: the best of many straight cuts leaves a class badly mixed."""
+    X, y = datasets.spirals(300, seed=0)
+    angles = np.linspace(0, np.pi, 90, endpoint=False)
+    for c in range(3):
+        inside = y == c
+        best = 0.0
+        for a in angles:
+            proj = X @ np.array([np.cos(a), np.sin(a)])
+            for cut in np.quantile(proj, np.linspace(0.05, 0.95, 19)):
+                side = proj > cut
+                best = max(best, np.mean(side == inside), np.mean(side != inside))
+        assert best < 0.9
+
+
+def test_spirals_refuse_fewer_than_two_classes() -> None:
+    with pytest.raises(ValueError, match="k must be >= 2, got 1"):
+        datasets.spirals(10, k=1)
+
+
+def test_load_csv_reads_class_indices_beyond_1(tmp_path: Path) -> None:
+    path = write(tmp_path, "x1,x2,label\n1,2,0\n3,4,2\n5,6,1\n")
+    _, y = load_csv(path)
+    np.testing.assert_array_equal(y, [0.0, 2.0, 1.0])

@@ -51,8 +51,8 @@ def test_an_activation_can_be_any_callable() -> None:
 
 
 def test_an_unknown_activation_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="'sigmoid', 'tanh', 'relu', 'identity'"):
-        nn.Dense(2, 2, activation="softmax")
+    with pytest.raises(ValueError, match="'sigmoid', 'tanh', 'relu', 'identity', 'softmax'"):
+        nn.Dense(2, 2, activation="swish")
     with pytest.raises(TypeError):
         nn.Perceptron(2, activation=3)  # type: ignore[arg-type]
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import autograd
 import nn
 from autograd import Value, gradcheck, gradients, sigmoid
 from nn.losses import LogLoss, clip_bounds
@@ -281,6 +282,95 @@ def test_every_loss_takes_raw_predictions_and_returns_a_scalar_value(loss: Any) 
     out = loss(np.array([0.3, 0.6]), np.array([0.0, 1.0]))
     assert isinstance(out, Value) and out.shape == ()
     assert isinstance(loss(0.3, 1), Value)
+
+
+# ---------------------------------------------------------------------------
+# cross_entropy, for k classes.
+# ---------------------------------------------------------------------------
+
+
+def torch_cross_entropy(z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(z, requires_grad=True)
+    labels = torch.tensor(target) if target.ndim == 2 else torch.tensor(target, dtype=torch.long)
+    loss = torch.nn.functional.cross_entropy(t, labels)
+    loss.backward()
+    return loss.item(), t.grad.numpy()
+
+
+@pytest.mark.parametrize("kind", ["indices", "one-hot", "soft rows"])
+def test_cross_entropy_matches_torch_for_indices_and_probability_rows(kind: str) -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 4)) * 3
+    y = np.array([0, 3, 1, 1, 2, 0])
+    target = {
+        "indices": y,
+        "one-hot": np.eye(4)[y],
+        "soft rows": rng.dirichlet(np.ones(4), size=6),
+    }[kind]
+    v = Value(z)
+    loss = nn.cross_entropy(v, target.astype(np.float64))
+    loss.backward()
+    want, want_grad = torch_cross_entropy(z, target)
+    assert loss.item() == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(v.grad, want_grad, rtol=1e-10, atol=1e-15)
+
+
+def test_cross_entropy_is_stable_at_plus_minus_1000_and_takes_one_sample() -> None:
+    z = Value(np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]]))
+    loss = nn.cross_entropy(z, [0, 2])
+    loss.backward()
+    want = (0.0 + np.log1p(2 * np.exp(-1.0))) / 2
+    assert loss.item() == pytest.approx(want, rel=1e-12)
+    assert np.all(np.isfinite(z.grad))
+    one = Value(np.array([2.0, -1.0, 0.5]))
+    single = nn.cross_entropy(one, 2)
+    assert single.shape == ()
+    assert single.item() == pytest.approx(-(0.5 - np.log(np.exp(2) + np.exp(-1) + np.exp(0.5))))
+
+
+def test_cross_entropy_of_softmax_outputs_uses_their_scores() -> None:
+    """An MLP with a softmax output trains with the exact ∂L/∂z = softmax(z) − y."""
+    z = np.array([[40.0, -40.0, 0.0], [0.1, 0.2, 0.3]])
+    from_scores, from_probs = Value(z), Value(z)
+    a = nn.cross_entropy(from_scores, [1, 0])
+    b = nn.cross_entropy(autograd.softmax(from_probs), [1, 0])
+    a.backward()
+    b.backward()
+    lse = np.log(np.sum(np.exp(z - z.max(1, keepdims=True)), axis=1)) + z.max(1)
+    want = np.mean(lse - z[[0, 1], [1, 0]])  # −ln softmax(z)[label], averaged
+    assert a.item() == pytest.approx(want, rel=1e-13)
+    assert b.item() == pytest.approx(want, rel=1e-13)
+    np.testing.assert_array_equal(from_probs.grad, from_scores.grad)
+    # Probabilities over another axis, or shifted by a Value, are not taken for scores.
+    other = Value(z)
+    columns = autograd.softmax(other, axis=0)
+    assert nn.losses._softmax_input(columns) is None
+    shift = Value(np.zeros((2, 1)))
+    e = (other + shift).exp()
+    assert nn.losses._softmax_input(e / e.sum(-1, keepdims=True)) is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        ([0, 3], r"class indices 0 to 2 for 3 classes, got 3\.0"),
+        ([0, -1], r"got -1\.0"),
+        ([0, 1.5], r"got 1\.5"),
+        ([0, np.nan], "NaN"),
+        ([0, 1, 2], r"shape \(3,\)"),
+        ([[0.5, 0.5, 0.5], [1.0, 0.0, 0.0]], "must sum to 1, got 1.5"),
+        ([[1.5, -0.5, 0.0], [1.0, 0.0, 0.0]], r"\[0, 1\]"),
+    ],
+)
+def test_cross_entropy_refuses_labels_out_of_range(labels: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        nn.cross_entropy(Value(np.zeros((2, 3))), labels)
+
+
+def test_cross_entropy_wants_scores_of_at_least_two_classes() -> None:
+    with pytest.raises(ValueError, match=r"k ≥ 2 classes, got \(4, 1\)"):
+        nn.cross_entropy(Value(np.zeros((4, 1))), [0, 0, 0, 0])
 
 
 def test_log_loss_takes_a_float32_scalar_prediction():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -394,6 +395,92 @@ def test_a_saved_file_gets_the_usual_permissions(tmp_path: Path) -> None:
         os.umask(umask)
 
 
+def test_saved_options_ride_beside_the_weights_and_load_skips_them(tmp_path: Path) -> None:
+    path = tmp_path / "w.npz"
+    model = Affine()
+    model.w.data[...] = [4.0, -5.0, 6.0]
+    model.save(path, options={"model": "affine", "sizes": [3], "note": "é"})
+    assert nn.module.saved_options(path) == {"model": "affine", "sizes": [3], "note": "é"}
+    with np.load(path, allow_pickle=False) as f:  # numpy reads it too, as one text
+        assert f["@options"].dtype.kind == "U" and f["@options"].shape == ()
+    other = Affine()
+    other.load(path)
+    np.testing.assert_array_equal(other.w.data, [4.0, -5.0, 6.0])
+    model.save(path)  # without options the file has none, as before they existed
+    assert nn.module.saved_options(path) is None
+    assert "@options" not in np.load(path).files
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"x": object()}, {"x": math.nan}, ["model"], {"x": "y" * 20_000}],
+    ids=["not JSON", "NaN", "not a mapping", "too long"],
+)
+def test_options_that_cannot_be_saved_leave_the_old_file(tmp_path: Path, options: Any) -> None:
+    path = tmp_path / "w.npz"
+    Affine().save(path, options={"model": "old"})
+    before = path.read_bytes()
+    with pytest.raises((TypeError, ValueError), match="options"):
+        Affine(n=2).save(path, options=options)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["w.npz"]
+
+
+def _with_options_member(path: Path, member: bytes) -> None:
+    """Rewrite the weights file at path with `member` as its options."""
+    Affine().save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w") as zf:
+        for info, data in members:
+            zf.writestr(info, data)
+        zf.writestr("@options.npy", member)
+
+
+def _npy(arr: np.ndarray, *, allow_pickle: bool = False) -> bytes:
+    f = io.BytesIO()
+    np.lib.format.write_array(f, arr, allow_pickle=allow_pickle)
+    return f.getvalue()
+
+
+HUGE_TEXT = b"\x93NUMPY\x01\x00v\x00" + (
+    b"{'descr': '<U100000000', 'fortran_order': False, 'shape': (), }".ljust(117) + b"\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("member", "match"),
+    [
+        (_npy(np.array([1.0, 2.0])), "one text, got float64"),
+        (_npy(np.array(["a", "b"])), r"shape \(2,\)"),
+        (_npy(np.array({"model": "mlp"}, dtype=object), allow_pickle=True), "one text"),
+        (_npy(np.array("{not json")), "not JSON"),
+        (_npy(np.array("[1, 2]")), "JSON object, got list"),
+        (b"\x93NUMPY damaged", "damaged options"),
+        (_npy(np.array("x" * 20_000)), "too many to read"),
+        (HUGE_TEXT, "text in 0 bytes"),
+    ],
+    ids=["floats", "two texts", "pickle", "not JSON", "a list", "bad header", "long", "huge"],
+)
+def test_a_bad_options_member_is_refused_but_the_weights_still_load(
+    tmp_path: Path, member: bytes, match: str
+) -> None:
+    path = tmp_path / "w.npz"
+    _with_options_member(path, member)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            nn.module.saved_options(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # a header's claim is checked, never allocated
+    model = Affine()
+    model.w.data[...] = 0.0
+    model.load(path)  # load never reads the options
+    np.testing.assert_array_equal(model.w.data, [1.0, 2.0, 3.0])
+
+
 def test_loading_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Affine().load(tmp_path / "nowhere.npz")
@@ -604,3 +691,21 @@ def test_zip_features_numpy_cannot_read_mean_a_bad_file(
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match=r"weights\.npz"):
         Affine().load(path)
+
+
+def test_a_module_shows_in_jupyter_as_a_table_of_its_parameters() -> None:
+    import nn
+
+    table = nn.MLP(2, [3, 1], seed=0)._repr_html_()
+    assert "<b>MLP</b>: 13 parameters" in table
+    rows = re.findall(
+        r"<tr><td><code>(.*?)</code></td><td>(.*?)</td><td[^>]*>(.*?)</td></tr>", table
+    )
+    assert rows == [
+        ("layers.0.W", "2×3", "6"),
+        ("layers.0.b", "3", "3"),
+        ("layers.1.W", "3×1", "3"),
+        ("layers.1.b", "1", "1"),
+    ]
+    lesson = nn.TwoLayerNetwork(seed=0)._repr_html_()
+    assert lesson.count("<td>scalar</td>") == 9 and "9 parameters" in lesson

@@ -214,7 +214,9 @@ def test_the_catalogue_reaches_every_primitive_in_ops() -> None:
 def test_the_catalogue_covers_every_method_and_operator() -> None:
     """A new method without a catalogue entry fails here."""
     names = " ".join(op.name for op in OPS)
-    for method in ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sum", "mean"):
+    methods = ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sum", "mean", "softmax")
+    methods += ("log_softmax", "logsumexp", "max", "min", "abs", "sqrt", "clip", "where", "stack")
+    for method in (*methods, "concatenate"):
         assert method in names
     for needle in ("reshape", "transpose", " T", "+", "-", "*", "/", "**", "@", "[", "repeats"):
         assert needle in f" {names}"
@@ -651,3 +653,94 @@ def pathlib_root() -> str:
     import pathlib
 
     return str(pathlib.Path(autograd.__file__).resolve().parent.parent)
+
+
+# ---------------------------------------------------------------------------
+# The operations for more than two classes, at their edges.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("big", [1000.0, -1000.0, 1e300, -1e300])
+def test_logsumexp_softmax_and_log_softmax_are_exact_at_huge_inputs(big: float) -> None:
+    x = Value(np.array([[big, big, big - 1.0], [0.0, big, -big]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.logsumexp(-1)
+        out.sum().backward()
+        p = x.softmax(-1)
+        logp = x.log_softmax(-1)
+    row = np.log(2.0 + np.exp(-1.0))
+    if abs(big) == 1000.0:
+        np.testing.assert_allclose(out.data[0], big + row, rtol=1e-15)
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(x.grad.sum(-1), [1.0, 1.0], rtol=1e-14)  # softmax rows sum to 1
+    np.testing.assert_allclose(p.data, x.grad, rtol=1e-14)
+    np.testing.assert_allclose(np.exp(logp.data), p.data, rtol=1e-14)
+
+
+def test_logsumexp_of_infinities_is_the_limit() -> None:
+    assert autograd.logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
+    assert autograd.logsumexp(np.array([np.inf, 1.0])) == np.inf
+    assert autograd.logsumexp(np.array([-np.inf, 0.0])) == 0.0
+
+
+def test_max_and_min_share_the_gradient_evenly_at_ties() -> None:
+    x = Value(np.array([[1.0, 3.0, 3.0, 3.0], [2.0, -1.0, 2.0, 0.0]]))
+    (x.max(axis=1) * np.array([1.0, 10.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0, 1 / 3, 1 / 3, 1 / 3], [5, 0, 5, 0]])
+    y = Value(np.array([4.0, -2.0, -2.0]))
+    y.min().backward()
+    np.testing.assert_allclose(y.grad, [0.0, 0.5, 0.5])
+    z = Value(5.0)
+    z.max().backward()
+    assert z.grad == 1.0
+
+
+def test_abs_and_sqrt_at_zero_follow_torch() -> None:
+    x = Value(np.array([-2.0, 0.0, 3.0]))
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+    r = Value(np.array([0.0, 4.0]))
+    with np.errstate(divide="ignore"):
+        r.sqrt().sum().backward()
+    np.testing.assert_array_equal(r.grad, [np.inf, 0.25])
+
+
+def test_clip_passes_the_gradient_inside_its_bounds_and_on_them() -> None:
+    x = Value(np.array([-2.0, -1.0, 0.5, 1.0, 3.0]))
+    out = x.clip(-1.0, 1.0)
+    np.testing.assert_array_equal(out.data, [-1.0, -1.0, 0.5, 1.0, 1.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])
+    assert Value(2.5).clip(None, 1.0).data == 1.0
+    with pytest.raises(ValueError, match="low ≤ high"):
+        x.clip(1.0, -1.0)
+
+
+def test_where_needs_a_boolean_condition_and_sums_gradients_to_each_shape() -> None:
+    a, b = Value(np.array([1.0, 2.0, 3.0])), Value(10.0)
+    out = autograd.where(np.array([True, False, True]), a, b)
+    np.testing.assert_array_equal(out.data, [1.0, 10.0, 3.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
+    assert b.grad == 1.0
+    with pytest.raises(TypeError, match="boolean condition, got dtype float64"):
+        autograd.where(np.array([1.0, 0.0, 1.0]), a, b)
+
+
+def test_concatenate_and_stack_name_the_shapes_that_do_not_fit() -> None:
+    a, b = Value(np.ones((2, 3))), Value(np.ones((2, 4)))
+    assert autograd.concatenate([a, b], axis=1).shape == (2, 7)
+    with pytest.raises(ValueError, match=r"concatenate of shapes \(2, 3\), \(2, 4\)"):
+        autograd.concatenate([a, b], axis=0)
+    with pytest.raises(
+        ValueError, match=r"stack needs arrays of one shape, got \(2, 3\), \(2, 4\)"
+    ):
+        autograd.stack([a, b])
+    with pytest.raises(ValueError, match="axis 3 is out of bounds"):
+        autograd.stack([a, a], axis=3)
+    with pytest.raises(ValueError, match="at least one"):
+        autograd.concatenate([])
+    mixed = autograd.stack([a, np.zeros((2, 3))], axis=0)  # a constant operand is fine
+    mixed.sum().backward()
+    np.testing.assert_array_equal(a.grad, np.ones((2, 3)))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import nn
 from nn import History, Perceptron, TwoLayerNetwork, plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -259,3 +261,17 @@ def test_snapshots_refuse_a_bad_interval():
     for every in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="every"):
             plots.Snapshots(TwoLayerNetwork(seed=0), every=every)
+
+
+def test_decision_boundaries_of_a_three_class_model_show_three_regions(tmp_path: Path) -> None:
+    X, y = nn.datasets.spirals(90, seed=0)
+    model = nn.MLP(2, [8, 3], output_activation="identity", seed=0)
+    nn.fit(model, X, y, epochs=50, progress=False)
+    fig = plots.decision_boundaries({"mlp": model}, X, y)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["y = 0", "y = 1", "y = 2"]
+    mesh = ax.collections[0].get_array()
+    assert set(np.unique(np.asarray(mesh))) == {0.0, 1.0, 2.0}
+    assert ax.get_title().startswith(f"mlp: {nn.accuracy(model, X, y):.0%}")
+    assert plots.save(fig, tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")

@@ -29,6 +29,8 @@ def models() -> list[Any]:
             mlp = nn.MLP(3, [5, 4, 1], activation=a, output_activation=out, seed=4)
             cases.append(pytest.param(mlp, id=f"MLP-{a}-{out}"))
     cases.append(pytest.param(nn.MLP(3, [6, 2], "tanh", "identity", seed=5), id="MLP-2-outputs"))
+    softmax = nn.MLP(3, [6, 4], "tanh", "softmax", seed=8)
+    cases.append(pytest.param(softmax, id="MLP-softmax-4-classes"))
     mixed = nn.Sequential(nn.Dense(3, 4, "tanh", seed=6), nn.Dense(4, 1, "relu", seed=7))
     cases.append(pytest.param(mixed, id="Sequential-mixed"))
     return cases

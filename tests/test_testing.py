@@ -81,6 +81,11 @@ def test_a_right_primitive_passes_all_three_checks_at_given_inputs() -> None:
     assert checks.gradcheck and checks.taylor and checks.wrong == []
 
 
+def test_a_right_cube_at_zero_passes_the_taylor_test() -> None:
+    """Found by hypothesis: from h = 0.1 the cubic term bent the fitted order to 1.79."""
+    assert assert_gradients_correct(Cube, np.array([0.0, 1.25])) is not None
+
+
 def test_a_right_primitive_passes_on_every_drawn_example() -> None:
     assert assert_gradients_correct(Cube, arrays(shapes(max_dims=2)), max_examples=20) is None
     assert_gradients_correct(Hypot, arrays((3,), min_abs=0.1), arrays((3,), min_abs=0.1))
@@ -98,7 +103,7 @@ def test_a_wrong_vjp_fails_with_the_words_of_each_report() -> None:
     assert "the gradients are wrong at input 0 = array([ 1.5, -2. ])" in message
     assert "gradcheck FAILED" in message
     assert "Taylor test FAILED" in message
-    assert "node made by WrongCube: ∂/∂(operand 0) should be" in message
+    assert "node made by WrongCube: ∂/∂(operand 0)" in message and "should be" in message
 
 
 def test_a_wrong_vjp_fails_on_drawn_examples_too() -> None:

@@ -43,6 +43,28 @@ class TorchBackend:
     )
     cast = staticmethod(lambda x, dtype: x.to(dtype))
     const = staticmethod(lambda x: torch.as_tensor(x, dtype=torch.float64))
+    softmax = staticmethod(lambda x, axis: torch.softmax(x, dim=axis))
+    log_softmax = staticmethod(lambda x, axis: torch.log_softmax(x, dim=axis))
+    logsumexp = staticmethod(
+        lambda x, axis=None, keepdims=False: torch.logsumexp(x, dim=dims(x, axis), keepdim=keepdims)
+    )
+    max = staticmethod(
+        lambda x, axis=None, keepdims=False: torch.amax(x, dim=dims(x, axis), keepdim=keepdims)
+    )
+    min = staticmethod(
+        lambda x, axis=None, keepdims=False: torch.amin(x, dim=dims(x, axis), keepdim=keepdims)
+    )
+    abs = staticmethod(torch.abs)
+    sqrt = staticmethod(torch.sqrt)
+    clip = staticmethod(lambda x, low, high: torch.clamp(x, low, high))
+    where = staticmethod(lambda cond, a, b: torch.where(torch.as_tensor(cond), a, b))
+    concatenate = staticmethod(lambda xs, axis: torch.cat(xs, dim=axis))
+    stack = staticmethod(lambda xs, axis: torch.stack(xs, dim=axis))
+
+
+def dims(x: Any, axis: Any) -> Any:
+    """numpy's axis as torch's dim: every axis for None."""
+    return tuple(range(x.ndim)) if axis is None else axis
 
 
 # Entries torch spells differently: its slices have no negative steps.
@@ -304,3 +326,28 @@ def test_the_whole_grid_of_powers_matches_torch(exponent_is_value: bool) -> None
             np.testing.assert_array_equal(a.grad, ta.grad.item(), err_msg=f"∂a of {where}")
             if exponent_is_value:
                 np.testing.assert_array_equal(b.grad, tb.grad.item(), err_msg=f"∂b of {where}")
+
+
+# ---------------------------------------------------------------------------
+# The multiclass operations where their definitions matter: ties and huge inputs.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "axis"), [("max", 1), ("max", None), ("min", 0), ("min", None)], ids=str
+)
+def test_max_and_min_share_ties_as_torchs_amax_and_amin(name: str, axis: Any) -> None:
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 0.0, 1.0], [1.0, 3.0, 0.0]])
+    fn = lambda o, a: getattr(o, name)(a, axis)  # noqa: E731
+    seed = seed_for(np.shape(getattr(np, name)(x, axis)), name)
+    engine = on_engine(lambda v: fn(ValueBackend, v), [x], seed)
+    assert_same(engine, on_torch(lambda t: fn(TorchBackend, t), [x], seed))
+
+
+@pytest.mark.parametrize("big", [1000.0, -1000.0])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_at_plus_minus_1000_matches_torch(big: float, name: str) -> None:
+    x = np.array([[big, big - 2.0, 0.0], [big, big, big]])
+    fn = lambda o, a: getattr(o, name)(a, -1) * o.const(np.array([1.0, 2.0, 3.0]))  # noqa: E731
+    engine = on_engine(lambda v: fn(ValueBackend, v), [x], np.ones((2, 3)))
+    assert_same(engine, on_torch(lambda t: fn(TorchBackend, t), [x], np.ones((2, 3))))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 from typing import Any
 
 import numpy as np
 import pytest
 
 import nn
+from autograd import Value
 from nn import datasets
 from nn.progress import ProgressBar
 
@@ -145,7 +147,7 @@ def test_the_progress_bar_draws_at_most_every_interval() -> None:
             return True
 
     screen = Terminal()
-    bar = ProgressBar(1000, stream=screen, interval=3600.0)
+    bar = ProgressBar(1000, stream=screen, width=24, interval=3600.0)
     for epoch in range(1, 1001):
         bar.update(epoch, 0.5, 0.75)
     bar.close()
@@ -172,7 +174,8 @@ BAD_INPUTS = [
     (np.full((4, 2), np.nan), [0.0, 1.0, 0.0, 1.0], {}, "NaN or infinity"),
     (np.zeros(4), [0.0, 1.0, 0.0, 1.0], {}, "2-D"),
     (np.zeros((0, 2)), [], {}, "no samples"),
-    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "cross_entropy"}, "unknown loss"),
+    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "nll"}, "unknown loss"),
+    (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"loss": "cross_entropy"}, "one score per class"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"epochs": 0}, "epochs"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"batch_size": 0}, "batch_size"),
     (np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], {"lr": -1.0}, "lr"),
@@ -207,9 +210,20 @@ def test_fit_refuses_an_optimizer_that_holds_none_of_the_models_parameters() -> 
     }
 
 
-def test_a_model_with_several_outputs_is_refused() -> None:
+def test_a_model_with_several_outputs_scores_as_many_classes() -> None:
+    with pytest.raises(ValueError, match=r"class indices 0 to 2 for 3 classes, got 3\.0"):
+        nn.fit(nn.Dense(2, 3), np.zeros((4, 2)), [0.0, 1.0, 3.0, 1.0], progress=False)
+
+    class Total(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = Value(1.0)
+
+        def forward(self, x: Any) -> Value:
+            return (self.w * x).sum()
+
     with pytest.raises(ValueError, match="one output per sample"):
-        nn.fit(nn.Dense(2, 3), np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], progress=False)
+        nn.fit(Total(), np.zeros((4, 2)), [0.0, 1.0, 0.0, 1.0], progress=False)
 
 
 def test_predict_refuses_nan_and_accuracy_checks_labels() -> None:
@@ -238,3 +252,129 @@ def test_ctrl_c_inside_an_epoch_of_mini_batches_keeps_the_steps_but_not_the_epoc
     opt = CtrlCOnStep(net.parameters(), lr=0.5)
     h = nn.fit(net, X, y, optimizer=opt, batch_size=20, seed=1, epochs=100, progress=False)
     assert h.interrupted and h.epochs == 2 and opt.steps == 10
+
+
+def test_fit_predict_and_accuracy_for_three_classes() -> None:
+    X, y = datasets.spirals(240, seed=1)
+    model = nn.MLP(2, [16, 16, 3], output_activation="identity", seed=0)
+    history = nn.fit(model, X, y, epochs=200, progress=False)  # the cross-entropy by default
+    assert history.accuracy[-1] >= 0.95
+    assert history.loss[-1] < history.loss[0]
+    labels = nn.predict(model, X)
+    assert labels.shape == (240,) and set(np.unique(labels)) <= {0.0, 1.0, 2.0}
+    assert nn.accuracy(model, X, y) == pytest.approx(history.accuracy[-1])
+    one = nn.predict(model, X[0])
+    assert isinstance(one, float) and one == labels[0]
+
+
+def test_a_softmax_mlp_trains_on_the_cross_entropy_and_predicts_the_likeliest_class() -> None:
+    X, y = datasets.spirals(150, seed=2)
+    model = nn.MLP(2, [16, 3], activation="tanh", output_activation="softmax", seed=0)
+    before = nn.accuracy(model, X, y)
+    nn.fit(model, X, y, epochs=150, progress=False)
+    p = model(X).data
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert nn.accuracy(model, X, y) > max(before, 0.8)
+
+
+def test_fit_refuses_a_binary_loss_for_three_classes_before_changing_anything() -> None:
+    X, y = datasets.spirals(30, seed=0)
+    model = nn.MLP(2, [4, 3], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="'log_loss' does not suit a model with 3 output"):
+        nn.fit(model, X, y, loss="log_loss", progress=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+# ---------------------------------------------------------------------------
+# Progress in a notebook, and a bar that fits the terminal.
+# ---------------------------------------------------------------------------
+
+
+def test_in_a_notebook_fit_uses_tqdm_auto_when_it_is_installed(monkeypatch: Any) -> None:
+    calls: list[Any] = []
+
+    class FakeTqdm:
+        def __init__(self, **kwargs: Any) -> None:
+            calls.append(("new", kwargs["total"]))
+
+        def set_postfix(self, **kwargs: Any) -> None:
+            calls.append(("postfix", kwargs["loss"], kwargs["accuracy"]))
+
+        def update(self, n: int) -> None:
+            calls.append(("update", n))
+
+        def close(self) -> None:
+            calls.append(("close",))
+
+    fake = type(sys)("tqdm.auto")
+    fake.tqdm = FakeTqdm  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    monkeypatch.setattr("nn.progress.in_notebook", lambda: True)
+    X, y = datasets.blobs(n=30, seed=0)
+    history = nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=5)
+    assert calls[0] == ("new", 5) and calls[-1] == ("close",)
+    assert [c for c in calls if c[0] == "update"] == [("update", 1)] * 5
+    assert ("postfix", f"{history.loss[-1]:.4f}", f"{history.accuracy[-1]:.1%}") in calls
+
+
+def test_in_a_notebook_without_tqdm_fit_prints_a_line_every_tenth(
+    monkeypatch: Any, capsys: Any
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails, as without tqdm
+    monkeypatch.setattr("nn.progress.in_notebook", lambda: True)
+    X, y = datasets.blobs(n=30, seed=0)
+    nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=30)
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [int(line.split()[1].split("/")[0]) for line in lines]
+    assert epochs == [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]
+    assert lines[-1].startswith("epoch 30/30  loss ") and "accuracy " in lines[-1]
+
+
+def test_a_notebook_is_told_from_a_plain_interpreter(monkeypatch: Any) -> None:
+    from nn.progress import in_notebook
+
+    class Shell:
+        kernel = object()
+
+    ipython = type(sys)("IPython")
+    ipython.get_ipython = lambda: Shell()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    assert in_notebook()
+    ipython.get_ipython = lambda: None  # type: ignore[attr-defined]
+    assert not in_notebook()
+
+
+@pytest.mark.parametrize("columns", [50, 80, 200])
+def test_the_terminal_bar_fits_the_terminals_width(monkeypatch: Any, columns: int) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(
+        "shutil.get_terminal_size", lambda fallback=None: os.terminal_size((columns, 24))
+    )
+    screen = Terminal()
+    bar = ProgressBar(300, stream=screen, interval=0.0)
+    for epoch in range(1, 301):
+        bar.update(epoch, 0.123456, 1.0)
+    bar.close()
+    lines = [part for part in screen.getvalue().replace("\n", "").split("\r") if part]
+    assert max(len(line) for line in lines) < columns
+    assert len(lines[-1]) >= min(
+        columns - 12, 85
+    )  # and uses the room it has (up to 40 for the bar)
+
+
+def test_a_history_shows_in_one_line() -> None:
+    X, y = datasets.blobs(n=30, seed=0)
+    h = nn.fit(nn.Perceptron(2, seed=0), X, y, epochs=300, progress=False)
+    text = repr(h)
+    assert "\n" not in text and len(text) < 100
+    assert (
+        text == f"History(300 epochs, final loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.1%})"
+    )
+    assert repr(nn.History()) == "History(no epochs)"
+    h.interrupted = True
+    assert repr(h).endswith(", interrupted)")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import autograd
+import autograd.ops
 from autograd import Value
 
 # ---------------------------------------------------------------------------
@@ -429,6 +430,32 @@ def test_a_name_assigned_later_must_be_a_string_too() -> None:
     with pytest.raises(TypeError, match="bytes"):
         node.name = b"z"  # type: ignore[assignment]
     assert node.name == "z"
+
+
+def test_help_shows_no_private_arguments_and_a_docstring_on_every_operator() -> None:
+    import inspect
+    import pydoc
+
+    assert list(inspect.signature(Value).parameters) == ["data", "name"]
+    text = pydoc.render_doc(Value, renderer=pydoc.plaintext)
+    assert "Value(data: 'Any', name: 'str | None' = None)" in text
+    assert "_op=" not in text and "_prev" not in text  # (slot names may show; arguments not)
+    operators = [
+        name
+        for name in vars(Value)
+        if name.startswith("__") and name.endswith("__") and callable(getattr(Value, name))
+    ]
+    operators = [n for n in operators if n not in ("__init__", "__array_ufunc__")]
+    assert {"__add__", "__mul__", "__truediv__", "__matmul__", "__getitem__"} <= set(operators)
+    for name in operators:
+        own = getattr(Value, name).__doc__
+        assert own and own.strip(), f"Value.{name} has no docstring"
+
+
+def test_a_node_made_by_hand_holds_its_op_and_inputs() -> None:
+    w = Value(2.0)
+    node = Value._node(4.0, autograd.ops.Mul, (w, 2.0))
+    assert node.op is autograd.ops.Mul and node.inputs == (w, 2.0) and node.data == 4.0
 
 
 def test_a_primitive_returning_integers_gives_a_float64_value():
