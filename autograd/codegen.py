@@ -779,18 +779,17 @@ class Generator:
                 elif w.shape:
                     results.append(_handed_out(g, made, handed))
                 else:
-                    results.append(_scalar(g, w.dtype))
+                    results.append(g)
             else:
                 zero = "0.0" if not w.shape and w.dtype == np.float64 else None
                 results.append(
                     zero or f"np.zeros({self.constant(tuple(w.shape))}, {self.constant(w.dtype)})"
                 )
-        value = _scalar(root.text, root.dtype)
         if self.single:
-            lines.append(f"return {value}, {results[0]}")
+            lines.append(f"return {root.text}, {results[0]}")
         else:
             lines.append(
-                f"return {value}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+                f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
             )
         params = [n.text for n in self.args] + [n.text for n in leaves]
         body = "\n".join("    " + line for line in lines)
@@ -798,11 +797,6 @@ class Generator:
         namespace = dict(NAMESPACE, own=_own, fit=_fit, **self.constants)
         exec(compile(source, "<autograd.compile>", "exec"), namespace)
         return Program(source, namespace["step"], params), leaves
-
-
-def _scalar(expr: str, dtype: Any) -> str:
-    """A float64 number returned as a Python float, as the eager step returns it."""
-    return f"float({expr})" if dtype == np.float64 else expr
 
 
 def _sigmoid(x: Any) -> Any:

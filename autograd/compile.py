@@ -365,6 +365,7 @@ class _Replay:
         self.lists = list(lists)  # lists f used, as the trace converted them
         self.keep = keep  # the arguments the program takes, when some are not numbers
         self.checked = False
+        self.floats: bool | None = None  # whether numpy float64 numbers become Python floats
         self.rel = 1e-9  # how closely it agrees with the eager step: looser where float32 rounds
 
     def __call__(self, step: Compiled, args: Sequence[Any], check: bool = True) -> Any:
@@ -384,6 +385,11 @@ class _Replay:
                 return None  # changed since the trace: its numbers are in the program
         numbers = args if self.keep is None else [args[i] for i in self.keep]
         result = self.program.function(*numbers, *datas)
+        if self.floats is not False:  # decided at the first run: the types do not change
+            if self.floats is None:
+                self.floats = _needs_floats(result)
+            if self.floats:
+                result = _floats(result)
         if check and step.check and not self.checked:
             self.checked = True
             problem = _agree(result, step._answer(args), self.rel)
@@ -403,6 +409,25 @@ class _Eager:
 
     def __call__(self, step: Compiled, args: Sequence[Any]) -> Any:
         return step._answer(args)
+
+
+def _floats(result: tuple[Any, Any]) -> tuple[Any, Any]:
+    """(value, gradients) with each numpy float64 number a Python float, as the eager step's."""
+    value, grads = result
+    if type(value) is np.float64:
+        value = float(value)
+    if type(grads) is tuple:
+        grads = tuple(float(g) if type(g) is np.float64 else g for g in grads)
+    elif type(grads) is np.float64:
+        grads = float(grads)
+    return value, grads
+
+
+def _needs_floats(result: tuple[Any, Any]) -> bool:
+    """True when a program's answer holds a numpy float64 number."""
+    value, grads = result
+    grads = grads if type(grads) is tuple else (grads,)
+    return type(value) is np.float64 or any(type(g) is np.float64 for g in grads)
 
 
 def _same_list(given: Any, seen: Any) -> bool:
