@@ -168,12 +168,10 @@ def run_program(steps: list[tuple[str, tuple[int, ...]]], *xs: Value) -> Value:
     return total
 
 
-@given(programs())
-@example(([np.ones((2, 3))], [("no_grad", (0,)), ("mul", (1, 0))]))
-@example(([np.ones(3), np.ones((2, 1))], [("blend", (0, 1)), ("index", (2,))]))
-@example(([np.ones((1, 3)), np.ones((2, 1))], [("add", (0, 1))]))
-def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
-    inputs, steps = program
+def replayed_as_eager(
+    steps: Any, inputs: list[np.ndarray], seed: int
+) -> tuple[Any, Any, list[Any]]:
+    """Compile the program and check it against eager on the traced and on fresh inputs."""
 
     def f(*xs: Value) -> Value:
         return run_program(steps, *xs)
@@ -181,9 +179,19 @@ def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
     argnums = tuple(range(len(inputs)))
     step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
     assert same_answer(step(*inputs), eager(*inputs))
-    fresh = [np.random.default_rng(7).uniform(-1.5, 1.5, x.shape) for x in inputs]
+    fresh = [np.random.default_rng(seed).uniform(-1.5, 1.5, x.shape) for x in inputs]
     assert same_answer(step(*fresh), eager(*fresh))
     assert replays(step)
+    return step, eager, fresh
+
+
+@given(programs())
+@example(([np.ones((2, 3))], [("no_grad", (0,)), ("mul", (1, 0))]))
+@example(([np.ones(3), np.ones((2, 1))], [("blend", (0, 1)), ("index", (2,))]))
+@example(([np.ones((1, 3)), np.ones((2, 1))], [("add", (0, 1))]))
+def test_random_programs_replay_as_eager_on_fresh_inputs(program: Any) -> None:
+    inputs, steps = program
+    step, eager, fresh = replayed_as_eager(steps, inputs, seed=7)
     # New shapes trace again: a leading axis of 2 on every array.
     tall = [np.stack([x, x + 0.5]) if x.ndim else x for x in fresh]
     try:
@@ -224,16 +232,7 @@ def tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[in
 )
 def test_tall_programs_stored_transposed_replay_as_eager(program: Any) -> None:
     inputs, steps = program
-
-    def f(*xs: Value) -> Value:
-        return run_program(steps, *xs)
-
-    argnums = tuple(range(len(inputs)))
-    step, eager = autograd.compile(f, argnums), value_and_grad(f, argnums)
-    assert same_answer(step(*inputs), eager(*inputs))
-    fresh = [np.random.default_rng(3).uniform(-1.5, 1.5, x.shape) for x in inputs]
-    assert same_answer(step(*fresh), eager(*fresh))
-    assert replays(step)
+    replayed_as_eager(steps, inputs, seed=3)
 
 
 def test_the_layout_pass_stores_tall_matrices_by_columns() -> None:
