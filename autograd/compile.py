@@ -476,7 +476,7 @@ def _fast_path(
         f"    return {value_text}, {out}",
     ]
     exec("\n".join(lines), space)
-    return space["fast"]  # type: ignore[no-any-return]
+    return space["fast"]
 
 
 def _floats(result: tuple[Any, Any]) -> tuple[Any, Any]:
