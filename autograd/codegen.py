@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import ops
+from autograd import lowering, ops
 from autograd.graph import unbroadcast
 from autograd.value import Primitive, shape_of
 
@@ -115,9 +115,10 @@ class Node:
 class Program:
     """The generated step: its source, the function compiled from it, and what it reads."""
 
-    source: str
+    source: str  # the step as a learner reads it
     function: Callable[..., Any]
     params: list[str]
+    run_source: str = ""  # the program that runs: the same, stored by columns and in buffers
 
 
 def _identifier(name: Any) -> str | None:
@@ -130,7 +131,7 @@ class _Names:
     """Unique identifiers for the source: the Values' own names where they have good ones."""
 
     def __init__(self) -> None:
-        self.taken = set(NAMESPACE) | {"own", "fit"}
+        self.taken = set(NAMESPACE) | {"own", "fit", "copied"}
         self.count = 0
 
     def claim(self, wanted: str | None, helper: str = "t") -> str:
@@ -214,7 +215,7 @@ class Generator:
         self.primitives: dict[Any, str] = {}
         self.row_of_ones: dict[Any, str] = {}
         self.rows = 0  # N when tall (N, k) matrices are stored transposed
-        self.lines: list[str] = []
+        self.grad_names: dict[Node, str] = {}
         self.shapes: dict[str, tuple[int, ...] | None] = {}  # each name's array's shape
         self.any_float32 = any(n.dtype == np.float32 for n in order)
 
@@ -264,7 +265,10 @@ class Generator:
         return name
 
     def gradient_name(self, node: Node) -> str:
-        return self.names.claim(f"d{self.root.text}_d{node.text}")
+        """dL_dx for node x: the same name in the readable program and in the one that runs."""
+        if node not in self.grad_names:
+            self.grad_names[node] = self.names.claim(f"d{self.root.text}_d{node.text}")
+        return self.grad_names[node]
 
     # ---- forward ------------------------------------------------------------
     def forward(self, node: Node) -> str:
@@ -643,6 +647,15 @@ class Generator:
                 return None
         if isinstance(tree, ast.Call) and ast.unparse(tree.func) in _FRESH and len(tree.args) == 1:
             return self.shape_of_code(tree.args[0])
+        if isinstance(tree, ast.Attribute) and tree.attr == "T":
+            inner = self.shape_of_code(tree.value)
+            return None if inner is None else inner[::-1]
+        if isinstance(tree, ast.Subscript) and isinstance(tree.value, ast.Name):
+            inner, index = self.shapes.get(tree.value.id), ast.unparse(tree.slice)
+            if inner is not None and len(inner) == 1 and index == "(:, None)":
+                return (inner[0], 1)  # a bias as a column, against a matrix stored by columns
+            if inner is not None and len(inner) == 2 and index.isdigit():
+                return inner[1:]  # a stored row: one column of a tall matrix
         return None
 
     # ---- the whole step ---------------------------------------------------------
@@ -722,7 +735,62 @@ class Generator:
                 reaches.update(x for x in node.operands[: len(node.op.grads)] if x in depends)
         active = depends & reaches
 
-        lines = self.lines
+        rows = self.rows
+        readable = None
+        if rows:  # the learner reads the step as written on row-major arrays
+            self.rows = 0
+            readable = self._body(active, leaves)
+            self.rows = rows
+        run = self._body(active, leaves)  # last: self.shapes are then the run program's
+        readable = readable or run
+        params = [n.text for n in self.args] + [n.text for n in leaves]
+        head = f"def step({', '.join(params)}):\n"
+        source = head + "".join(f"    {line}\n" for line in readable)
+        if not self.any_float32 and any(
+            s is not None and math.prod(s) >= lowering.BIG for s in self.shapes.values()
+        ):
+            run = self._lowered(run)
+        run_source = head + "".join(f"    {line}\n" for line in run)
+        namespace = dict(NAMESPACE, own=_own, fit=_fit, copied=_copied, **self.constants)
+        exec(compile(run_source, "<autograd.compile>", "exec"), namespace)
+        return Program(source, namespace["step"], params, run_source), leaves
+
+    def _lowered(self, lines: list[str]) -> list[str]:
+        """The run program's lines with its large arrays in buffers (see autograd.lowering)."""
+        body, back = lines[:-1], ast.parse(lines[-1]).body[0]
+        assert isinstance(back, ast.Return) and back.value is not None
+        returned = {n.id for n in ast.walk(back) if isinstance(n, ast.Name)}
+        low = lowering.Lowering(self.shape_of_code, self.names.claim)
+        code = [line for line in body if not line.lstrip().startswith("#")]
+        escaping = low.lower(code, returned, self.shapes)
+        if not low.buffers:
+            return lines
+        for node in ast.walk(back):  # a result that may be a buffer is handed out as a copy
+            for field_name, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    value[:] = [_copy_call(v) if _escapes(v, escaping) else v for v in value]
+                elif _escapes(value, escaping):
+                    setattr(node, field_name, _copy_call(value))
+        pool, new = self.names.claim("pool"), self.names.claim("new_buffers")
+        self.constants[pool] = []
+        self.constants[new] = lowering.buffers_maker(low.buffers)
+        taken = self.names.claim("taken")
+        unpack = ", ".join(low.names) + ("," if len(low.names) == 1 else "")
+        return [
+            "try:  # this call's buffers, which no other call uses while it runs",
+            f"    {taken} = {pool}.pop()",
+            "except IndexError:",
+            f"    {taken} = {new}()",
+            f"{unpack} = {taken}",
+            *low.out,
+            f"{pool}.append({taken})",
+            ast.unparse(back),
+        ]
+
+    def _body(self, active: set[Node], leaves: list[Node]) -> list[str]:
+        """The lines of the step, forward then backward, ending with its return."""
+        order, root = self.order, self.root
+        lines: list[str] = []
         self.shapes = {
             n.text: self.stored(n) for n in [*self.args, *order] if n.kind in ("arg", "leaf", "op")
         }
@@ -791,12 +859,20 @@ class Generator:
             lines.append(
                 f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
             )
-        params = [n.text for n in self.args] + [n.text for n in leaves]
-        body = "\n".join("    " + line for line in lines)
-        source = f"def step({', '.join(params)}):\n{body}\n"
-        namespace = dict(NAMESPACE, own=_own, fit=_fit, **self.constants)
-        exec(compile(source, "<autograd.compile>", "exec"), namespace)
-        return Program(source, namespace["step"], params), leaves
+        return lines
+
+
+def _escapes(tree: Any, escaping: set[str]) -> bool:
+    return isinstance(tree, ast.Name) and tree.id in escaping
+
+
+def _copy_call(tree: ast.expr) -> ast.expr:
+    return ast.Call(ast.Name("copied", ast.Load()), [tree], [])
+
+
+def _copied(x: Any) -> Any:
+    """A result that may be one of the program's buffers, as an array of the caller's own."""
+    return x.copy() if type(x) is np.ndarray else x
 
 
 def _sigmoid(x: Any) -> Any:

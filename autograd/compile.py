@@ -563,10 +563,21 @@ class Compiled:
         self._cache: OrderedDict[Any, _Replay | _Eager] = OrderedDict()
         self._warned: set[str] = set()
         self._source: str | None = None
+        self._run_source = ""
         # The last program stored, behind a guard written for its inputs (see _fast_path).
         self._fast: Callable[[Sequence[Any]], Any] | None = None
         self._eager = value_and_grad(f, argnums)
         self._arg_names = _argument_names(f)
+
+    @property
+    def run_source(self) -> str:
+        """The program that runs for the inputs traced last: `source`, made fast.
+
+        Tall matrices stored by columns and large arrays written into reused buffers;
+        the same numbers, operation by operation.
+        """
+        self.source  # noqa: B018  (raises when nothing is compiled yet)
+        return self._run_source
 
     @property
     def source(self) -> str:
@@ -706,7 +717,7 @@ class Compiled:
             if not problem:
                 self._store(key, replay)
                 self._fast = _fast_path(replay, args, key[-1], self.check)
-                self._source = program.source
+                self._source, self._run_source = program.source, program.run_source
                 return answer
             if self.check:
                 raise CompileError(

@@ -52,6 +52,11 @@ class CompiledStep:
         """The program's Python source: the forward, then the backward, one line per operation."""
         return str(self.compiled.source)
 
+    @property
+    def run_source(self) -> str:
+        """The program that runs: `source` stored by columns and in reused buffers (large X)."""
+        return str(self.compiled.run_source)
+
     def __call__(self, X: Any, y: Any) -> float:
         """Run one step on the rows X with 0/1 labels y; return the loss."""
         from nn.train import _check_data

@@ -1,0 +1,213 @@
+"""The program `autograd.compile` runs: the generated lines, with large arrays kept in buffers.
+
+A large array that numpy allocates afresh at every call costs page faults as well as
+arithmetic: under glibc's default malloc an array past its threshold comes from the
+operating system, zeroed, and goes back to it when freed. Here each line that
+computes a large array by arithmetic writes its result, and every large
+intermediate of its expression, into a buffer with `out=`:
+
+    dL_dt7 = dL_dt8 / t7 - dL_dt10    →    np.divide(dL_dt8, t7, out=b3)
+                                           np.subtract(b3, dL_dt10, out=b3)
+                                           dL_dt7 = b3
+
+The numbers are the same: each ufunc call is the operation the line does, on the
+same operands in the same order. A buffer is reused once no name that may refer
+to it (itself, an alias, a view, or what an unknown call made of it) is read again.
+One call's buffers are a set taken from a pool at its start and put back at its end,
+so two threads never share one, and no array a caller is handed is a buffer: a
+result that may refer to one is copied.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+BIG = 4096  # elements from which an array is kept in a buffer (below, out= costs more)
+
+_UFUNCS = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide"}
+_UNARY = {
+    "np.exp": "np.exp",
+    "np.log": "np.log",
+    "np.tanh": "np.tanh",
+    "np.negative": "np.negative",
+}
+
+Shape = tuple[int, ...]
+
+
+def _reads(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _fresh(tree: ast.expr) -> bool:
+    """True when the expression's value is a new object (arithmetic or an elementwise call)."""
+    if isinstance(tree, ast.BinOp | ast.UnaryOp):
+        return True
+    return isinstance(tree, ast.Call) and ast.unparse(tree.func) in (*_UNARY, "sigmoid")
+
+
+class Lowering:
+    """Rewrites a straight-line program so that its large arrays live in reused buffers."""
+
+    def __init__(
+        self,
+        shape_of: Callable[[ast.expr], Shape | None],
+        claim: Callable[[str], str],
+    ):
+        self.shape_of = shape_of  # the shape an expression gives (None: not known)
+        self.claim = claim  # a new name for the program
+        self.buffers: list[Shape] = []
+        self.names: list[str] = []
+        self.free: dict[Shape, list[int]] = {}
+        self.out: list[str] = []
+
+    # ---- buffers ---------------------------------------------------------------
+    def take(self, shape: Shape) -> int:
+        free = self.free.get(shape)
+        if free:
+            return free.pop()
+        self.buffers.append(shape)
+        self.names.append(self.claim("b"))
+        return len(self.buffers) - 1
+
+    def give_back(self, k: int) -> None:
+        self.free.setdefault(self.buffers[k], []).append(k)
+
+    # ---- one expression into a buffer --------------------------------------------
+    def lowerable(self, tree: ast.expr, shape: Shape) -> bool:
+        """Every part has a known shape, and each large part is arithmetic we can write out."""
+        got = self.shape_of(tree)
+        if got is None:
+            return False
+        if got != shape or not _fresh(tree):
+            return True  # written as it is: small, or a name or view read as it is
+        if isinstance(tree, ast.BinOp):
+            if type(tree.op) not in _UFUNCS:
+                return False
+            return self.lowerable(tree.left, shape) and self.lowerable(tree.right, shape)
+        if isinstance(tree, ast.UnaryOp):
+            return isinstance(tree.op, ast.USub) and self.lowerable(tree.operand, shape)
+        assert isinstance(tree, ast.Call)
+        return len(tree.args) == 1 and not tree.keywords and self.lowerable(tree.args[0], shape)
+
+    def emit(self, tree: ast.expr, k: int, shape: Shape) -> str:
+        """Lines computing the expression into buffer k; returns how to read its value."""
+        if self.shape_of(tree) != shape or not _fresh(tree):
+            return ast.unparse(tree)
+        out = self.names[k]
+        if isinstance(tree, ast.UnaryOp):
+            x = self.emit(tree.operand, k, shape)
+            self.out.append(f"np.negative({x}, out={out})")
+            return out
+        if isinstance(tree, ast.Call):
+            x = self.emit(tree.args[0], k, shape)
+            name = ast.unparse(tree.func)
+            if name == "sigmoid":  # 1/(1 + e^−x), as the engine computes it
+                self.out.append(f"np.negative({x}, out={out})")
+                self.out.append(f"np.exp({out}, out={out})")
+                self.out.append(f"np.add({out}, 1.0, out={out})")
+                self.out.append(f"np.reciprocal({out}, out={out})")
+            else:
+                self.out.append(f"{_UNARY[name]}({x}, out={out})")
+            return out
+        assert isinstance(tree, ast.BinOp)
+        ufunc = _UFUNCS[type(tree.op)]
+        big = [self.shape_of(c) == shape and _fresh(c) for c in (tree.left, tree.right)]
+        temp = None
+        if big[0] and big[1]:
+            left = self.emit(tree.left, k, shape)
+            temp = self.take(shape)
+            right = self.emit(tree.right, temp, shape)
+        else:
+            left = self.emit(tree.left, k, shape)
+            right = self.emit(tree.right, k, shape)
+        self.out.append(f"{ufunc}({left}, {right}, out={out})")
+        if temp is not None:
+            self.give_back(temp)
+        return out
+
+    # ---- the whole program ---------------------------------------------------------
+    def lower(
+        self, lines: list[str], returned: set[str], shapes: dict[str, Shape | None]
+    ) -> set[str]:
+        """Rewrite `lines` (the body before its return) into self.out.
+
+        Returns the returned names whose values may refer to a buffer: the caller copies them.
+        """
+        statements = [ast.parse(line).body[0] for line in lines]
+        last: dict[str, int] = {}
+        for i, s in enumerate(statements):
+            for name in _reads(s):
+                last[name] = i
+        holds: dict[str, set[int]] = {}  # name → the buffers its value may refer to
+        held: dict[int, int] = {}  # buffer → how many live names may refer to it
+        for i, s in enumerate(statements):
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                target, value = s.targets[0].id, s.value
+                refers = self.assign(target, value, shapes.get(target), target in returned, holds)
+                for b in holds.pop(target, set()):
+                    held[b] -= 1
+                holds[target] = refers
+                for b in refers:
+                    held[b] = held.get(b, 0) + 1
+            elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+                self.update(s, shapes.get(s.target.id), holds.get(s.target.id, set()))
+            else:
+                self.out.append(ast.unparse(s))
+            for name in [n for n in holds if last.get(n, -1) <= i and n not in returned]:
+                for b in holds.pop(name):
+                    held[b] -= 1
+                    if held[b] == 0:
+                        self.give_back(b)
+        return {name for name in returned if holds.get(name)}
+
+    def assign(
+        self,
+        target: str,
+        value: ast.expr,
+        shape: Shape | None,
+        returned: bool,
+        holds: dict[str, set[int]],
+    ) -> set[int]:
+        """`target = value`, into a buffer when large; the buffers target may refer to."""
+        if (
+            shape is not None
+            and math.prod(shape) >= BIG
+            and not returned
+            and _fresh(value)
+            and self.lowerable(value, shape)
+        ):
+            k = self.take(shape)
+            self.emit(value, k, shape)
+            self.out.append(f"{target} = {self.names[k]}")
+            return {k}
+        self.out.append(f"{target} = {ast.unparse(value)}")
+        if _fresh(value):
+            return set()
+        # A name, a view or what an unknown function returned may be any array it was given.
+        return set().union(*(holds.get(n, set()) for n in _reads(value)))
+
+    def update(self, s: ast.AugAssign, shape: Shape | None, holds: set[int]) -> None:
+        """`target op= value` on a buffer: value computed into a second buffer when large."""
+        if len(holds) == 1 and shape is not None and _fresh(s.value) and type(s.op) in _UFUNCS:
+            (k,) = holds
+            if self.buffers[k] == shape and self.lowerable(s.value, shape):
+                temp = self.take(shape)
+                x = self.emit(s.value, temp, shape)
+                out = self.names[k]
+                self.out.append(f"{_UFUNCS[type(s.op)]}({out}, {x}, out={out})")
+                self.give_back(temp)
+                return
+        self.out.append(ast.unparse(s))
+
+
+def buffers_maker(
+    shapes: list[Shape], dtype: Any = np.float64
+) -> Callable[[], tuple[np.ndarray, ...]]:
+    """A function making one set of buffers of these shapes."""
+    return lambda: tuple(np.empty(s, dtype) for s in shapes)
