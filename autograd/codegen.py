@@ -203,9 +203,16 @@ class Generator:
     """Writes the source of one traced step; `generate()` returns the Program."""
 
     def __init__(
-        self, order: list[Node], root: Node, wrt: list[Node], args: list[Node], single: bool
+        self,
+        order: list[Node],
+        root: Node,
+        wrt: list[Node],
+        args: list[Node],
+        single: bool,
+        aux: Node | None = None,
     ):
         self.single = single  # one gradient, returned bare, not in a tuple
+        self.aux = aux  # a Value of the trace whose numbers the program returns too
         self.order = order
         self.root = root
         self.wrt = wrt
@@ -674,6 +681,8 @@ class Generator:
                 neg = node.operands[i]
                 if self._negation_of(neg) is None or readers.get(neg) != 1 or neg in self.wrt:
                     continue
+                if neg is self.aux:
+                    continue
                 if neg is self.root or neg.forward_only != node.forward_only:
                     continue
                 node.op = Subtract
@@ -713,6 +722,8 @@ class Generator:
             kept.append(node)
         self.order = kept
         self.wrt = [same.get(w, w) for w in self.wrt]
+        if self.aux is not None:
+            self.aux = same.get(self.aux, self.aux)
 
     def generate(self) -> tuple[Program, list[Node]]:
         """The program, and the live leaves (parameters) it reads, in its parameters' order."""
@@ -853,11 +864,15 @@ class Generator:
                 results.append(
                     zero or f"np.zeros({self.constant(tuple(w.shape))}, {self.constant(w.dtype)})"
                 )
+        aux = ""
+        if self.aux is not None:
+            tall = self.rows and self.is_tall(tuple(self.aux.shape))
+            aux = f", np.ascontiguousarray({self.aux.text}.T)" if tall else f", {self.aux.text}"
         if self.single:
-            lines.append(f"return {root.text}, {results[0]}")
+            lines.append(f"return {root.text}, {results[0]}{aux}")
         else:
             lines.append(
-                f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+                f"return {root.text}, ({', '.join(results)}{',' if len(results) == 1 else ''}){aux}"
             )
         return lines
 

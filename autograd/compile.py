@@ -250,12 +250,19 @@ def _watching(recorder: _Recorder) -> Iterator[None]:
                     setattr(_value_module, k, m)
 
 
-def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list[Node], Node, str]:
-    """The trace's nodes, operands first (no recursion), its root, and any reason to refuse it."""
+def _walk(
+    root: Value, args: dict[int, Node], recorder: _Recorder, aux: Value | None = None
+) -> tuple[list[Node], Node, str]:
+    """The trace's nodes, operands first (no recursion), its root, and any reason to refuse it.
+
+    With aux, the nodes it needs besides are walked too (after the root's).
+    """
     nodes: dict[int, Node] = dict(args)
     order: list[Node] = []
     reason = ""
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    stack: list[tuple[Value, bool]] = (
+        [(root, False)] if aux is None else [(aux, False), (root, False)]
+    )
     while stack:
         v, ready = stack.pop()
         key = id(v)
@@ -290,6 +297,7 @@ def _walk(root: Value, args: dict[int, Node], recorder: _Recorder) -> tuple[list
                 given[i] = _Const(const)
         nodes[key] = node = Node("op", shape, dtype, v.name or "", op, given, forward_only)
         node.data, node.grad = data, v.grad if v.grad_computed else None
+        node.value = v
         stack.append((v, True))
         for x in reversed(given[:n]):
             if isinstance(x, Value) and id(x) not in nodes:
@@ -334,7 +342,7 @@ def _close(a: Any, b: Any, rel: float = 1e-9) -> bool:
     return bool(np.all(np.abs(a[finite] - b[finite]) <= max(rel * scale, 1e-14)))
 
 
-def _agree(got: tuple[Any, Any], want: tuple[Any, Any], rel: float = 1e-9) -> str:
+def _agree(got: tuple[Any, ...], want: tuple[Any, ...], rel: float = 1e-9) -> str:
     """'' when two answers (value, grads) agree to rel, else what differs."""
     if not _close(got[0], want[0], rel):
         return f"the value is {got[0]!r}, eagerly {want[0]!r}"
@@ -344,6 +352,8 @@ def _agree(got: tuple[Any, Any], want: tuple[Any, Any], rel: float = 1e-9) -> st
     for i, (a, b) in enumerate(zip(g, w, strict=True)):
         if not _close(a, b, rel):
             return f"gradient {i} differs from the eager one"
+    if len(want) > 2 and not _close(got[2], want[2], rel):
+        return "the aux Value differs from the eager one"
     return ""
 
 
@@ -414,7 +424,7 @@ class _Eager:
 
 
 def _fast_path(
-    replay: _Replay, args: Sequence[Any], grad_mode: bool, check: bool
+    replay: _Replay, args: Sequence[Any], grad_mode: bool, check: bool, aux: bool
 ) -> Callable[[Sequence[Any]], Any] | None:
     """The replay behind one generated guard: the arguments' types, shapes and dtypes, the
     grad mode and the leaves' kinds are compared with the trace's, line by line.
@@ -423,7 +433,7 @@ def _fast_path(
     a small program; this guard costs under 1 µs. None when the replay needs more checks
     (arrays or lists f closes over, non-number arguments, a first replay to check).
     """
-    if replay.keep is not None or replay.arrays or replay.lists or check:
+    if replay.keep is not None or replay.lists or check:
         return None
     names = [f"a{i}" for i in range(len(args))]
     tests = []
@@ -451,13 +461,16 @@ def _fast_path(
         if kind is float:
             tests.append(f"type(d{k} := v{k}.data) is not float")
         elif type(kind) is tuple and kind[0] and kind[1] in "fd":
-            dtype = "f8" if kind[1] == "d" else "f4"
+            char = "f8" if kind[1] == "d" else "f4"
             tests.append(
                 f"type(d{k} := v{k}.data) is not ndarray or d{k}.shape != {kind[0]!r} "
-                f"or d{k}.dtype is not {dtype}"
+                f"or d{k}.dtype is not {char}"
             )
         else:
             return None
+    for k, (a, shape, dtype) in enumerate(replay.arrays):  # arrays f closes over, read live
+        space[f"c{k}"], space[f"t{k}"] = a, dtype
+        tests.append(f"c{k}.shape != {shape!r} or c{k}.dtype != t{k}")
     tests.append("mode().enabled" if not grad_mode else "not mode().enabled")
     value, grads = replay.float64s  # made Python floats, as the eager step gives them
     if type(grads) is tuple:
@@ -470,38 +483,38 @@ def _fast_path(
         "def fast(args):",
         f"    if len(args) != {len(args)}:",
         "        return None",
-        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = args",
+        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = args" if names else "",
         *(f"    if {t}:\n        return None" for t in tests),
-        f"    v, g = program({', '.join([*names, *datas])})",
-        f"    return {value_text}, {out}",
+        f"    v, g{', a' if aux else ''} = program({', '.join([*names, *datas])})",
+        f"    return {value_text}, {out}{', a' if aux else ''}",
     ]
     exec("\n".join(lines), space)
     return space["fast"]
 
 
-def _floats(result: tuple[Any, Any]) -> tuple[Any, Any]:
+def _floats(result: tuple[Any, ...]) -> tuple[Any, ...]:
     """(value, gradients) with each numpy float64 number a Python float, as the eager step's."""
-    value, grads = result
+    value, grads, *aux = result
     if type(value) is np.float64:
         value = float(value)
     if type(grads) is tuple:
         grads = tuple(float(g) if type(g) is np.float64 else g for g in grads)
     elif type(grads) is np.float64:
         grads = float(grads)
-    return value, grads
+    return (value, grads, *aux)
 
 
-def _float64s(result: tuple[Any, Any]) -> tuple[bool, Any]:
+def _float64s(result: tuple[Any, ...]) -> tuple[bool, Any]:
     """Which of a program's results are numpy float64 numbers: the value's, then the grads'."""
-    value, grads = result
+    value, grads = result[:2]
     many = type(grads) is tuple
     found = tuple(type(g) is np.float64 for g in grads) if many else type(grads) is np.float64
     return type(value) is np.float64, found
 
 
-def _needs_floats(result: tuple[Any, Any]) -> bool:
+def _needs_floats(result: tuple[Any, ...]) -> bool:
     """True when a program's answer holds a numpy float64 number."""
-    value, grads = result
+    value, grads = result[:2]
     grads = grads if type(grads) is tuple else (grads,)
     return type(value) is np.float64 or any(type(g) is np.float64 for g in grads)
 
@@ -537,13 +550,14 @@ class Compiled:
 
     def __init__(
         self,
-        f: Callable[..., Value],
+        f: Callable[..., Any],
         argnums: int | Sequence[int] = 0,
         *,
         wrt: Sequence[Value] | None = None,
         check: bool = False,
         cache_size: int = 8,
         trusted: Sequence[CodeType] = (),
+        has_aux: bool = False,
     ):
         if not callable(f):
             raise TypeError(f"compile needs a function, got {type(f).__name__}")
@@ -560,6 +574,11 @@ class Compiled:
         self.check = check
         self.cache_size = cache_size
         self.trusted = tuple(trusted)
+        # f returns (loss, aux) with aux a Value on the loss's graph (a model's output):
+        # the step then gives (value, grads, aux's numbers). Only with wrt.
+        self.has_aux = has_aux
+        if has_aux and wrt is None:
+            raise TypeError("has_aux needs wrt (the parameters to differentiate)")
         self._cache: OrderedDict[Any, _Replay | _Eager] = OrderedDict()
         self._warned: set[str] = set()
         self._source: str | None = None
@@ -619,11 +638,15 @@ class Compiled:
         return self._trace(args, key_t)
 
     def _answer(self, args: Sequence[Any]) -> Any:
-        """The eager answer, as value_and_grad gives it."""
+        """The eager answer, as value_and_grad gives it (and the aux Value's numbers)."""
         if self.wrt is None:
             return self._eager(*args)
         with enable_grad():
             out = self.f(*args)
+        if self.has_aux:
+            out, aux = _split_aux(out)
+            _check_output(out)
+            return out.data, tuple(gradients(out, self.wrt)), aux.data
         _check_output(out)
         return out.data, tuple(gradients(out, self.wrt))
 
@@ -678,19 +701,28 @@ class Compiled:
             answer = self._answer(args)  # raises as value_and_grad does if f is just wrong
             why = f"f applies numpy to a data argument directly ({e})"
             return self._refuse(key, why, answer)
+        aux: Value | None = None
+        if self.has_aux:
+            out, aux = _split_aux(out)
         _check_output(out)
         wrt = [inputs[i] for i in picked] if self.wrt is None else self.wrt
         grads = gradients(out, wrt)
         single = self.wrt is None and isinstance(self.argnums, int)
         answer = (out.data, grads[0] if single else tuple(grads))
+        if aux is not None:
+            answer = (*answer, aux.data)
         reason = ""
+        aux_node = None
         if recorder.reads:
             reason = (
                 f"f reads the numbers of a traced Value ({recorder.reads[0]}), "
                 "so it may branch on them"
             )
         else:
-            order, root, reason = _walk(out, arg_nodes, recorder)
+            order, root, reason = _walk(out, arg_nodes, recorder, aux)
+            if aux is not None and not reason:
+                aux_node = next((n for n in order if n.kind == "op" and n.value is aux), None)
+                reason = "" if aux_node else "the aux Value is not the result of an operation"
         if not reason:
             by_value = {id(n.value): n for n in order if n.kind in ("leaf", "arg")}
             by_value.update({id(v): arg_nodes[id(v)] for v in inputs if id(v) in arg_nodes})
@@ -698,14 +730,17 @@ class Compiled:
                 by_value.get(id(w)) or Node("leaf", *shape_and_dtype(w.data), w.name or "")
                 for w in wrt
             ]
-            program, leaves = Generator(order, root, wrt_nodes, arg_list, single).generate()
+            generator = Generator(order, root, wrt_nodes, arg_list, single, aux_node)
+            program, leaves = generator.generate()
             # float32 sums taken in another order (a @ for a sum of products) round apart
             rel = 1e-5 if any(n.dtype == np.float32 for n in order) else 1e-9
+            # The caller's arrays the program reads (a template may leave an operand unread).
+            read = {id(v) for k, v in generator.constants.items() if k in program.run_source}
             replay = _Replay(
                 program,
                 [n.value for n in leaves],
                 None if len(keep) == len(args) else keep,
-                recorder.live,
+                [a for a in recorder.live if id(a) in read],
                 recorder.lists,
             )
             replay.rel = rel
@@ -716,7 +751,10 @@ class Compiled:
                 problem = f"the program raised {type(e).__name__}: {e}"
             if not problem:
                 self._store(key, replay)
-                self._fast = _fast_path(replay, args, key[-1], self.check)
+                try:
+                    self._fast = _fast_path(replay, args, key[-1], self.check, self.has_aux)
+                except Exception:  # a bug in the guard's writer must not break the step
+                    self._fast = None
                 self._source, self._run_source = program.source, program.run_source
                 return answer
             if self.check:
@@ -749,6 +787,13 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self._label()}: {len(self._cache)} program(s)>"
+
+
+def _split_aux(out: Any) -> tuple[Any, Value]:
+    """(loss, aux) from what f returned with has_aux."""
+    if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], Value)):
+        raise TypeError("with has_aux the function must return (loss, aux Value)")
+    return out
 
 
 def _argument_names(f: Callable[..., Any]) -> list[str]:

@@ -48,7 +48,11 @@ def _fresh(tree: ast.expr) -> bool:
     """True when the expression's value is a new object (arithmetic or an elementwise call)."""
     if isinstance(tree, ast.BinOp | ast.UnaryOp):
         return True
-    return isinstance(tree, ast.Call) and ast.unparse(tree.func) in (*_UNARY, "sigmoid")
+    if not isinstance(tree, ast.Call):
+        return False
+    if isinstance(tree.func, ast.Attribute) and tree.func.attr == "sum":
+        return True  # x.sum(): a new number or array
+    return ast.unparse(tree.func) in (*_UNARY, "sigmoid")
 
 
 class Lowering:

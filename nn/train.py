@@ -113,6 +113,11 @@ def fit(
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)
     step = step_for(model, loss_fn) if compile else None
+    # A compiled full-batch step run after an epoch's update gives that epoch's loss and
+    # the model's outputs, and the next epoch's gradients with them: no second forward pass.
+    # (With a callback, which may change the model between epochs, fit evaluates as usual.)
+    ahead = step is not None and step_rows == n and callback is None
+    gradients: tuple[Any, ...] | None = None  # the next step's, computed at these parameters
 
     history = History()
     bar = make_progress(epochs, enabled=progress)
@@ -126,6 +131,9 @@ def fit(
                     opt.zero_grad()
                     if step is None:
                         loss_fn(model(X[rows]), y[rows]).backward()
+                    elif gradients is not None:
+                        step.accumulate(gradients)
+                        gradients = None
                     else:
                         step.run(X[rows], y[rows])  # X and y were checked above
                     opt.step()
@@ -133,7 +141,11 @@ def fit(
                         completed = False  # Ctrl-C inside an epoch: that epoch is not recorded
                         break
                 if completed:
-                    value, acc = _evaluate(model, X, y, loss_fn, threshold)
+                    if ahead and step is not None:
+                        value, gradients, out = step.compute(X, y)
+                        acc = float(np.mean(_classes(out, 2, threshold) == y))
+                    else:
+                        value, acc = _evaluate(model, X, y, loss_fn, threshold)
                     history.loss.append(value)
                     history.accuracy.append(acc)
                     bar.update(epoch, value, acc)

@@ -857,3 +857,46 @@ def test_a_compiled_step_inside_no_grad_gives_the_gradients_or_an_error() -> Non
         except (RuntimeError, ValueError):
             return
     assert all(g.tolist() == [2.0, -4.0] for _, g in answers)
+
+
+def test_the_guarded_program_serves_only_the_inputs_it_was_traced_for() -> None:
+    w = Value(np.array([1.0, 2.0]), "w")
+    f = lambda x, y: ((x * w).tanh() * y).sum() if x.dtype == np.float64 else (x * y).sum()  # noqa: E731
+    eager = value_and_grad(f, (0, 1))
+    x, y = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+
+    def traced() -> Any:  # a step whose guarded program is the one traced on (x, y)
+        step = autograd.compile(f, (0, 1))
+        step(x, y)
+        assert step._fast is not None
+        return step
+
+    for args in [
+        (x.astype(np.float32), y.astype(np.float32)),  # another dtype
+        (x[:1], y[:1]),  # another shape
+        (x, 3.0),  # a float for an array
+    ]:
+        assert same_answer(traced()(*args), eager(*args))
+    step = traced()
+    with no_grad():  # another grad mode: the eager answer holds no graph either way
+        assert same_answer(step(x, y), eager(x, y))
+        assert len(step._cache) == 2
+    step = traced()
+    w.data = np.full((2, 2), 0.5)  # a live leaf of another shape; the arguments' are the same
+    assert same_answer(step(x, y), eager(x, y))
+    w.data = np.array([0.25, 0.5])
+    assert same_answer(step(x, y), eager(x, y)) and replays(step)
+
+
+def test_a_step_of_no_arguments_and_one_with_an_aux_value_run_behind_the_guard() -> None:
+    w = Value(np.array([1.0, -2.0]))
+    step = autograd.compile(lambda: (w * w).sum(), wrt=[w])
+    step()
+    assert step._fast is not None and same_answer(step(), (5.0, (np.array([2.0, -4.0]),)))
+    net, X, y = lesson(n=8)
+    cs = compile_step(net)
+    cs(X, y)
+    value, grads, out = cs.compute(X, y)
+    with no_grad():
+        assert close(out, net(X).data) and close(value, nn.log_loss(net(X), y).data)
+    assert cs.compiled._fast is not None
