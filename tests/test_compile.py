@@ -753,9 +753,28 @@ def test_fit_with_compile_learns_as_fit_does(batch_size: int | None) -> None:
         h = nn.fit(
             net, X, y, epochs=15, batch_size=batch_size, seed=3, progress=False, compile=compiled
         )
-        histories.append((h.loss, [p.data for p in net.parameters()]))
-    (loss_eager, p_eager), (loss_compiled, p_compiled) = histories
+        histories.append((h.loss, [p.data for p in net.parameters()], h.accuracy))
+    (loss_eager, p_eager, acc_eager), (loss_compiled, p_compiled, acc_compiled) = histories
     assert close(loss_compiled, loss_eager, 1e-9) and close(p_compiled, p_eager, 1e-9)
+    assert acc_compiled == acc_eager and len(loss_compiled) == 15
+
+
+def test_fit_with_compile_and_a_callback_that_changes_the_model_learns_as_fit_does() -> None:
+    # The callback's change must be seen by the next epoch's step (so fit evaluates as usual).
+    X, y = nn.datasets.alien_sentiment(n=60, seed=1)
+    runs = []
+    for compiled in (False, True):
+        net = nn.TwoLayerNetwork(seed=2)
+        seen: list[float] = []
+
+        def nudge(epoch: int, h: Any, net: Any = net, seen: list[float] = seen) -> None:
+            seen.append(net.w11.data)
+            net.w11.data = net.w11.data * 0.5
+
+        h = nn.fit(net, X, y, epochs=6, progress=False, compile=compiled, callback=nudge)
+        runs.append((h.loss, h.accuracy, seen))
+    assert close(runs[1][0], runs[0][0], 1e-9) and runs[1][1] == runs[0][1]
+    assert close(runs[1][2], runs[0][2], 1e-9)
 
 
 def fit_both_ways(loss: str, out: str) -> tuple[list[float], list[float]]:
@@ -896,7 +915,7 @@ def test_a_step_of_no_arguments_and_one_with_an_aux_value_run_behind_the_guard()
     net, X, y = lesson(n=8)
     cs = compile_step(net)
     cs(X, y)
-    value, grads, out = cs.compute(X, y)
+    value, _, out = cs.compute(X, y)
     with no_grad():
         assert close(out, net(X).data) and close(value, nn.log_loss(net(X), y).data)
     assert cs.compiled._fast is not None
