@@ -564,6 +564,8 @@ class Generator:
             return _spread(spread, stored, a.shape), tuple(a.shape)
         if op is ops.MatMul:
             if i == 0:
+                if xs[1].shape[1] == 1:  # (k, 1) @ (1, N): one product each, as an outer product
+                    return f"{xs[1].text} * {g}", tuple(a.shape)
                 return f"{xs[1].text} @ {g}", tuple(a.shape)
             return f"{xs[0].text} @ {g}.T", tuple(a.shape)
         if op is ops.GetItem:
@@ -644,6 +646,11 @@ class Generator:
             return self.shapes.get(tree.id)
         if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
             return self.shape_of_code(tree.operand)
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.MatMult):
+            a, b = self.shape_of_code(tree.left), self.shape_of_code(tree.right)
+            if a is None or b is None or len(a) != 2 or len(b) != 2 or a[1] != b[0]:
+                return None
+            return (a[0], b[1])
         if isinstance(tree, ast.BinOp) and type(tree.op) in _IN_PLACE:
             a, b = self.shape_of_code(tree.left), self.shape_of_code(tree.right)
             if a is None or b is None:
@@ -766,6 +773,28 @@ class Generator:
         exec(compile(run_source, "<autograd.compile>", "exec"), namespace)
         return Program(source, namespace["step"], params, run_source), leaves
 
+    def _only_multiplied(self, x: Node) -> bool:
+        """True when x (or a copy of it) is read only as the left operand of @.
+
+        BLAS reads a transposed matrix in place, so x's columns need not be copied
+        (for 10⁶ × 2, a copy of 16 MB a call).
+        """
+        seen, todo = {x}, [x]
+        while todo:
+            node = todo.pop()
+            for user in self.order:
+                if not any(o is node for o in user.operands):
+                    continue
+                if _is_copy(user.op):
+                    if user not in seen:
+                        seen.add(user)
+                        todo.append(user)
+                elif user.op is not ops.MatMul or user.operands[0] is not node:
+                    return False
+                elif user.operands[1] is node:
+                    return False
+        return True
+
     def _lowered(self, lines: list[str]) -> list[str]:
         """The run program's lines with its large arrays in buffers (see autograd.lowering)."""
         body, back = lines[:-1], ast.parse(lines[-1]).body[0]
@@ -807,7 +836,9 @@ class Generator:
         }
         if self.rows:
             for x in [*self.args, *leaves]:
-                if self.is_tall(tuple(x.shape)):
+                if self.is_tall(tuple(x.shape)) and self._only_multiplied(x):
+                    lines.append(f"{x.text} = {x.text}.T  # read by @ alone, which takes it as it is")
+                elif self.is_tall(tuple(x.shape)):
                     transposed = f"{x.text} = np.ascontiguousarray({x.text}.T)"
                     lines.append(f"{transposed}  # stored as its columns, one row each")
         lines.append("# forward")

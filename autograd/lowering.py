@@ -55,6 +55,11 @@ def _fresh(tree: ast.expr) -> bool:
     return ast.unparse(tree.func) in (*_UNARY, "sigmoid")
 
 
+def _matrix(a: Shape | None, b: Shape | None) -> bool:
+    """True for two 2-D shapes that @ takes (what np.matmul's out= is written for here)."""
+    return a is not None and b is not None and len(a) == 2 and len(b) == 2
+
+
 class Lowering:
     """Rewrites a straight-line program so that its large arrays live in reused buffers."""
 
@@ -69,6 +74,9 @@ class Lowering:
         self.names: list[str] = []
         self.free: dict[Shape, list[int]] = {}
         self.out: list[str] = []
+        self.last: dict[str, int] = {}  # each name's last reading line
+        self.held: dict[int, int] = {}
+        self.now = 0  # the line being written
 
     # ---- buffers ---------------------------------------------------------------
     def take(self, shape: Shape) -> int:
@@ -91,6 +99,10 @@ class Lowering:
         if got != shape or not _fresh(tree):
             return True  # written as it is: small, or a name or view read as it is
         if isinstance(tree, ast.BinOp):
+            if isinstance(tree.op, ast.MatMult):  # of two arrays as they are, not of arithmetic
+                return not (_fresh(tree.left) or _fresh(tree.right)) and _matrix(
+                    self.shape_of(tree.left), self.shape_of(tree.right)
+                )
             if type(tree.op) not in _UFUNCS:
                 return False
             return self.lowerable(tree.left, shape) and self.lowerable(tree.right, shape)
@@ -120,6 +132,10 @@ class Lowering:
                 self.out.append(f"{_UNARY[name]}({x}, out={out})")
             return out
         assert isinstance(tree, ast.BinOp)
+        if isinstance(tree.op, ast.MatMult):
+            left, right = ast.unparse(tree.left), ast.unparse(tree.right)
+            self.out.append(f"np.matmul({left}, {right}, out={out})")
+            return out
         ufunc = _UFUNCS[type(tree.op)]
         big = [self.shape_of(c) == shape and _fresh(c) for c in (tree.left, tree.right)]
         temp = None
@@ -150,7 +166,9 @@ class Lowering:
                 last[name] = i
         holds: dict[str, set[int]] = {}  # name → the buffers its value may refer to
         held: dict[int, int] = {}  # buffer → how many live names may refer to it
+        self.last, self.held = last, held
         for i, s in enumerate(statements):
+            self.now = i
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                 target, value = s.targets[0].id, s.value
                 refers = self.assign(target, value, shapes.get(target), target in returned, holds)
@@ -186,7 +204,8 @@ class Lowering:
             and _fresh(value)
             and self.lowerable(value, shape)
         ):
-            k = self.take(shape)
+            k = self.dying(value, shape, holds)
+            k = self.take(shape) if k is None else k
             self.emit(value, k, shape)
             self.out.append(f"{target} = {self.names[k]}")
             return {k}
@@ -195,6 +214,35 @@ class Lowering:
             return set()
         # A name, a view or what an unknown function returned may be any array it was given.
         return set().union(*(holds.get(n, set()) for n in _reads(value)))
+
+    def dying(self, value: ast.expr, shape: Shape, holds: dict[str, set[int]]) -> int | None:
+        """The buffer of an operand read for the last time by this one operation, if any.
+
+        One elementwise operation may write over its own operand (numpy reads each element
+        before it writes it), so `t3 = t2 + b` needs no new buffer when t2 dies there.
+        """
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.MatMult):
+            return None
+        children = (
+            [value.left, value.right]
+            if isinstance(value, ast.BinOp)
+            else [value.operand]
+            if isinstance(value, ast.UnaryOp)
+            else list(value.args)
+            if isinstance(value, ast.Call)
+            else []
+        )
+        if not children or any(_fresh(c) for c in children):
+            return None
+        for c in children:
+            if not isinstance(c, ast.Name) or self.last.get(c.id) != self.now:
+                continue
+            refers = holds.get(c.id, set())
+            if len(refers) == 1:
+                (k,) = refers
+                if self.held.get(k) == 1 and self.buffers[k] == shape:
+                    return k
+        return None
 
     def update(self, s: ast.AugAssign, shape: Shape | None, holds: set[int]) -> None:
         """`target op= value` on a buffer: value computed into a second buffer when large."""
