@@ -587,8 +587,10 @@ class Generator:
         ones = self.ones(self.rows, target.dtype)
         if to == ():
             total = f"{_wrap(expr)}.sum()"
-        elif to == (1,):
-            total = f"np.reshape({_wrap(expr)}.sum(), (1,))"
+        elif to == (1,):  # from (1, N): a (1,) dot product, as for (k,) below
+            total = (
+                f"{_wrap(expr)} @ {ones}" if k == 1 else f"np.reshape({_wrap(expr)}.sum(), (1,))"
+            )
         elif to == (k,):
             total = f"{_wrap(expr)} @ {ones}"
         elif to == (1, k):
@@ -789,9 +791,11 @@ class Generator:
                     if user not in seen:
                         seen.add(user)
                         todo.append(user)
-                elif user.op is not ops.MatMul or user.operands[0] is not node:
-                    return False
-                elif user.operands[1] is node:
+                elif (
+                    user.op is not ops.MatMul
+                    or user.operands[0] is not node
+                    or user.operands[1] is node
+                ):
                     return False
         return True
 
@@ -837,7 +841,9 @@ class Generator:
         if self.rows:
             for x in [*self.args, *leaves]:
                 if self.is_tall(tuple(x.shape)) and self._only_multiplied(x):
-                    lines.append(f"{x.text} = {x.text}.T  # read by @ alone, which takes it as it is")
+                    lines.append(
+                        f"{x.text} = {x.text}.T  # read by @ alone, which takes it as it is"
+                    )
                 elif self.is_tall(tuple(x.shape)):
                     transposed = f"{x.text} = np.ascontiguousarray({x.text}.T)"
                     lines.append(f"{transposed}  # stored as its columns, one row each")

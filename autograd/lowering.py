@@ -160,6 +160,7 @@ class Lowering:
         Returns the returned names whose values may refer to a buffer: the caller copies them.
         """
         statements = [ast.parse(line).body[0] for line in lines]
+        self.unspread(statements, returned, shapes)
         last: dict[str, int] = {}
         for i, s in enumerate(statements):
             for name in _reads(s):
@@ -187,6 +188,72 @@ class Lowering:
                     if held[b] == 0:
                         self.give_back(b)
         return {name for name in returned if holds.get(name)}
+
+    def unspread(
+        self, statements: list[ast.stmt], returned: set[str], shapes: dict[str, Shape | None]
+    ) -> None:
+        """`g = np.broadcast_to(s, S)` as `g = s` where only arithmetic with an S array reads g.
+
+        g·x then broadcasts the number itself, with the same result, and no S-sized array
+        of one number is made (a sum's gradient, spread over what it summed).
+        """
+        parents: dict[int, ast.AST] = {}
+        for s in statements:
+            for node in ast.walk(s):
+                for child in ast.iter_child_nodes(node):
+                    parents[id(child)] = node
+        for s in statements:
+            if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)):
+                continue
+            call, target = s.value, s.targets[0]
+            name = ast.unparse(call.func)
+            if name not in ("np.broadcast_to", "np.full") or len(call.args) != 2:
+                continue
+            number = call.args[0] if name == "np.broadcast_to" else call.args[1]
+            shape = shapes.get(target.id) if isinstance(target, ast.Name) else None
+            if shape is None or self.shape_of(number) != () or not isinstance(target, ast.Name):
+                continue
+            group = {target.id}  # g and the names that are g (dL_dt9 = dL_dt14)
+            for t in statements:
+                if (
+                    isinstance(t, ast.Assign)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in group
+                    and isinstance(t.targets[0], ast.Name)
+                ):
+                    group.add(t.targets[0].id)
+            if group & returned or not self._only_in_arithmetic(statements, group, shape, parents):
+                continue
+            s.value = number
+            for g in group:
+                shapes[g] = ()
+
+    def _only_in_arithmetic(
+        self,
+        statements: list[ast.stmt],
+        group: set[str],
+        shape: Shape,
+        parents: dict[int, ast.AST],
+    ) -> bool:
+        for s in statements:
+            if isinstance(s, ast.AugAssign) and ast.unparse(s.target) in group:
+                return False
+            for node in ast.walk(s):
+                if not (isinstance(node, ast.Name) and node.id in group):
+                    continue
+                parent = parents.get(id(node))
+                if isinstance(parent, ast.Assign) and parent.value is node:
+                    continue  # another name for it
+                if isinstance(parent, ast.Assign | ast.AugAssign) and node is not getattr(
+                    parent, "value", None
+                ):
+                    continue  # it is being assigned
+                if not (isinstance(parent, ast.BinOp) and type(parent.op) in _UFUNCS):
+                    return False
+                other = parent.right if parent.left is node else parent.left
+                if self.shape_of(other) != shape:
+                    return False
+        return True
 
     def assign(
         self,
