@@ -585,6 +585,7 @@ class Compiled:
         self._run_source = ""
         # The last program stored, behind a guard written for its inputs (see _fast_path).
         self._fast: Callable[[Sequence[Any]], Any] | None = None
+        self._pending: _Replay | None = None  # the last program stored, not yet replayed
         self._eager = value_and_grad(f, argnums)
         self._arg_names = _argument_names(f)
 
@@ -634,6 +635,12 @@ class Compiled:
         if entry is not None:
             result = entry(self, args)
             if result is not None:
+                if entry is self._pending:  # replayed once: worth its guard (70 µs to write)
+                    self._pending = None
+                    try:
+                        self._fast = _fast_path(entry, args, key_t[-1], self.check, self.has_aux)
+                    except Exception:  # a bug in the guard's writer must not break the step
+                        self._fast = None
                 return result
         return self._trace(args, key_t)
 
@@ -751,10 +758,7 @@ class Compiled:
                 problem = f"the program raised {type(e).__name__}: {e}"
             if not problem:
                 self._store(key, replay)
-                try:
-                    self._fast = _fast_path(replay, args, key[-1], self.check, self.has_aux)
-                except Exception:  # a bug in the guard's writer must not break the step
-                    self._fast = None
+                self._pending = replay  # its guard is written at its first replay
                 self._source, self._run_source = program.source, program.run_source
                 return answer
             if self.check:
