@@ -584,17 +584,16 @@ class Generator:
         """A transposed tall contribution summed down to `target`'s shape."""
         to = tuple(target.shape)
         k = shape[1]
-        ones = self.ones(self.rows, target.dtype)
         if to == ():
             total = f"{_wrap(expr)}.sum()"
-        elif to == (1,):  # from (1, N): a (1,) dot product, as for (k,) below
+        elif to == (1,):  # from (1, N): one row's sum, as for (k,) below
             total = (
-                f"{_wrap(expr)} @ {ones}" if k == 1 else f"np.reshape({_wrap(expr)}.sum(), (1,))"
+                f"{_wrap(expr)}.sum(axis=1)" if k == 1 else f"np.reshape({_wrap(expr)}.sum(), (1,))"
             )
-        elif to == (k,):
-            total = f"{_wrap(expr)} @ {ones}"
+        elif to == (k,):  # each stored row summed along its contiguous numbers
+            total = f"{_wrap(expr)}.sum(axis=1)"
         elif to == (1, k):
-            total = f"({_wrap(expr)} @ {ones})[None, :]"
+            total = f"{_wrap(expr)}.sum(axis=1)[None, :]"
         else:  # (N, 1) from (N, k): stored (1, N)
             total = f"{self.ones(k, target.dtype)} @ {_wrap(expr)}"
             total = f"({total})[None, :]"
