@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -144,7 +145,8 @@ class Add(Primitive):
     """a + b; ∂/∂a = 1, ∂/∂b = 1."""
 
     symbol = "+"
-    forward = staticmethod(lambda a, b: a + b)
+    # A C function, as for Mul: no Python frame per recorded op (W1: −2.5% instructions).
+    forward = staticmethod(operator.add)
     grads = (
         lambda g, out, a, b: g,
         lambda g, out, a, b: g,
@@ -168,7 +170,7 @@ class Mul(Primitive):
     """a · b; ∂/∂a = b, ∂/∂b = a."""
 
     symbol = "×"
-    forward = staticmethod(lambda a, b: a * b)
+    forward = staticmethod(operator.mul)
     # Two floats are multiplied here, without the call: 8% of the scalar demo's step (W1).
     grads = (
         lambda g, out, a, b: g * b if type(b) is float else grad_of_product(g, b, a),
