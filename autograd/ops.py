@@ -392,8 +392,12 @@ def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
     if type(a) is float and axis is None:
         return a
     if type(a) is np.ndarray:
-        # np.sum without its Python layer
-        return np.add.reduce(a, axis, keepdims=True) if keepdims else np.add.reduce(a, axis)
+        # np.sum without its Python layer; a float64 total as the float the engine keeps
+        if keepdims:
+            return np.add.reduce(a, axis, keepdims=True)
+        if axis is None and a.dtype == np.float64:
+            return float(np.add.reduce(a, None))
+        return np.add.reduce(a, axis)
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 
