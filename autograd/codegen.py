@@ -213,6 +213,7 @@ class Generator:
     ):
         self.single = single  # one gradient, returned bare, not in a tuple
         self.aux = aux  # a Value of the trace whose numbers the program returns too
+        self.aux_text = ""  # how the return line ends with it
         self.order = order
         self.root = root
         self.wrt = wrt
@@ -762,6 +763,8 @@ class Generator:
             self.rows = rows
         run = self._body(active, leaves)  # last: self.shapes are then the run program's
         readable = readable or run
+        if self.aux_text:  # the step as the lesson writes it returns the loss and gradients
+            readable = [*readable[:-1], readable[-1].removesuffix(self.aux_text)]
         params = [n.text for n in self.args] + [n.text for n in leaves]
         head = f"def step({', '.join(params)}):\n"
         source = head + "".join(f"    {line}\n" for line in readable)
@@ -930,6 +933,7 @@ class Generator:
         if self.aux is not None:
             tall = self.rows and self.is_tall(tuple(self.aux.shape))
             aux = f", np.ascontiguousarray({self.aux.text}.T)" if tall else f", {self.aux.text}"
+        self.aux_text = aux
         if self.single:
             lines.append(f"return {root.text}, {results[0]}{aux}")
         else:

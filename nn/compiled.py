@@ -139,6 +139,11 @@ def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFo
         metavar="N",
         help="seed for the data and weights",
     )
+    p.add_argument(
+        "--as-run",
+        action="store_true",
+        help="print the program as it runs: tall arrays stored by columns, large ones in buffers",
+    )
     p.set_defaults(run=run_code)
 
 
@@ -150,5 +155,5 @@ def run_code(args: argparse.Namespace) -> int:
     X, y = alien_sentiment(n=args.rows, seed=args.seed)
     step = compile_step(TwoLayerNetwork(seed=args.seed))
     step(np.asarray(X), np.asarray(y))
-    print(step.source, end="")
+    print(step.run_source if args.as_run else step.source, end="")
     return 0

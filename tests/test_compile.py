@@ -817,6 +817,10 @@ def test_valuegrad_code_prints_the_lesson_step(tmp_path: Any) -> None:
     compile(r.stdout, "valuegrad code", "exec")  # it is Python
     r = run("code", "--rows", "0", cwd=tmp_path)
     assert r.returncode == 2 and "--rows" in r.stderr and "Traceback" not in r.stderr
+    r = run("code", "--rows", str(2 * BIG), "--as-run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "X = np.ascontiguousarray(X.T)" in r.stdout and "out=" in r.stdout
+    compile(r.stdout, "valuegrad code --as-run", "exec")
 
 
 def test_a_value_made_from_a_traced_values_numbers_is_a_copy_without_gradient() -> None:
