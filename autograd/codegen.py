@@ -795,7 +795,7 @@ class Generator:
         return out
 
     def _ones_times(self, found: re.Match[str]) -> str:
-        shape = ast.literal_eval(found.group(1))
+        shape = tuple(int(k) for k in found.group(1).strip("()").split(",") if k.strip())
         key = ("full", shape)
         if key not in self.row_of_ones:
             name = self.names.claim("ones")
@@ -948,12 +948,14 @@ _FULL = re.compile(r"np\.full\((\((?:\d+, )*\d*,?\)), ([A-Za-z_]\w*)\)")
 
 
 def _reuse(lines: list[str]) -> list[str]:
-    """A parenthesized `(a - b)` that an earlier line `t = a - b` computed, read as t.
+    """A complement `(1.0 - x)` that an earlier line `t = 1.0 - x` computed, read as t.
 
-    (`1.0 - t7` of the forward is σ's slope's in the backward.) Names changed in place
-    or assigned twice are left alone: their arrays may no longer hold what a line computed.
-    Plain string work, 20 µs for the lesson's step: the first call pays it.
+    (The forward's 1 − ŷ is σ's slope's in the backward.) Names changed in place or
+    assigned twice are left alone: their arrays may no longer hold what a line computed.
+    Plain string tests, a few µs: the first call pays them.
     """
+    if not any("(1.0 - " in line for line in lines):
+        return lines
     changed: set[str] = set()
     seen: set[str] = set()
     for line in lines:
@@ -965,34 +967,23 @@ def _reuse(lines: list[str]) -> list[str]:
     known: dict[str, str] = {}
     out = []
     for line in lines:
-        if known and "(" in line:
+        if known and "(1.0 - " in line:
             line = _replace(line, known)
-        parts = line.split("  #")[0].split(" ")
-        if (
-            len(parts) == 5
-            and parts[1] == "="
-            and parts[3] in _PAIR_OPS
-            and parts[0] not in changed
-            and all(_operand(p) and p not in changed for p in (parts[2], parts[4]))
-        ):
-            known[f"({parts[2]} {parts[3]} {parts[4]})"] = parts[0]
+        if " = 1.0 - " in line:
+            parts = line.split("  #")[0].split(" ")
+            if len(parts) == 5 and parts[4].isidentifier() and not {parts[0], parts[4]} & changed:
+                known[f"(1.0 - {parts[4]})"] = parts[0]
         out.append(line)
     return out
 
 
 _UPDATES = ("+=", "-=", "*=", "/=")
-_PAIR_OPS = ("+", "-", "*", "/")
-
-
-def _operand(text: str) -> bool:
-    """A name or a float literal such as 1.0."""
-    return text.isidentifier() or text.replace(".", "", 1).isdigit()
 
 
 def _replace(line: str, known: dict[str, str]) -> str:
-    """line with each innermost `(a op b)` known, and not a call's parentheses, as its name."""
+    """line with each `(1.0 - x)` known, and not a call's parentheses, as its name."""
     start = 0
-    while (k := line.find("(", start)) >= 0:
+    while (k := line.find("(1.0 - ", start)) >= 0:
         close = line.find(")", k)
         name = known.get(line[k : close + 1]) if close > 0 else None
         before = line[k - 1] if k else " "
@@ -1107,8 +1098,30 @@ def _handed_out(g: str, made: dict[str, str], handed: set[str]) -> str:
         return f"{g}.copy()"
     handed.add(array)
     expr = made.get(array)
-    fresh = expr is not None and isinstance(ast.parse(expr, mode="eval").body, ast.BinOp)
+    fresh = expr is not None and _binary(expr)
     return g if fresh else f"own({g})"
+
+
+def _binary(expr: str) -> bool:
+    """True when the expression's last operation is a binary operator (its value is new).
+
+    A scan for an operator outside parentheses: ast.parse costs 10 µs an expression, and
+    the first call pays it for every array returned.
+    """
+    depth = 0
+    for k, c in enumerate(expr):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif (
+            depth == 0
+            and c in "+-*/@"
+            and 0 < k < len(expr) - 1
+            and expr[k - 1 : k + 2 : 2] == "  "
+        ):
+            return True
+    return False
 
 
 def _own(g: Any) -> Any:
