@@ -31,9 +31,19 @@ Design:
 - **no_grad** blocks inside f are recorded too, as forward-only lines, and so are
   `Value(v)` and `v.detach()` of a traced v.
 - **Speed** is the generator's (`autograd.codegen`): dead code removed, numpy called
-  directly, row sums as matrix–vector products, tall matrices stored transposed.
-- **Threads.** A program is a pure function of its arguments and the leaves it
-  reads, so threads replay one compiled step at once; traces take a lock.
+  directly, row sums as matrix–vector products. `step.source` is the program as the
+  lesson writes it; `step.run_source`, the one that runs, stores tall matrices by
+  columns and keeps large arrays in buffers reused from call to call
+  (`autograd.lowering`): the same operations on the same numbers. The last program
+  stored runs, from its first replay on, behind a guard written for its inputs
+  (their types, shapes and dtypes, the grad mode, the leaves' kinds), which costs
+  less than building and hashing the cache's key.
+- **Threads.** A program reads its arguments and leaves and writes only into the
+  buffers it takes from its pool for that call, so threads replay one compiled step
+  at once and each gets its own answer; traces take a lock.
+- **aux.** `Compiled(f, wrt=…, has_aux=True)` (what nn.compile_step uses) takes an f
+  that returns (loss, aux Value) and gives (value, grads, aux's numbers): a model's
+  output, from which fit reads its accuracy without a second forward pass.
 
 Non-number arguments (and ints, bools and strings that are not in `argnums`) are
 passed to f as they are and become part of the cache key, by value. Called with
