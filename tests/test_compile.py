@@ -404,8 +404,9 @@ def program_namespace(step: Any, **inputs: Any) -> dict[str, Any]:
     return space
 
 
-def test_the_generated_gradients_are_the_nine_closed_forms() -> None:
-    net, X, y = lesson(n=40)
+@pytest.mark.parametrize("rows", [40, 2 * BIG])  # 2·BIG: the source is not what runs
+def test_the_generated_gradients_are_the_nine_closed_forms(rows: int) -> None:
+    net, X, y = lesson(n=rows)
     step = compile_step(net)
     step(X, y)
     params = {name: p.data for name, p in net.named_parameters()}
