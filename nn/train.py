@@ -141,8 +141,11 @@ def fit(
                         completed = False  # Ctrl-C inside an epoch: that epoch is not recorded
                         break
                 if completed:
-                    if ahead and step is not None:
+                    if ahead and step is not None and epoch < epochs:
                         value, gradients, out = step.compute(X, y)
+                        acc = _accuracy(out, y, threshold)
+                    elif ahead and step is not None:  # the last epoch: no gradients wanted
+                        value, out = step.evaluate(X, y)
                         acc = _accuracy(out, y, threshold)
                     else:
                         value, acc = _evaluate(model, X, y, loss_fn, threshold)
