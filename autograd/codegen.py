@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import lowering, ops
+from autograd import blocks, lowering, ops
 from autograd.graph import unbroadcast
 from autograd.value import Primitive, shape_of
 
@@ -769,7 +769,14 @@ class Generator:
         head = f"def step({', '.join(params)}):\n"
         source = head + "".join(f"    {line}\n" for line in readable)
         run = _reuse(run)
-        if not self.any_float32 and any(
+        by_blocks = None
+        if self.rows >= blocks.TALLEST and not self.any_float32:
+            by_blocks = blocks.blocked(
+                run, self.shapes, self.shape_of_code, self.rows, self.constants
+            )
+        if by_blocks is not None:
+            run = by_blocks
+        elif not self.any_float32 and any(
             s is not None and math.prod(s) >= lowering.BIG for s in self.shapes.values()
         ):
             run = self._lowered(run)

@@ -34,7 +34,9 @@ Design:
   directly, row sums as matrix–vector products. `step.source` is the program as the
   lesson writes it; `step.run_source`, the one that runs, stores tall matrices by
   columns and keeps large arrays in buffers reused from call to call
-  (`autograd.lowering`): the same operations on the same numbers. The last program
+  (`autograd.lowering`): the same operations on the same numbers. Past
+  `autograd.blocks.TALLEST` rows a step that allows it runs a block of columns at a
+  time (`autograd.blocks`): the same numbers but for the order its sums add up. The last program
   stored runs, from its first replay on, behind a guard written for its inputs
   (their types, shapes and dtypes, the grad mode, the leaves' kinds), which costs
   less than building and hashing the cache's key.

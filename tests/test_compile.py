@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 from catalogue import OPS, ValueBackend, cases
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import autograd
 import nn
 from autograd import Primitive, Value, no_grad, ops, value_and_grad
+from autograd.blocks import TALLEST
 from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
 from autograd.lowering import BIG
@@ -301,6 +302,81 @@ def test_large_arrays_are_kept_in_buffers_with_the_same_numbers() -> None:
     assert "out=" in step.run_source and "out=" not in step.source
     assert "z1 = w11 * x1 + w21 * x2 + b1" in step.source
     assert replays(step.compiled)
+
+
+VERY_TALL = TALLEST + 5  # not a whole number of blocks
+
+
+class Centre(Primitive):
+    """a − mean(a): each number depends on all of them, so it cannot be done by blocks."""
+
+    forward = staticmethod(lambda a: a - np.mean(a))
+    grads = (lambda g, out, a: g - np.mean(g),)
+
+
+@st.composite
+def very_tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+    """Programs over matrices so tall that the step runs a block of columns at a time."""
+    shapes = [(VERY_TALL, 2), *(draw(st.sampled_from([(), (2,), (1, 2), (VERY_TALL, 1)])),)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    steps = []
+    for k in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(LAYOUT_STEPS))
+        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
+        steps.append((name, args))
+    return inputs, steps
+
+
+@settings(max_examples=12)
+@given(very_tall_programs())
+@example(([np.ones((VERY_TALL, 2)), np.ones(2)], [("mul", (0, 1)), ("sigmoid", (2,))]))
+def test_very_tall_programs_replay_as_eager(program: Any) -> None:
+    inputs, steps = program
+
+    def f(*xs: Any) -> Value:
+        return run_program(steps, *(x if isinstance(x, Value) else Value(x) for x in xs))
+
+    # The tall matrix is data (no gradient for it, as for a batch), the rest are parameters.
+    step, eager = autograd.compile(f, (1,)), value_and_grad(f, (1,))
+    assert same_answer(step(*inputs), eager(*inputs))
+    fresh = [np.random.default_rng(11).uniform(-1.5, 1.5, x.shape) for x in inputs]
+    assert same_answer(step(*fresh), eager(*fresh)) and replays(step)
+    if steps == [("mul", (0, 1)), ("sigmoid", (2,))]:
+        assert "for start in range(0, " in step.run_source
+
+
+def test_a_very_tall_step_runs_a_block_of_columns_at_a_time() -> None:
+    def loss(W1: Value, b1: Value, W2: Value, X: Value, y: Value) -> Value:
+        a = (X @ W1 + b1).sigmoid()
+        y_hat = (a @ W2).sigmoid()
+        return -(y_hat.log() * y + (1 - y_hat).log() * (1 - y)).mean()
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(VERY_TALL, 2)), rng.integers(0, 2, (VERY_TALL, 1)).astype(float)
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(3, 1))]
+    step, eager = autograd.compile(loss, (0, 1, 2)), value_and_grad(loss, (0, 1, 2))
+    for _ in range(3):
+        assert same_answer(step(*params, X, y), eager(*params, X, y))
+        params[0] = params[0] * 0.5
+    assert "for start in range(0, " in step.run_source and replays(step)
+    # Not by blocks: a line that reads a sum over the columns (x minus its mean), a
+    # gradient that is a column array (∂/∂X), a primitive the blocks cannot see into.
+    W = np.array([[0.5], [-1.0]])
+    for f, argnums in [
+        (lambda W, X: ((X @ W) - (X @ W).mean()).tanh().sum(), 0),
+        (lambda W, X: ((X @ W).tanh() * 2.0).sum(), (0, 1)),
+        (lambda W, X: (Centre.apply(X @ W).tanh() * 3.0).sum(), 0),
+    ]:
+        tall = autograd.compile(f, argnums)
+        for _ in range(2):
+            assert same_answer(tall(W, X), value_and_grad(f, argnums)(W, X))
+        assert "for start" not in tall.run_source
+    blocked = autograd.compile(lambda W, X: ((X @ W).tanh() * 2.0).sum())
+    assert same_answer(
+        blocked(W, X), value_and_grad(lambda W, X: ((X @ W).tanh() * 2.0).sum())(W, X)
+    )
+    assert "for start" in blocked.run_source
 
 
 def test_the_layout_pass_stores_tall_matrices_by_columns() -> None:
