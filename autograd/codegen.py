@@ -772,7 +772,7 @@ class Generator:
         by_blocks = None
         if self.rows >= blocks.TALLEST and not self.any_float32:
             by_blocks = blocks.blocked(
-                run, self.shapes, self.shape_of_code, self.rows, self.constants
+                run, self.shapes, self.shape_of_code, self.rows, self.constants, self._block_buffers
             )
         if by_blocks is not None:
             run = by_blocks
@@ -833,6 +833,36 @@ class Generator:
                 ):
                     return False
         return True
+
+    def _block_buffers(
+        self, body: list[str], shapes: dict[str, tuple[int, ...]], kept: set[str]
+    ) -> tuple[list[str], list[str], list[str], list[str]]:
+        """One block's lines in buffers of its shape: (body, before the loop, at each block,
+        after it). A block narrower than the rest (the last) writes into its first columns.
+        """
+        whole = self.shapes
+        self.shapes = {**whole, **shapes}
+        try:
+            low = lowering.Lowering(self.shape_of_code, self.names.claim)
+            low.lower(body, kept, self.shapes)
+        finally:
+            self.shapes = whole
+        if not low.buffers:
+            return body, [], [], []
+        pool, new = self.names.claim("pool"), self.names.claim("new_buffers")
+        self.constants[pool] = []
+        self.constants[new] = lowering.buffers_maker(low.buffers)
+        full = [f"{name}_all" for name in low.names]
+        unpack = ", ".join(full) + ("," if len(full) == 1 else "")
+        top = [
+            "try:  # this call's buffers, which no other call uses while it runs",
+            f"    taken = {pool}.pop()",
+            "except IndexError:",
+            f"    taken = {new}()",
+            f"{unpack} = taken",
+        ]
+        at_block = [f"{name} = {name}_all[..., :width]" for name in low.names]
+        return low.out, top, at_block, [f"{pool}.append(taken)"]
 
     def _lowered(self, lines: list[str]) -> list[str]:
         """The run program's lines with its large arrays in buffers (see autograd.lowering)."""
