@@ -1,18 +1,18 @@
 """What every workload shares: systems, the gradient gate, interleaved timing, targets.
 
-`run_case` compares every system's gradients with the reference's first: one that disagrees
-is refused and never timed. The others are warmed up, calibrated, then timed in turns (A B C,
+`run_case` compares every system's gradients with the reference's first: one that disagrees is
+refused and never timed. The others are warmed up, calibrated, then timed in turns (A B C,
 B C A, ...) so that drift touches them alike. A sample is `number` runs and a full collection,
-all on the clock: each system pays for the garbage it made, and the next starts from a clean
-young heap; what was alive before timing is frozen out of the collector's sight. pyperf holds
-the samples; its runner times one benchmark at a time in fresh processes, so the gate, the
-interleaving and the calibration they need are written here.
+all on the clock, so each system pays for its own garbage; what was alive before timing is
+frozen out of the collector's sight. pyperf holds the samples and their statistics.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +20,25 @@ from typing import Any
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
 
+from benchmarks.peers import CLOCKS, measure
+
 Gradients = dict[str, np.ndarray]
 RTOL = 1e-9  # of the reference array's largest entry; reordered sums differ by far less
 TIMED, REFUSED, FAILED, SKIPPED = "timed", "refused", "failed", "skipped"
-CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-class Clock:
-    """The clock of every measurement, chosen once per run (`--clock`)."""
+@dataclass
+class Context:
+    """What the runner hands each workload: sizes, timing, the peers' worker."""
 
-    name = "wall"
+    quick: bool = False
+    repeats: int = 7  # samples per system
+    min_time: float = 0.05  # seconds a sample lasts at least
+    clock: str = "wall"  # a key of CLOCKS
+    workdir: str = ""  # a folder for the data handed to the peers
+    log: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
+    workers: dict[str, Any] = field(default_factory=dict)  # "hips" / "jax" → peers.Worker
+    absent: dict[str, str] = field(default_factory=dict)  # a peer's name → why it is absent
 
 
 @dataclass
@@ -40,23 +49,15 @@ class System:
     step: Callable[[], object]
     grads: Callable[[], Any]
     timer: Callable[[int], float] | None = None  # seconds of `number` runs in another process
-    release: Callable[[], object] = lambda: None  # frees what the system holds, once timed
 
     def gradients(self) -> Gradients:
         """The gradients as float64 arrays (torch tensors too)."""
         out = self.grads().items()
         return {k: np.array(v.detach() if hasattr(v, "detach") else v, float) for k, v in out}
 
-    def measure(self, number: int) -> float:
+    def measure(self, number: int, clock: str = "wall") -> float:
         """Seconds for `number` calls of `step` and a full collection (or what `timer` says)."""
-        if self.timer is not None:
-            return self.timer(number)
-        step, now = self.step, CLOCKS[Clock.name]
-        start = now()
-        for _ in range(number):
-            step()
-        gc.collect()
-        return now() - start
+        return measure(self.step, number, clock) if self.timer is None else self.timer(number)
 
 
 @dataclass
@@ -67,32 +68,22 @@ class Outcome:
     note: str = ""
     bench: pyperf.Benchmark | None = None
 
-    @property
-    def seconds(self) -> float | None:
-        """Median seconds per run, or None."""
-        return None if self.bench is None else self.bench.median()
-
 
 @dataclass
 class Case:
-    """One workload at one size, the systems that run it, and why others cannot."""
+    """One workload at one size, the systems that run it, why others cannot, and once run, how
+    each fared."""
 
     title: str
     reference: str
     systems: Sequence[System]
     skipped: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class CaseResult:
-    """Every system's outcome in one case."""
-
-    case: Case
-    outcomes: dict[str, Outcome]
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # set by run_case
 
     def seconds(self, system: str) -> float | None:
         """Median seconds per run of `system`, or None."""
-        return self.outcomes[system].seconds if system in self.outcomes else None
+        bench = self.outcomes[system].bench if system in self.outcomes else None
+        return None if bench is None else bench.median()
 
     def ratio(self, ours: str, other: str) -> tuple[float, float, float] | None:
         """(median over median, the lowest and highest ratio within one round of samples)."""
@@ -122,57 +113,57 @@ def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> st
     return None
 
 
-def calibrate(system: System, min_time: float) -> tuple[int, float]:
+def calibrate(system: System, ctx: Context) -> tuple[int, float]:
     """(runs per sample, seconds per run): the fewest runs, growing at least twofold, ≥ min_time."""
-    number, elapsed = 1, system.measure(1)
-    while elapsed < min_time and number < 1_000_000:
-        number *= max(2, min(100, int(1.2 * min_time / max(elapsed, 1e-9))))
-        elapsed = system.measure(number)
+    number, elapsed = 1, system.measure(1, ctx.clock)
+    while elapsed < ctx.min_time and number < 1_000_000:
+        number *= max(2, min(100, int(1.2 * ctx.min_time / max(elapsed, 1e-9))))
+        elapsed = system.measure(number, ctx.clock)
     return number, elapsed / number
 
 
-def run_case(case: Case, repeats: int, min_time: float, log: Callable[[str], None]) -> CaseResult:
-    """Check every system's gradients, then time in turns the ones that agree."""
-    started, grads, timing, samples = time.perf_counter(), {}, {}, {}
-    outcomes = {name: Outcome(SKIPPED, why) for name, why in case.skipped.items()}
+def run_case(case: Case, ctx: Context, repeats: int | None = None) -> Case:
+    """Check every system's gradients, then time in turns the ones that agree; the case, run."""
+    started, grads, loops, samples = time.perf_counter(), {}, {}, {}
+    out = {name: Outcome(SKIPPED, why) for name, why in case.skipped.items()}
     for s in case.systems:
         try:
             grads[s.name] = s.gradients()
         except Exception as e:  # a system that cannot run this case is reported, not fatal
-            outcomes[s.name] = Outcome(FAILED, f"{type(e).__name__}: {e}".splitlines()[0])
+            out[s.name] = Outcome(FAILED, f"{type(e).__name__}: {e}".splitlines()[0])
+    ref = grads.get(case.reference)
     for name, g in grads.items():
-        ref = grads.get(case.reference)
         if why := "no reference gradients" if ref is None else disagreement(ref, g):
-            outcomes[name] = Outcome(REFUSED, f"gradients disagree: {why}")
-    accepted = [s for s in case.systems if s.name not in outcomes]
+            out[name] = Outcome(REFUSED, f"gradients disagree: {why}")
+    accepted = [s for s in case.systems if s.name not in out]
     gc.collect()
     gc.freeze()
     try:
         for s in list(accepted):
             try:
-                s.measure(1)  # warm-up: caches, lazy imports, JIT compilation
-                timing[s.name], samples[s.name] = calibrate(s, min_time), list[float]()
+                s.measure(1, ctx.clock)  # warm-up: caches, lazy imports, JIT compilation
+                loops[s.name], samples[s.name] = calibrate(s, ctx), list[float]()
             except Exception as e:
-                outcomes[s.name] = Outcome(FAILED, f"while timing: {type(e).__name__}: {e}")
+                out[s.name] = Outcome(FAILED, f"while timing: {type(e).__name__}: {e}")
                 accepted.remove(s)
-        for r in range(repeats):
+        for r in range(repeats or ctx.repeats):
             k = r % max(len(accepted), 1)
             for s in accepted[k:] + accepted[:k]:
-                samples[s.name].append(s.measure(timing[s.name][0]) / timing[s.name][0])
+                number = loops[s.name][0]
+                samples[s.name].append(s.measure(number, ctx.clock) / number)
     finally:
         gc.unfreeze()
     for s in accepted:
-        number, warm = timing[s.name]
-        meta = {"loops": number, "unit": "second", "name": f"{case.title} [{s.name}]"}
-        run = pyperf.Run(samples[s.name], [(number, warm)], meta, collect_metadata=False)
-        outcomes[s.name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
-    for s in case.systems:
-        s.release()
-    for name in (n for n, o in outcomes.items() if o.status in (FAILED, REFUSED)):
-        log(f"  {case.title}: {name} {outcomes[name].status}: {outcomes[name].note}")
-    log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
+        meta = {"loops": loops[s.name][0], "unit": "second", "name": f"{case.title} [{s.name}]"}
+        run = pyperf.Run(samples[s.name], [loops[s.name]], meta, collect_metadata=False)
+        out[s.name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
+    for name, o in out.items():
+        if o.status in (FAILED, REFUSED):
+            ctx.log(f"  {case.title}: {name} {o.status}: {o.note}")
+    ctx.log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
     names = dict.fromkeys([s.name for s in case.systems] + list(case.skipped))
-    return CaseResult(case, {n: outcomes[n] for n in names})
+    case.outcomes = {n: out[n] for n in names}
+    return case
 
 
 @dataclass
@@ -186,7 +177,11 @@ class Check:
     low: float | None = None  # the ratio's range within one round of samples
     high: float | None = None
     why: str = ""  # for a miss: what bounds it, in numbers measured in this run
-    subject: Callable[[], object] | None = None  # our step, profiled if the target is missed
+    profile: str = ""  # for a missed ratio: a cProfile of this project's side
+    # A ratio's case and its two systems, and the case on a small batch: what `why` reads.
+    case: Case | None = None
+    sides: tuple[str, str] = ("", "")
+    small: Case | None = None
 
     @property
     def status(self) -> str:
@@ -196,15 +191,16 @@ class Check:
         return "PASS" if self.value <= self.limit else "MISS"
 
 
-def ratio_check(result: CaseResult, ours: str, other: str, limit: float) -> Check:
-    """The target "time(ours) / time(other) ≤ limit" in one case."""
-    label, found = f"{result.case.title}: {ours} / {other}", result.ratio(ours, other)
+def ratio_check(
+    case: Case, ours: str, other: str, limit: float, small: Case | None = None
+) -> Check:
+    """The target "time(ours) / time(other) ≤ limit" in one case (`small`: it on a small batch)."""
+    label, found = f"{case.title}: {ours} / {other}", case.ratio(ours, other)
     if found is None:
-        said = [(n, result.outcomes[n].note) for n in (ours, other) if n in result.outcomes]
-        notes = [f"{n}: {note}" for n, note in said if note]
-        return Check(label, None, limit, "; ".join(notes) or f"{ours} or {other} did not run")
-    step = next(s.step for s in result.case.systems if s.name == ours)
-    return Check(label, found[0], limit, "", found[1], found[2], subject=step)
+        said = [f"{n}: {o.note}" for n in (ours, other) if (o := case.outcomes.get(n)) and o.note]
+        return Check(label, None, limit, "; ".join(said) or f"{ours} or {other} did not run")
+    value, low, high = found
+    return Check(label, value, limit, "", low, high, case=case, sides=(ours, other), small=small)
 
 
 @dataclass
@@ -222,20 +218,48 @@ class Metric:
 class Report:
     """Everything one workload produced."""
 
-    results: list[CaseResult] = field(default_factory=list)
+    results: list[Case] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Context:
-    """What the runner hands each workload: sizes, repeats, peers in other processes."""
+def optional(module: str) -> tuple[Any, str]:
+    """(the module, ""), or (None, why) when it cannot be imported."""
+    try:
+        return importlib.import_module(module), ""
+    except ImportError as e:
+        return None, f"{module} is not installed ({e})"
 
-    quick: bool
-    repeats: int
-    min_time: float  # seconds a sample lasts at least
-    workdir: str  # a folder for the data handed to other processes
-    log: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
-    workers: dict[str, Any] = field(default_factory=dict)  # "hips" / "jax" → peers.Worker
-    absent: dict[str, str] = field(default_factory=dict)  # peer → why it is absent
+
+def traced(call: Callable[[], Any]) -> Any:
+    """A compiled step's first call; an error if it fell back to eager, so it is never timed."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out = call()
+    if seen:
+        raise RuntimeError(f"fell back to eager: {seen[0].message}")
+    return out
+
+
+def collector_time(step: Callable[[], object], runs: int, clock: str = "wall") -> float:
+    """Median seconds per run in the cyclic collector (gc.callbacks), each run made as a sample
+    makes it: what was alive before frozen out of the collector's sight, a full collection."""
+    now, marks, parts = CLOCKS[clock], list[float](), []
+
+    def mark(phase: str, info: dict[str, Any]) -> None:  # a collection starts, then stops
+        marks.append(now())
+
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(mark)
+    try:
+        for _ in range(runs):
+            marks.clear()
+            step()
+            gc.collect()
+            parts.append(sum(b - a for a, b in zip(marks[::2], marks[1::2], strict=True)))
+    finally:
+        gc.callbacks.remove(mark)
+        gc.unfreeze()
+    return sorted(parts)[runs // 2]

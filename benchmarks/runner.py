@@ -3,8 +3,9 @@
 glibc reads its malloc settings, and BLAS, OpenMP and XLA their thread counts, as a process
 starts, so each setting runs in a child started with them: `default` is what users have, and
 the targets are read there; `tuned` keeps freed memory in the process, so a fresh array does
-not page-fault on first touch. Every system, the peers' too, runs on one thread: on a small
-machine one library's idle threads spin after its run and steal the cores from the next.
+not page-fault on first touch. Every system runs on one thread (PyTorch, too, reads
+OMP_NUM_THREADS): on a small machine one library's idle threads spin after its run and steal
+the cores from the next.
 """
 
 from __future__ import annotations
@@ -22,23 +23,22 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
 
 from benchmarks import peers, report
-from benchmarks.harness import CLOCKS, Clock, Context
+from benchmarks.harness import CLOCKS, Context
 
 HERE = Path(__file__).parent
 NAMES = ["demo", "lesson", "mlp", "chain", "gradcheck"]
 WORKLOADS = {f"W{i}": f"benchmarks.w{i}_{name}" for i, name in enumerate(NAMES, 1)}
-TUNED = {"MALLOC_TRIM_THRESHOLD_": "2000000000", "MALLOC_MMAP_THRESHOLD_": "2000000000"}
-MALLOC = {"default": {}, "tuned": TUNED | {"MALLOC_TOP_PAD_": "100000000"}}
+KEEP = dict.fromkeys(("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"), "2000000000")
+MALLOC = {"default": {}, "tuned": KEEP | {"MALLOC_TOP_PAD_": "100000000"}}
 ONE_THREAD = dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
 ONE_THREAD["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 # What pyperf's metadata says the numbers were measured on (not where: no paths, no host).
-KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "load_avg_1min")
+KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "timer", "load_avg_1min")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -51,15 +51,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     add("--out", default=str(HERE), help="folder for the results (default: this one)")
     add("--clock", choices=sorted(CLOCKS), default="wall", help="wall clock or process CPU time")
     add("--malloc", help="default,tuned (both; only default with --quick)")
-    add("--peers", metavar="VENV", help="run HIPS autograd and JAX from VENV, made if missing")
+    add("--peers", metavar="VENV", help="run HIPS autograd and JAX in this virtual environment")
     add("--no-profile", action="store_true", help="do not profile the missed targets")
     add("--child", choices=sorted(MALLOC), help=argparse.SUPPRESS)
-    add("--side", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
     args.malloc = (args.malloc or ("default" if args.quick else "default,tuned")).split(",")
     for given, known in ((args.only, WORKLOADS), (args.malloc, MALLOC)):
-        if unknown := [w for w in given if w not in known]:
+        if unknown := [w for w in given if w not in known] or ([] if given else ["(none)"]):
             p.error(f"unknown {', '.join(unknown)}; choose from {', '.join(known)}")
     if args.repeats is not None and args.repeats < 1:
         p.error(f"--repeats must be at least 1, got {args.repeats}")
@@ -72,106 +71,106 @@ def shown(argv: Sequence[str]) -> str:
     return re.sub(r"(--out|--peers)[= ]\S+", r"\1=PATH", " ".join(["python -m benchmarks", *argv]))
 
 
-def machine(args: argparse.Namespace, workers: dict[str, peers.Worker]) -> dict[str, str]:
+def version(dist: str) -> str:
+    """The installed version of a distribution, or "not installed"."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
     """What the numbers were measured on: pyperf's metadata, versions, threads, malloc, clock."""
     meta = pyperf.Run([1.0], collect_metadata=True).get_metadata()
     out = {k: str(meta[k]) for k in KEPT if k in meta}
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     out["numpy"] = f"{np.__version__} ({blas.get('name')} {blas.get('version')})"
-    for dist in ("valuegrad", "micrograd", "torch", "pyperf"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            out[dist] = "not installed"
+    out |= {dist: version(dist) for dist in ("valuegrad", "micrograd", "torch", "pyperf")}
     git = ["git", "-C", str(HERE), "log", "-1", "--format=%h of %cd", "--date=short"]
     out["engine commit"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
     for peer, name in peers.NAMES.items():
-        info = workers[peer].info if peer in workers else {}
-        out[name] = (
-            f"{info[peer]} (Python {info['python']}, numpy {info['numpy']})" if info else "-"
-        )
-    out["threads"] = "one per system"
-    malloc = ", ".join(f"{k}={v}" for k, v in MALLOC[args.child].items())
-    return out | {"malloc": malloc or "glibc's defaults", "clock": Clock.name}
+        info = ctx.workers[peer].info if peer in ctx.workers else {}
+        found = f"{info[peer]} (Python {info['python']}, numpy {info['numpy']})" if info else ""
+        out[name] = found or f"absent: {ctx.absent[name]}"
+    malloc = ", ".join(f"{k}={v}" for k, v in MALLOC[args.child].items()) or "glibc's defaults"
+    return out | {"threads": "one per system", "malloc": malloc, "clock": args.clock}
 
 
-def child(args: argparse.Namespace) -> None:
-    """Run the workloads in this process, started with one malloc setting, and save it all."""
-    Clock.name = args.clock
+def child(args: argparse.Namespace) -> dict[str, object]:
+    """Run the workloads in this process, started with one malloc setting: what it measured."""
     workers, absent = peers.start(str(Path(args.peers) / "bin" / "python") if args.peers else None)
-    reports, profiles, min_time = [], {}, 0.001 if args.quick else 0.05
-    explain = args.child == args.malloc[0] and not args.quick  # bounds of misses: one setting
+    reports, log = [], lambda line: print(line, file=sys.stderr, flush=True)
+    seconds = 0.0 if args.no_profile else 0.1 if args.quick else 1.0  # of each missed target's
     try:
         with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as work:
-            ctx = Context(args.quick, args.repeats, min_time, work, workers=workers, absent=absent)
+            min_time = 0.001 if args.quick else 0.05
+            ctx = Context(
+                args.quick, args.repeats, min_time, args.clock, work, log, workers, absent
+            )
             for name in args.only:
-                print(f"== {name}, {args.child} malloc", flush=True)
+                log(f"== {name}, {args.child} malloc")
                 reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
-                for c in reports[-1].checks if explain and not args.no_profile else []:
-                    if c.status == "MISS" and c.subject:
-                        profiles[c.label] = report.profile(c.subject)
-                print(report.section(args.child, reports[-1:], {}, {}, explain), flush=True)
-        about = machine(args, workers)
+                for c in reports[-1].checks if args.child == args.malloc[0] else []:
+                    if c.status == "MISS" and c.case is not None:  # explained under one setting
+                        report.explain(c, seconds)
+                log(report.targets([report.saved(c) for c in reports[-1].checks]))
+        about = machine(args, ctx)
     finally:
         for w in set(workers.values()):
             w.close()
-    reports[0].notes += [f"{peers.NAMES[p]} absent: {why}" for p, why in absent.items()]
-    results = [res for r in reports for res in r.results]
-    benches = [o.bench for res in results for o in res.outcomes.values() if o.bench]
-    for b in benches:
-        b.update_metadata({k: about[k] for k in ("cpu_model_name", "malloc", "clock")})
+    times, benches = [], []
+    for case in (case for r in reports for case in r.results):
+        for name, o in case.outcomes.items():
+            b, row = o.bench, dict(case=case.title, system=name, status=o.status, note=o.note)
+            row |= dict(median=None, mad=None)
+            if b is not None:
+                benches.append(b)
+                b.update_metadata({k: about[k] for k in ("cpu_model_name", "malloc", "clock")})
+                mad = b.median_abs_dev() if b.get_nvalue() > 1 else None
+                row |= dict(median=b.median(), mad=mad, loops=b.get_loops(), samples=b.get_nvalue())
+            times.append(row)
     if benches:
         suite = pyperf.BenchmarkSuite(benches)
         suite.dump(str(Path(args.out) / f"results-{args.child}-malloc.json"), replace=True)
-    checks = [c for r in reports for c in r.checks]
-    side: dict[str, Any] = {
-        "section": report.section(args.child, reports, about, profiles, explain)
-    }
-    side["checks"] = [asdict(c) | {"subject": None, "status": c.status} for c in checks]
-    side["measures"] = [asdict(m) for r in reports for m in r.metrics]
-    side["times"] = [
-        dict(case=res.case.title, system=n, status=o.status, note=o.note, median=o.seconds)
-        for res in results
-        for n, o in res.outcomes.items()
-    ]
-    Path(args.side).write_text(json.dumps(side | {"machine": about}), encoding="utf-8")
+    checks = [report.saved(c) for r in reports for c in r.checks]
+    measures = [asdict(m) for r in reports for m in r.metrics]
+    notes = list(dict.fromkeys(n for r in reports for n in r.notes))
+    return dict(machine=about, checks=checks, times=times, measures=measures, notes=notes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Make the peers' environment if asked, run each malloc setting in a child, write it up."""
+    """Run each malloc setting in a child, then write results.md, results.json and the README."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
     if args.child:
-        child(args)
+        print(json.dumps(child(args)))
         return 0
     out, runs = Path(args.out), {}
     out.mkdir(parents=True, exist_ok=True)
-    failed = peers.install(Path(args.peers)) if args.peers else {}
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as tmp:
-        for malloc in args.malloc:
-            env = {k: v for k, v in os.environ.items() if k not in MALLOC["tuned"]}
-            env |= MALLOC[malloc] | ONE_THREAD
-            side = Path(tmp) / f"{malloc}.json"
-            command = [sys.executable, "-m", "benchmarks", *argv, "--child", malloc, "--side"]
-            if subprocess.run([*command, str(side)], env=env).returncode:
-                print(f"the run with {malloc} malloc failed", file=sys.stderr)
-                return 1
-            runs[malloc] = json.loads(side.read_text(encoding="utf-8"))
+    for malloc in args.malloc:
+        env = {k: v for k, v in os.environ.items() if k not in MALLOC["tuned"]}
+        command = [sys.executable, "-m", "benchmarks", *argv, "--child", malloc]
+        done = subprocess.run(
+            command, env=env | MALLOC[malloc] | ONE_THREAD, stdout=subprocess.PIPE
+        )
+        if done.returncode:
+            print(f"the run with {malloc} malloc failed", file=sys.stderr)
+            return 1
+        runs[malloc] = json.loads(done.stdout.splitlines()[-1])  # the child's last line
     text = report.HEAD.format(command=shown(argv), date=date)
-    text += "".join(f"\n- {peers.NAMES.get(p, p)}: {why}" for p, why in failed.items())
-    text += "\n\n" + "\n".join(r.pop("section") for r in runs.values())
+    text += "\n".join(report.section(malloc, run) for malloc, run in runs.items())
     if len(runs) > 1:  # pyperf's test of which differences between the mallocs are significant
         files = [str(out / f"results-{malloc}-malloc.json") for malloc in runs]
         compare = [sys.executable, "-m", "pyperf", "compare_to", "--table", "--table-format", "md"]
         table = subprocess.run([*compare, *files], capture_output=True, text=True).stdout
         text += f"\n## Default against tuned malloc (pyperf compare_to)\n\n{table}"
     (out / "results.md").write_text(text, encoding="utf-8")
-    results = json.dumps({"date": date, "runs": runs}, indent=1)
-    (out / "results.json").write_text(results, encoding="utf-8")
+    results = {"date": date, "runs": runs}
+    (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(f"wrote results.md, results.json and the pyperf files in {out}")
     full = not args.quick and args.only == list(WORKLOADS) and "default" in runs
     if full and out.resolve() == HERE.resolve():
-        changed = report.update_readme(HERE.parent / "README.md", out / "results.md")
+        changed = report.update_readme(HERE.parent / "README.md", results)
         print("rewrote the table of targets in README.md" if changed else "README.md is current")
     return 0
