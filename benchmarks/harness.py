@@ -35,7 +35,6 @@ class Context:
     repeats: int = 7  # samples per system
     min_time: float = 0.05  # seconds a sample lasts at least
     clock: str = "wall"  # a key of CLOCKS
-    workdir: str = ""  # a folder for the data handed to the peers
     log: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
     workers: dict[str, Any] = field(default_factory=dict)  # "hips" / "jax" → peers.Worker
     absent: dict[str, str] = field(default_factory=dict)  # a peer's name → why it is absent

@@ -2,10 +2,9 @@
 
 HIPS autograd is imported as `autograd`, as this project is, so the two cannot share a
 process. This file is also the worker: `python -I peers.py` in the peers' environment
-(isolated: this repository is not on its path) answers one JSON line per request: hello,
-setup (build a peer_workloads.py case from an .npz file, so every system sees the same
-numbers, and write its gradients to another), measure (timed there, so the pipe is not
-counted) and quit.
+(isolated: this repository is not on its path) answers pickled requests: hello, setup (build
+a case of peer_workloads.py on the arrays sent, so every system sees the same numbers, and
+send back its gradients) and measure (timed there, so the pipe is not counted).
 """
 
 from __future__ import annotations
@@ -14,15 +13,13 @@ import contextlib
 import gc
 import importlib
 import importlib.metadata
-import json
+import pickle
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:
     from benchmarks.harness import Context, System
@@ -45,27 +42,27 @@ class Worker:
     """This file run by the peers' interpreter; `info` says which peers import there."""
 
     def __init__(self, python: str):
-        pipe, command = subprocess.PIPE, [python, "-I", str(Path(__file__))]
-        self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe, text=True)
-        self.info = self.request({"cmd": "hello"})
+        command, pipe = [python, "-I", str(Path(__file__))], subprocess.PIPE
+        self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe)
+        self.info: dict[str, str] = self.request("hello")
 
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+    def request(self, *message: Any) -> Any:
         """Send one request and wait for its answer."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
+            pickle.dump(message, self.proc.stdin)
             self.proc.stdin.flush()
-            reply: dict[str, Any] = json.loads(self.proc.stdout.readline() or '{"error": "gone"}')
-        except OSError as e:
-            reply = {"error": str(e)}
-        if "error" in reply:
-            raise RuntimeError(f"worker: {reply['error']}")
+            reply = pickle.load(self.proc.stdout)
+        except (OSError, EOFError) as e:
+            reply = RuntimeError(f"gone ({type(e).__name__})")
+        if isinstance(reply, Exception):
+            raise RuntimeError(f"worker: {reply}")
         return reply
 
     def close(self) -> None:
-        """Ask the worker to stop, and wait for it."""
-        with contextlib.suppress(RuntimeError):
-            self.request({"cmd": "quit"})
+        """Close the pipe, which stops the worker, and wait for it."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
         self.proc.wait(timeout=30)
 
 
@@ -87,57 +84,47 @@ def remotes(ctx: Context, workload: str, **arrays: Any) -> list[System]:
     """HIPS autograd and JAX, where they run, on these arrays: set up and timed in the worker."""
     from benchmarks.harness import System  # here: this file also runs without this project
 
-    data = str(Path(ctx.workdir) / f"{workload}.npz")
-    np.savez(data, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
-
     def remote(peer: str, worker: Worker) -> System:
-        out = data.replace(".npz", f"-{peer}.npz")
-
-        def grads() -> dict[str, np.ndarray]:
-            worker.request({"cmd": "setup", "workload": workload, "peer": peer, "data": data})
-            with np.load(out) as f:
-                return dict(f)
-
-        def timer(number: int) -> float:
-            message = {"cmd": "measure", "peer": peer, "number": number, "clock": ctx.clock}
-            return float(worker.request(message)["seconds"])
-
-        return System(NAMES[peer], lambda: None, grads, timer)
+        return System(
+            NAMES[peer],
+            lambda: None,
+            lambda: worker.request("setup", peer, workload, arrays),
+            lambda number: worker.request("measure", peer, number, ctx.clock),
+        )
 
     return [remote(peer, worker) for peer, worker in ctx.workers.items()]
 
 
-def answer(request: dict[str, Any], steps: dict[str, Any], peers: Any) -> dict[str, Any]:
-    """The worker's reply to one request; `peers` is peer_workloads.py, `steps` one per peer."""
-    cmd, peer = request["cmd"], request.get("peer", "")
-    if cmd == "hello":
-        info: dict[str, Any] = {"python": sys.version.split()[0], "numpy": np.__version__}
-        for name, load, dist in (("hips", peers.hips, "autograd"), ("jax", peers.jax, "jax")):
+def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
+    """The worker's answer to one request; `peers` is peer_workloads.py, `steps` one per peer."""
+    if request[0] == "hello":
+        info = {"python": sys.version.split()[0], "numpy": peers.np.__version__}
+        for peer, load, dist in (("hips", peers.hips, "autograd"), ("jax", peers.jax, "jax")):
             try:
                 load()
-                info[name] = importlib.metadata.version(dist)
+                info[peer] = importlib.metadata.version(dist)
             except ImportError as e:
-                info[f"{name}_error"] = str(e)
+                info[f"{peer}_error"] = str(e)
         return info
-    if cmd == "setup":  # a case's step replaces the last; what it holds is frozen out of sight
+    if request[0] == "setup":  # a case's step replaces the last; what it holds is frozen
+        _, peer, workload, arrays = request
         gc.unfreeze()
-        with np.load(request["data"]) as f:
-            grads, steps[peer] = peers.BUILDERS[request["workload"], peer](dict(f))
-        np.savez(request["data"].replace(".npz", f"-{peer}.npz"), **grads)
+        grads, steps[peer] = peers.BUILDERS[workload, peer](arrays)
         gc.collect()
         gc.freeze()
-        return {"ok": True}
-    return {"seconds": measure(steps[peer], request["number"], request["clock"])}
+        return grads
+    _, peer, number, clock = request
+    return measure(steps[peer], number, clock)
 
 
 if __name__ == "__main__":
     sys.path.append(str(Path(__file__).parent))  # last: nothing here shadows an installed module
     workloads, steps = importlib.import_module("peer_workloads"), dict[str, Any]()
-    for line in sys.stdin:
-        if (request := json.loads(line))["cmd"] == "quit":
-            break
-        try:
-            reply = answer(request, steps, workloads)
-        except Exception as e:
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        print(json.dumps(reply), flush=True)
+    with contextlib.suppress(EOFError):  # the runner closes the pipe when it is done
+        while request := pickle.load(sys.stdin.buffer):
+            try:
+                reply = answer(request, steps, workloads)
+            except Exception as e:
+                reply = RuntimeError(f"{type(e).__name__}: {e}")
+            pickle.dump(reply, sys.stdout.buffer)
+            sys.stdout.flush()

@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -101,19 +100,16 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     workers, absent = peers.start(str(Path(args.peers) / "bin" / "python") if args.peers else None)
     reports, log = [], lambda line: print(line, file=sys.stderr, flush=True)
     seconds = 0.0 if args.no_profile else 0.1 if args.quick else 1.0  # of each missed target's
+    min_time = 0.001 if args.quick else 0.05
+    ctx = Context(args.quick, args.repeats, min_time, args.clock, log, workers, absent)
     try:
-        with tempfile.TemporaryDirectory(prefix="valuegrad-bench-") as work:
-            min_time = 0.001 if args.quick else 0.05
-            ctx = Context(
-                args.quick, args.repeats, min_time, args.clock, work, log, workers, absent
-            )
-            for name in args.only:
-                log(f"== {name}, {args.child} malloc")
-                reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
-                for c in reports[-1].checks if args.child == args.malloc[0] else []:
-                    if c.status == "MISS" and c.case is not None:  # explained under one setting
-                        report.explain(c, seconds)
-                log(report.targets([report.saved(c) for c in reports[-1].checks]))
+        for name in args.only:
+            log(f"== {name}, {args.child} malloc")
+            reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
+            for c in reports[-1].checks if args.child == args.malloc[0] else []:
+                if c.status == "MISS" and c.case is not None:  # explained under one setting
+                    report.explain(c, seconds)
+            log(report.targets([report.saved(c) for c in reports[-1].checks]))
         about = machine(args, ctx)
     finally:
         for w in set(workers.values()):
