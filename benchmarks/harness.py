@@ -1,16 +1,14 @@
 """What every workload shares: systems, the gradient gate, interleaved timing, targets.
 
-`run_case` compares every system's gradients with the reference's first: one that disagrees is
-refused and never timed. The others are warmed up, calibrated, then timed in turns (A B C,
-B C A, ...) so that drift touches them alike. A sample is `number` runs and a full collection,
-all on the clock, so each system pays for its own garbage; what was alive before timing is
-frozen out of the collector's sight. pyperf holds the samples and their statistics.
+A system whose gradients disagree with the reference's is refused and never timed; the others
+are timed in turns, each sample paying for its own garbage. pyperf holds the samples.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
 
-from benchmarks.peers import CLOCKS, measure
+from benchmarks.peers import measure
 
 Gradients = dict[str, np.ndarray]
 RTOL = 1e-9  # of the reference array's largest entry; reordered sums differ by far less
@@ -35,9 +33,8 @@ class Context:
     repeats: int = 7  # samples per system
     min_time: float = 0.05  # seconds a sample lasts at least
     clock: str = "wall"  # a key of CLOCKS
-    log: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
-    workers: dict[str, Any] = field(default_factory=dict)  # "hips" / "jax" → peers.Worker
-    absent: dict[str, str] = field(default_factory=dict)  # a peer's name → why it is absent
+    log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    peers: Any = None  # the peers.Worker that runs HIPS autograd and JAX, if asked for
 
 
 @dataclass
@@ -83,14 +80,6 @@ class Case:
         """Median seconds per run of `system`, or None."""
         bench = self.outcomes[system].bench if system in self.outcomes else None
         return None if bench is None else bench.median()
-
-    def ratio(self, ours: str, other: str) -> tuple[float, float, float] | None:
-        """(median over median, the lowest and highest ratio within one round of samples)."""
-        a, b = (self.outcomes[n].bench if n in self.outcomes else None for n in (ours, other))
-        if a is None or b is None:
-            return None
-        rounds = [x / y for x, y in zip(a.get_values(), b.get_values(), strict=True)]
-        return a.median() / b.median(), min(rounds), max(rounds)
 
 
 def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> str | None:
@@ -176,7 +165,6 @@ class Check:
     low: float | None = None  # the ratio's range within one round of samples
     high: float | None = None
     why: str = ""  # for a miss: what bounds it, in numbers measured in this run
-    profile: str = ""  # for a missed ratio: a cProfile of this project's side
     # A ratio's case and its two systems, and the case on a small batch: what `why` reads.
     case: Case | None = None
     sides: tuple[str, str] = ("", "")
@@ -193,13 +181,15 @@ class Check:
 def ratio_check(
     case: Case, ours: str, other: str, limit: float, small: Case | None = None
 ) -> Check:
-    """The target "time(ours) / time(other) ≤ limit" in one case (`small`: it on a small batch)."""
-    label, found = f"{case.title}: {ours} / {other}", case.ratio(ours, other)
-    if found is None:
-        said = [f"{n}: {o.note}" for n in (ours, other) if (o := case.outcomes.get(n)) and o.note]
+    """The target "time(ours) / time(other) ≤ limit" in one case (`small`: it on a small batch),
+    with the lowest and highest ratio within one round of samples."""
+    label, (a, b) = f"{case.title}: {ours} / {other}", (case.outcomes.get(n) for n in (ours, other))
+    if a is None or b is None or a.bench is None or b.bench is None:
+        said = [f"{n}: {o.note}" for n, o in ((ours, a), (other, b)) if o and o.note]
         return Check(label, None, limit, "; ".join(said) or f"{ours} or {other} did not run")
-    value, low, high = found
-    return Check(label, value, limit, "", low, high, case=case, sides=(ours, other), small=small)
+    rounds = [x / y for x, y in zip(a.bench.get_values(), b.bench.get_values(), strict=True)]
+    value = a.bench.median() / b.bench.median()
+    return Check(label, value, limit, "", min(rounds), max(rounds), "", case, (ours, other), small)
 
 
 @dataclass
@@ -232,33 +222,8 @@ def optional(module: str) -> tuple[Any, str]:
 
 
 def traced(call: Callable[[], Any]) -> Any:
-    """A compiled step's first call; an error if it fell back to eager, so it is never timed."""
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        out = call()
-    if seen:
-        raise RuntimeError(f"fell back to eager: {seen[0].message}")
-    return out
-
-
-def collector_time(step: Callable[[], object], runs: int, clock: str = "wall") -> float:
-    """Median seconds per run in the cyclic collector (gc.callbacks), each run made as a sample
-    makes it: what was alive before frozen out of the collector's sight, a full collection."""
-    now, marks, parts = CLOCKS[clock], list[float](), []
-
-    def mark(phase: str, info: dict[str, Any]) -> None:  # a collection starts, then stops
-        marks.append(now())
-
-    gc.collect()
-    gc.freeze()
-    gc.callbacks.append(mark)
-    try:
-        for _ in range(runs):
-            marks.clear()
-            step()
-            gc.collect()
-            parts.append(sum(b - a for a, b in zip(marks[::2], marks[1::2], strict=True)))
-    finally:
-        gc.callbacks.remove(mark)
-        gc.unfreeze()
-    return sorted(parts)[runs // 2]
+    """A compiled step's first call, its warnings raised: one that falls back to eager (it warns)
+    fails the gate, so an eager time is never shown as a compiled one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return call()

@@ -1,10 +1,6 @@
-"""HIPS autograd and JAX in their own interpreter: both ends of the pipe to them.
-
-HIPS autograd is imported as `autograd`, as this project is, so the two cannot share a
-process. This file is also the worker: `python -I peers.py` in the peers' environment
-(isolated: this repository is not on its path) answers pickled requests: hello, setup (build
-a case of peer_workloads.py on the arrays sent, so every system sees the same numbers, and
-send back its gradients) and measure (timed there, so the pipe is not counted).
+"""HIPS autograd and JAX in their own interpreter, whose `autograd` is HIPS's: both ends of
+the pipe. This file is also the worker, run as `python -I peers.py` (isolated: this repository
+is not on its path); it builds peer_workloads.py's cases on the arrays sent, and times them.
 """
 
 from __future__ import annotations
@@ -39,15 +35,14 @@ def measure(step: Callable[[], object], number: int, clock: str) -> float:
 
 
 class Worker:
-    """This file run by the peers' interpreter; `info` says which peers import there."""
+    """This file run as a worker by another interpreter, and the pipe to it."""
 
     def __init__(self, python: str):
         command, pipe = [python, "-I", str(Path(__file__))], subprocess.PIPE
         self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe)
-        self.info: dict[str, str] = self.request("hello")
 
     def request(self, *message: Any) -> Any:
-        """Send one request and wait for its answer."""
+        """Send one request and wait for its answer; the worker's error raised here."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             pickle.dump(message, self.proc.stdin)
@@ -66,46 +61,26 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
-def start(python: str | None) -> tuple[dict[str, Worker], dict[str, str]]:
-    """(peer → its worker, peer's name → why it is absent) for the peers `python` imports."""
-    if python is None:
-        return {}, dict.fromkeys(NAMES.values(), "not asked for (see --peers)")
-    try:
-        worker = Worker(python)
-    except (OSError, RuntimeError) as e:
-        return {}, dict.fromkeys(NAMES.values(), f"its interpreter did not start: {e}")
-    found = {p: worker for p in NAMES if worker.info.get(p)}
-    if not found:
-        worker.close()
-    return found, {NAMES[p]: worker.info[f"{p}_error"] for p in NAMES if p not in found}
-
-
-def remotes(ctx: Context, workload: str, **arrays: Any) -> list[System]:
-    """HIPS autograd and JAX, where they run, on these arrays: set up and timed in the worker."""
+def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], dict[str, str]]:
+    """(HIPS autograd and JAX on these arrays, set up and timed in the worker; or, with no
+    worker, their names with why they did not run)."""
     from benchmarks.harness import System  # here: this file also runs without this project
 
     def remote(peer: str, worker: Worker) -> System:
-        return System(
-            NAMES[peer],
-            lambda: None,
-            lambda: worker.request("setup", peer, workload, arrays),
-            lambda number: worker.request("measure", peer, number, ctx.clock),
-        )
+        grads = lambda: worker.request("setup", peer, workload, arrays)  # noqa: E731
+        timer = lambda number: worker.request("measure", peer, number, ctx.clock)  # noqa: E731
+        return System(NAMES[peer], lambda: None, grads, timer)
 
-    return [remote(peer, worker) for peer, worker in ctx.workers.items()]
+    if ctx.peers is None:
+        return [], dict.fromkeys(NAMES.values(), "not asked for (see --peers)")
+    return [remote(peer, ctx.peers) for peer in NAMES], {}
 
 
 def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
     """The worker's answer to one request; `peers` is peer_workloads.py, `steps` one per peer."""
-    if request[0] == "hello":
-        info = {"python": sys.version.split()[0], "numpy": peers.np.__version__}
-        for peer, load, dist in (("hips", peers.hips, "autograd"), ("jax", peers.jax, "jax")):
-            try:
-                load()
-                info[peer] = importlib.metadata.version(dist)
-            except ImportError as e:
-                info[f"{peer}_error"] = str(e)
-        return info
+    if request[0] == "versions":
+        found = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+        return {"python": sys.version.split()[0]} | {k: found.get(k, "-") for k in request[1:]}
     if request[0] == "setup":  # a case's step replaces the last; what it holds is frozen
         _, peer, workload, arrays = request
         gc.unfreeze()

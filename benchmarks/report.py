@@ -1,6 +1,4 @@
-"""results.md and the README's table, both written from what results.json holds, and what
-bounds each missed target, with a profile.
-"""
+"""results.md and the README's table, written from results.json; what bounds a missed target."""
 
 from __future__ import annotations
 
@@ -19,11 +17,9 @@ END = "<!-- end of the benchmark table -->"
 UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
 HEAD = """# Benchmark results
 
-Written by `{command}` on {date}. A ratio is this project's median time over the other
-system's, both measured in the same run (lower is better); in brackets, the lowest and highest
-ratio within one round of samples. The targets are read under glibc's default malloc, which
-users have. The samples are in the pyperf files beside this one (`python -m pyperf show`);
-README.md in this folder says how the runs are made.
+Written by `{command}` on {date}. A ratio is this project's median time over the other's in the
+same run (lower is better; in brackets, its range within one round of samples). Every sample is
+in the pyperf files beside this one; README.md in this folder says how the runs are made.
 """
 
 
@@ -48,7 +44,7 @@ def table(header: Sequence[str], rows: list[list[str]]) -> str:
 
 def saved(c: Check) -> dict[str, Any]:
     """What results.json keeps of a check."""
-    keys = ("label", "value", "limit", "status", "note", "low", "high", "why", "profile")
+    keys = ("label", "value", "limit", "status", "note", "low", "high", "why")
     return {k: getattr(c, k) for k in keys}
 
 
@@ -89,8 +85,6 @@ def section(malloc: str, run: dict[str, Any]) -> str:
     out += [f"Notes, {m}:", "", *[f"- {n}" for n in run["notes"]], ""] if run["notes"] else []
     for c in (c for c in run["checks"] if c["status"] == "MISS" and c["why"]):
         out += [f"### What bounds {c['label']}, {m}", "", c["why"], ""]
-        if c["profile"]:
-            out += ["cProfile of this project's side:", "", "```text", c["profile"], "```", ""]
     return "\n".join(out)
 
 
@@ -117,7 +111,6 @@ def explain(check: Check, seconds: float) -> None:
     steps = {s.name: s.step for s in case.systems if s.timer is None}  # the peers run elsewhere
     a, b = case.seconds(ours) or 0.0, case.seconds(other) or 0.0
     text, calls = profile(steps[ours], seconds)
-    check.profile = text if seconds > 0 else ""
     theirs = f" and called {profile(steps[other], 0)[1]:.0f}." if other in steps else "."
     check.why = (
         f"In {case.title}, one {ours} step took {duration(a)} and called {calls:.0f} Python "
@@ -133,6 +126,8 @@ def explain(check: Check, seconds: float) -> None:
             f" In {small.title} the two differ by {duration(sa - sb)}, the Python cost of a "
             f"step, which does not grow with the batch; here by {duration(a - b)}."
         )
+    if seconds > 0:
+        check.why += f"\n\ncProfile of {ours}:\n\n```text\n{text}\n```"
 
 
 def readme_table(results: dict[str, Any]) -> str:

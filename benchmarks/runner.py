@@ -1,11 +1,7 @@
 """`python -m benchmarks`: run the workloads under each malloc setting and write the results.
 
-glibc reads its malloc settings, and BLAS, OpenMP and XLA their thread counts, as a process
-starts, so each setting runs in a child started with them: `default` is what users have, and
-the targets are read there; `tuned` keeps freed memory in the process, so a fresh array does
-not page-fault on first touch. Every system runs on one thread (PyTorch, too, reads
-OMP_NUM_THREADS): on a small machine one library's idle threads spin after its run and steal
-the cores from the next.
+glibc reads its malloc settings, and BLAS, OpenMP, PyTorch and XLA their thread counts, as a
+process starts, so each setting runs in a child process started with them.
 """
 
 from __future__ import annotations
@@ -27,7 +23,8 @@ import numpy as np
 import pyperf  # type: ignore[import-untyped]
 
 from benchmarks import peers, report
-from benchmarks.harness import CLOCKS, Context
+from benchmarks.harness import Context
+from benchmarks.peers import CLOCKS
 
 HERE = Path(__file__).parent
 NAMES = ["demo", "lesson", "mlp", "chain", "gradcheck"]
@@ -59,6 +56,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     for given, known in ((args.only, WORKLOADS), (args.malloc, MALLOC)):
         if unknown := [w for w in given if w not in known] or ([] if given else ["(none)"]):
             p.error(f"unknown {', '.join(unknown)}; choose from {', '.join(known)}")
+    if args.peers and not (Path(args.peers) / "bin" / "python").exists():
+        p.error(f"--peers {args.peers}: no bin/python there; make it as README.md says")
     if args.repeats is not None and args.repeats < 1:
         p.error(f"--repeats must be at least 1, got {args.repeats}")
     args.repeats = args.repeats or (1 if args.quick else 7)
@@ -70,50 +69,43 @@ def shown(argv: Sequence[str]) -> str:
     return re.sub(r"(--out|--peers)[= ]\S+", r"\1=PATH", " ".join(["python -m benchmarks", *argv]))
 
 
-def version(dist: str) -> str:
-    """The installed version of a distribution, or "not installed"."""
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def machine(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
     """What the numbers were measured on: pyperf's metadata, versions, threads, malloc, clock."""
     meta = pyperf.Run([1.0], collect_metadata=True).get_metadata()
     out = {k: str(meta[k]) for k in KEPT if k in meta}
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     out["numpy"] = f"{np.__version__} ({blas.get('name')} {blas.get('version')})"
-    out |= {dist: version(dist) for dist in ("valuegrad", "micrograd", "torch", "pyperf")}
+    found = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+    out |= {d: found.get(d, "not installed") for d in ("valuegrad", "micrograd", "torch", "pyperf")}
     git = ["git", "-C", str(HERE), "log", "-1", "--format=%h of %cd", "--date=short"]
     out["engine commit"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
-    for peer, name in peers.NAMES.items():
-        info = ctx.workers[peer].info if peer in ctx.workers else {}
-        found = f"{info[peer]} (Python {info['python']}, numpy {info['numpy']})" if info else ""
-        out[name] = found or f"absent: {ctx.absent[name]}"
+    if ctx.peers is not None:  # what the worker's interpreter has
+        v = ctx.peers.request("versions", "numpy", "autograd", "jax")
+        out["peers"] = f"HIPS autograd {v['autograd']}, JAX {v['jax']} (Python {v['python']}, "
+        out["peers"] += f"numpy {v['numpy']})"
     malloc = ", ".join(f"{k}={v}" for k, v in MALLOC[args.child].items()) or "glibc's defaults"
     return out | {"threads": "one per system", "malloc": malloc, "clock": args.clock}
 
 
 def child(args: argparse.Namespace) -> dict[str, object]:
     """Run the workloads in this process, started with one malloc setting: what it measured."""
-    workers, absent = peers.start(str(Path(args.peers) / "bin" / "python") if args.peers else None)
-    reports, log = [], lambda line: print(line, file=sys.stderr, flush=True)
+    reports, python = [], Path(args.peers or ".") / "bin" / "python"
     seconds = 0.0 if args.no_profile else 0.1 if args.quick else 1.0  # of each missed target's
     min_time = 0.001 if args.quick else 0.05
-    ctx = Context(args.quick, args.repeats, min_time, args.clock, log, workers, absent)
+    ctx = Context(args.quick, args.repeats, min_time, args.clock)
+    ctx.peers = peers.Worker(str(python)) if args.peers else None
     try:
         for name in args.only:
-            log(f"== {name}, {args.child} malloc")
+            ctx.log(f"== {name}, {args.child} malloc")
             reports.append(importlib.import_module(WORKLOADS[name]).run(ctx))
             for c in reports[-1].checks if args.child == args.malloc[0] else []:
                 if c.status == "MISS" and c.case is not None:  # explained under one setting
                     report.explain(c, seconds)
-            log(report.targets([report.saved(c) for c in reports[-1].checks]))
+            ctx.log(report.targets([report.saved(c) for c in reports[-1].checks]))
         about = machine(args, ctx)
     finally:
-        for w in set(workers.values()):
-            w.close()
+        if ctx.peers is not None:
+            ctx.peers.close()
     times, benches = [], []
     for case in (case for r in reports for case in r.results):
         for name, o in case.outcomes.items():

@@ -22,10 +22,8 @@ from benchmarks.harness import (
     Case,
     Context,
     Gradients,
-    Metric,
     Report,
     System,
-    collector_time,
     optional,
     ratio_check,
     run_case,
@@ -285,17 +283,5 @@ def run(ctx: Context) -> Report:
     case = Case(f"W1 MLP {shape}, {n} points", "numpy", systems, skipped)
     result = run_case(case, ctx)
     report.results.append(result)
-    for s in (s for s in systems if s.name in ("valuegrad", "micrograd")):
-        gc_time, median = collector_time(s.step, 3, ctx.clock), result.seconds(s.name)
-        if median:
-            report.metrics.append(
-                Metric(
-                    case.title,
-                    s.name,
-                    "in the cyclic collector",
-                    100 * gc_time / median,
-                    "% of a step",
-                )
-            )
     report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.08))
     return report

@@ -202,9 +202,9 @@ def run(ctx: Context) -> Report:
     else:
         skipped["torch"] = why
     arrays = dict(zip(NAMES, params, strict=True))
-    systems += remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
+    others, absent = remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
     title = f"W3 MLP {'→'.join(map(str, sizes))}, batch {batch}"
-    result = run_case(Case(title, "numpy", systems, skipped | ctx.absent), ctx)
+    result = run_case(Case(title, "numpy", systems + others, skipped | absent), ctx)
     report.results.append(result)
     report.checks += [
         ratio_check(result, "valuegrad", "numpy", 1.2),
