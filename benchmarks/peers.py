@@ -6,6 +6,7 @@ is not on its path); it builds peer_workloads.py's cases on the arrays sent, and
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import importlib.metadata
@@ -66,14 +67,12 @@ def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], d
     worker, their names with why they did not run)."""
     from benchmarks.harness import System  # here: this file also runs without this project
 
-    def remote(peer: str, worker: Worker) -> System:
-        grads = lambda: worker.request("setup", peer, workload, arrays)  # noqa: E731
-        timer = lambda number: worker.request("measure", peer, number, ctx.clock)  # noqa: E731
-        return System(NAMES[peer], lambda: None, grads, timer)
-
     if ctx.peers is None:
         return [], dict.fromkeys(NAMES.values(), "not asked for (see --peers)")
-    return [remote(peer, ctx.peers) for peer in NAMES], {}
+    ask, clock = ctx.peers.request, ctx.clock
+    setups = {p: functools.partial(ask, "setup", p, workload, arrays, clock) for p in NAMES}
+    return [System(NAMES[p], lambda: None, setups[p], functools.partial(ask, "measure", p))
+            for p in NAMES], {}  # fmt: skip
 
 
 def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
@@ -82,14 +81,15 @@ def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
         found = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
         return {"python": sys.version.split()[0]} | {k: found.get(k, "-") for k in request[1:]}
     if request[0] == "setup":  # a case's step replaces the last; what it holds is frozen
-        _, peer, workload, arrays = request
+        _, peer, workload, arrays, clock = request
         gc.unfreeze()
-        grads, steps[peer] = peers.BUILDERS[workload, peer](arrays)
+        grads, step = peers.BUILDERS[workload, peer](arrays)
+        steps[peer] = step, clock
         gc.collect()
         gc.freeze()
         return grads
-    _, peer, number, clock = request
-    return measure(steps[peer], number, clock)
+    step, clock = steps[request[1]]
+    return measure(step, request[2], clock)
 
 
 if __name__ == "__main__":

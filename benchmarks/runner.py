@@ -106,17 +106,12 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     finally:
         if ctx.peers is not None:
             ctx.peers.close()
-    times, benches = [], []
-    for case in (case for r in reports for case in r.results):
-        for name, o in case.outcomes.items():
-            b, row = o.bench, dict(case=case.title, system=name, status=o.status, note=o.note)
-            row |= dict(median=None, mad=None)
-            if b is not None:
-                benches.append(b)
-                b.update_metadata({k: about[k] for k in ("cpu_model_name", "malloc", "clock")})
-                mad = b.median_abs_dev() if b.get_nvalue() > 1 else None
-                row |= dict(median=b.median(), mad=mad, loops=b.get_loops(), samples=b.get_nvalue())
-            times.append(row)
+    cases = [case for r in reports for case in r.results]
+    times = [dict(case=c.title, system=n, status=o.status, note=o.note, median=c.seconds(n))
+             for c in cases for n, o in c.outcomes.items()]  # fmt: skip
+    benches = [o.bench for case in cases for o in case.outcomes.values() if o.bench]
+    for b in benches:
+        b.update_metadata({k: about[k] for k in ("cpu_model_name", "malloc", "clock")})
     if benches:
         suite = pyperf.BenchmarkSuite(benches)
         suite.dump(str(Path(args.out) / f"results-{args.child}-malloc.json"), replace=True)

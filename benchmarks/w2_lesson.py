@@ -243,15 +243,17 @@ def run(ctx: Context) -> Report:
 
 
 def checks(results: dict[int, Case], first: Case, gd: Case) -> list[Check]:
-    """The eager engine's targets, then the compiler's; past n = 100 each is read beside n = 100."""
-    small = {n: results.get(100) if n > 100 else None for n in results}
-    out = [ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3, small[n])
-           for n, r in results.items() if n >= 100]  # fmt: skip
-    out += [ratio_check(r, TENSOR, "numpy", 2.5 if n <= 100 else 1.2, small[n])
-            for n, r in results.items() if n in (100, 10_000)]  # fmt: skip
+    """The eager engine's targets, then the compiler's."""
+    out = [
+        ratio_check(r, NN, "numpy", 2.0 if n <= 100 else 1.3)
+        for n, r in results.items()
+        if n >= 100
+    ]
+    out += [ratio_check(results[n], TENSOR, "numpy", 2.5 if n <= 100 else 1.2)
+            for n in (100, 10_000) if n in results]  # fmt: skip
     out.append(ratio_check(gd, "valuegrad", "numpy", 1.5))
     for n, r in results.items():
-        out.append(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5, small[n]))
+        out.append(ratio_check(r, COMPILED, "numpy", 1.1 if n <= 100 else 0.5))
         if n <= 100 or n >= 10**6:
             out.append(ratio_check(r, COMPILED, "torch", 0.25 if n <= 100 else 0.6))
         out.append(ratio_check(r, COMPILED, "HIPS autograd", 0.3))
