@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyperf  # type: ignore[import-untyped]
@@ -43,13 +43,8 @@ class System:
 
     name: str
     step: Callable[[], object]
-    grads: Callable[[], Any]
+    grads: Callable[[], Any]  # name → array (or number, or tensor)
     timer: Callable[[int], float] | None = None  # seconds of `number` runs in another process
-
-    def gradients(self) -> Gradients:
-        """The gradients as float64 arrays (torch tensors too)."""
-        out = self.grads().items()
-        return {k: np.array(v.detach() if hasattr(v, "detach") else v, float) for k, v in out}
 
     def measure(self, number: int, clock: str = "wall") -> float:
         """Seconds for `number` calls of `step` and a full collection (or what `timer` says)."""
@@ -67,8 +62,7 @@ class Outcome:
 
 @dataclass
 class Case:
-    """One workload at one size, the systems that run it, why others cannot, and once run, how
-    each fared."""
+    """One workload at one size: the systems that run it, why others cannot, and how each fared."""
 
     title: str
     reference: str
@@ -115,7 +109,7 @@ def run_case(case: Case, ctx: Context, repeats: int | None = None) -> Case:
     out = {name: Outcome(SKIPPED, why) for name, why in case.skipped.items()}
     for s in case.systems:
         try:
-            grads[s.name] = s.gradients()
+            grads[s.name] = {k: np.array(v, float) for k, v in s.grads().items()}
         except Exception as e:  # a system that cannot run this case is reported, not fatal
             out[s.name] = Outcome(FAILED, f"{type(e).__name__}: {e}".splitlines()[0])
     ref = grads.get(case.reference)
@@ -143,10 +137,8 @@ def run_case(case: Case, ctx: Context, repeats: int | None = None) -> Case:
         meta = {"loops": loops[s.name][0], "unit": "second", "name": f"{case.title} [{s.name}]"}
         run = pyperf.Run(samples[s.name], [loops[s.name]], meta, collect_metadata=False)
         out[s.name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
-    for name, o in out.items():
-        if o.status in (FAILED, REFUSED):
-            ctx.log(f"  {case.title}: {name} {o.status}: {o.note}")
-    ctx.log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s")
+    bad = [f"; {n} {o.status}: {o.note}" for n, o in out.items() if o.status in (FAILED, REFUSED)]
+    ctx.log(f"  {case.title}: done in {time.perf_counter() - started:.1f} s" + "".join(bad))
     case.outcomes = {n: out[n] for n in dict.fromkeys([*(s.name for s in case.systems), *out])}
     return case
 
@@ -174,8 +166,7 @@ class Check:
 
 
 def ratio_check(case: Case, ours: str, other: str, limit: float) -> Check:
-    """The target "time(ours) / time(other) ≤ limit" in one case, with the lowest and highest
-    ratio within one round of samples."""
+    """The target "time(ours) / time(other) ≤ limit", with its range within one round of samples."""
     label, (a, b) = f"{case.title}: {ours} / {other}", (case.outcomes.get(n) for n in (ours, other))
     if a is None or b is None or a.bench is None or b.bench is None:
         said = [f"{n}: {o.note}" for n, o in ((ours, a), (other, b)) if o and o.note]
@@ -185,8 +176,7 @@ def ratio_check(case: Case, ours: str, other: str, limit: float) -> Check:
     return Check(label, value, limit, "", min(rounds), max(rounds), "", case, (ours, other))
 
 
-@dataclass
-class Metric:
+class Metric(NamedTuple):
     """A measured number other than a time per run (bytes per node, say)."""
 
     case: str
@@ -215,8 +205,7 @@ def optional(module: str) -> tuple[Any, str]:
 
 
 def traced(call: Callable[[], Any]) -> Any:
-    """A compiled step's first call, its warnings raised: one that falls back to eager (it warns)
-    fails the gate, so an eager time is never shown as a compiled one."""
+    """A compiled step's first call, warnings raised: a fallback to eager fails the gate."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return call()

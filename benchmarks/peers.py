@@ -45,12 +45,9 @@ class Worker:
     def request(self, *message: Any) -> Any:
         """Send one request and wait for its answer; the worker's error raised here."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        try:
-            pickle.dump(message, self.proc.stdin)
-            self.proc.stdin.flush()
-            reply = pickle.load(self.proc.stdout)
-        except (OSError, EOFError) as e:
-            reply = RuntimeError(f"gone ({type(e).__name__})")
+        pickle.dump(message, self.proc.stdin)
+        self.proc.stdin.flush()
+        reply = pickle.load(self.proc.stdout)  # EOFError if the worker is gone
         if isinstance(reply, Exception):
             raise RuntimeError(f"worker: {reply}")
         return reply
@@ -63,8 +60,7 @@ class Worker:
 
 
 def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], dict[str, str]]:
-    """(HIPS autograd and JAX on these arrays, set up and timed in the worker; or, with no
-    worker, their names with why they did not run)."""
+    """(HIPS autograd and JAX on these arrays, run in the worker; those not run, with why)."""
     from benchmarks.harness import System  # here: this file also runs without this project
 
     if ctx.peers is None:

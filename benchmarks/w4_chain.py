@@ -36,7 +36,7 @@ from benchmarks.harness import (
     run_case,
 )
 from benchmarks.peers import CLOCKS
-from benchmarks.report import number
+from benchmarks.runner import number
 
 C, D = 0.99999, 1e-5  # y stays near 1, and ∂y/∂x = C^(n/2) far from underflow
 MICROGRAD_MAX = 100_000

@@ -19,7 +19,7 @@ import pyperf
 import pytest
 
 import autograd
-from benchmarks import peers, report, runner, w2_lesson
+from benchmarks import peers, runner, w2_lesson
 from benchmarks.harness import (
     FAILED,
     REFUSED,
@@ -104,8 +104,8 @@ def test_a_quick_run_measures_the_compiled_targets_and_explains_each_miss(
             assert "Python functions" in c["why"] and "Ordered by: internal time" in c["why"]
             assert str(ROOT) not in c["why"]
     # results.md is results.json written out, and so is the README's table.
-    assert report.section("default", results["runs"]["default"]) in md
-    assert report.readme_table(results).count("\n| ") == len(checks) + 1
+    assert runner.section("default", results["runs"]["default"]) in md
+    assert runner.readme_table(results).count("\n| ") == len(checks) + 1
 
 
 def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
@@ -236,7 +236,7 @@ def test_the_worker_tells_this_project_from_hips_autograd() -> None:
 
 def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path) -> None:
     target = tmp_path / "README.md"
-    target.write_text(f"before\n{report.START}\nstale\n{report.END}\nafter\n", encoding="utf-8")
+    target.write_text(f"before\n{runner.START}\nstale\n{runner.END}\nafter\n", encoding="utf-8")
     label = "W2 n=100: valuegrad / numpy"
     passed = dict(label=label, value=1.5, low=1.4, high=1.6, limit=2.0, status="PASS")
     missing = dict(label="W2 n=1: c / numpy", value=None, low=None, limit=1.1)
@@ -249,14 +249,14 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
             "tuned": {"machine": {"clock": "cpu"}, "checks": [slower]},
         },
     }
-    assert report.update_readme(target, results)
+    assert runner.update_readme(target, results)
     text = target.read_text(encoding="utf-8")
     assert text.startswith("before\n") and text.endswith("\nafter\n") and "stale" not in text
     assert "on 2030-01-01 00:00 UTC, in CPU time" in text
     assert f"| {label} | 1.5 (1.4–1.6) | 9.9 | ≤ 2 | PASS |" in text
     assert "| W2 n=1: c / numpy | — | — | ≤ 1.1 | not available |" in text
     assert "MISS" not in text
-    assert not report.update_readme(target, results)  # nothing left to change
+    assert not runner.update_readme(target, results)  # nothing left to change
 
 
 def test_a_compiled_step_that_falls_back_to_eager_is_never_timed_as_compiled() -> None:
@@ -311,11 +311,11 @@ def test_a_miss_is_explained_with_the_numbers_of_the_run() -> None:
         run = pyperf.Run([t], collect_metadata=False, metadata={"name": name, "loops": 1})
         case.outcomes[name] = Outcome(TIMED, bench=pyperf.Benchmark([run]))
     check = ratio_check(case, "ours", "numpy", 1.2)
-    report.explain(check, 0.0)
+    runner.explain(check, 0.0)
     assert check.why == (
-        "In W2 n=100, one ours step took 600 µs and called 3 Python functions (counted by "
-        "cProfile; numpy's own work runs in C); numpy took 400 µs and called 0."
+        "In W2 n=100, one ours step took 600 us and called 3 Python functions (counted by "
+        "cProfile; numpy's own work runs in C); numpy took 400 us and called 0."
     )
-    report.explain(check, 0.01)
+    runner.explain(check, 0.01)
     assert "cProfile of ours" in check.why and "test_benchmarks.py" in check.why
     assert str(ROOT) not in check.why  # file names only: no paths of this machine
