@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,6 +39,8 @@ from benchmarks.harness import (
 from benchmarks.w4_chain import collector_time
 
 ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 600  # lines of infrastructure in benchmarks/, the workloads aside
+WORKLOAD = re.compile(r"w\d_\w+\.py|peer_workloads\.py")
 
 
 def counted(name: str, grads: dict[str, np.ndarray]) -> tuple[System, list[int]]:
@@ -106,6 +109,28 @@ def test_a_quick_run_measures_the_compiled_targets_and_explains_each_miss(
     # results.md is results.json written out, and so is the README's table.
     assert runner.section("default", results["runs"]["default"]) in md
     assert runner.readme_table(results).count("\n| ") == len(checks) + 1
+
+
+def test_each_malloc_setting_runs_in_its_own_child_and_pyperf_compares_them(
+    tmp_path: Path,
+) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--quick",
+        "--only",
+        "W5",
+        "--out",
+        str(tmp_path),
+    ]
+    done = subprocess.run([*command, "--malloc", "default,tuned"], capture_output=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert runs["default"]["machine"]["malloc"] == "glibc's defaults"
+    assert "MALLOC_TRIM_THRESHOLD_=2000000000" in runs["tuned"]["machine"]["malloc"]
+    md = (tmp_path / "results.md").read_text()
+    assert "## Targets, tuned malloc" in md and "(pyperf compare_to)\n\n| Benchmark " in md
 
 
 def test_the_gate_refuses_a_wrong_gradient_and_never_times_it() -> None:
@@ -190,6 +215,13 @@ def test_each_sample_pays_for_a_full_collection_and_the_collector_is_left_as_it_
     ref, _ = counted("reference", {"x": np.array(1.0)})
     run_case(Case("T case", "reference", [ref]), ctx())
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_the_samples_are_taken_in_turns() -> None:
+    order: list[str] = []
+    systems = [System(n, lambda n=n: order.append(n), lambda: {"x": np.array(1.0)}) for n in "ABC"]
+    run_case(Case("T case", "A", systems), ctx(3))
+    assert "".join(order[-9:]) == "ABCBCACAB"  # one run per sample, rotated each round
 
 
 def test_a_ratio_comes_with_its_range_within_one_round() -> None:
@@ -319,3 +351,13 @@ def test_a_miss_is_explained_with_the_numbers_of_the_run() -> None:
     runner.explain(check, 0.01)
     assert "cProfile of ours" in check.why and "test_benchmarks.py" in check.why
     assert str(ROOT) not in check.why  # file names only: no paths of this machine
+
+
+def test_the_infrastructure_is_under_its_limit_and_the_readme_says_how_much() -> None:
+    files = [p for p in (ROOT / "benchmarks").glob("*.py") if not WORKLOAD.fullmatch(p.name)]
+    readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{p.name}`" in readme for p in files)  # the README names what it counts
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files)
+    assert lines < LIMIT
+    claim = re.search(r"infrastructure is (\d+) lines", readme)
+    assert claim is not None and int(claim.group(1)) == lines
