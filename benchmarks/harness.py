@@ -32,7 +32,7 @@ class Context:
     quick: bool = False
     repeats: int = 7  # samples per system
     min_time: float = 0.05  # seconds a sample lasts at least
-    clock: str = "wall"  # a key of CLOCKS
+    clock: str = "wall"  # a key of peers.CLOCKS
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
     peers: Any = None  # the peers.Worker that runs HIPS autograd and JAX, if asked for
 
@@ -43,7 +43,7 @@ class System:
 
     name: str
     step: Callable[[], object]
-    grads: Callable[[], Any]  # name → array (or number, or tensor)
+    grads: Callable[[], Any]  # name → array or number
     timer: Callable[[int], float] | None = None  # seconds of `number` runs in another process
 
     def measure(self, number: int, clock: str = "wall") -> float:
@@ -84,9 +84,9 @@ def disagreement(reference: Gradients, got: Gradients, rtol: float = RTOL) -> st
         g = got[name]
         if g.shape != ref.shape:
             return f"{name}: shape {g.shape}, expected {ref.shape}"
-        with np.errstate(invalid="ignore"):  # nan where either is nan, or both are ±inf
+        with np.errstate(invalid="ignore"):  # nan where either is nan, or where ±inf are
             diff = np.abs(g - ref)
-        err = np.max(diff, initial=0.0) / max(np.max(np.abs(ref), initial=0.0), 1e-300)
+            err = np.max(diff, initial=0.0) / max(np.max(np.abs(ref), initial=0.0), 1e-300)
         if not err <= rtol:  # nan too
             i = np.unravel_index(np.argmax(diff), diff.shape)
             where = f"{name}[{', '.join(map(str, i))}]" if g.ndim else name
@@ -172,8 +172,8 @@ def ratio_check(case: Case, ours: str, other: str, limit: float) -> Check:
         said = [f"{n}: {o.note}" for n, o in ((ours, a), (other, b)) if o and o.note]
         return Check(label, None, limit, "; ".join(said) or f"{ours} or {other} did not run")
     rounds = [x / y for x, y in zip(a.bench.get_values(), b.bench.get_values(), strict=True)]
-    value = a.bench.median() / b.bench.median()
-    return Check(label, value, limit, "", min(rounds), max(rounds), "", case, (ours, other))
+    value, low, high = a.bench.median() / b.bench.median(), min(rounds), max(rounds)
+    return Check(label, value, limit, low=low, high=high, case=case, sides=(ours, other))
 
 
 class Metric(NamedTuple):

@@ -6,7 +6,6 @@ is not on its path); it builds peer_workloads.py's cases on the arrays sent, and
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import importlib
 import importlib.metadata
@@ -15,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,10 +65,9 @@ def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], d
 
     if ctx.peers is None:
         return [], dict.fromkeys(NAMES.values(), "not asked for (see --peers)")
-    ask, clock = ctx.peers.request, ctx.clock
-    setups = {p: functools.partial(ask, "setup", p, workload, arrays, clock) for p in NAMES}
-    return [System(NAMES[p], lambda: None, setups[p], functools.partial(ask, "measure", p))
-            for p in NAMES], {}  # fmt: skip
+    ask = ctx.peers.request  # setup answers the gradients; measure, the seconds of `number` runs
+    grads = {p: partial(ask, "setup", p, workload, arrays, ctx.clock) for p in NAMES}
+    return [System(NAMES[p], lambda: None, grads[p], partial(ask, "measure", p)) for p in NAMES], {}
 
 
 def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
@@ -91,11 +90,12 @@ def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
 if __name__ == "__main__":
     sys.path.append(str(Path(__file__).parent))  # last: nothing here shadows an installed module
     workloads, steps = importlib.import_module("peer_workloads"), dict[str, Any]()
+    pipe, sys.stdout = sys.stdout.buffer, sys.stderr  # what a library prints stays off the pipe
     with contextlib.suppress(EOFError):  # the runner closes the pipe when it is done
         while request := pickle.load(sys.stdin.buffer):
             try:
                 reply = answer(request, steps, workloads)
             except Exception as e:
                 reply = RuntimeError(f"{type(e).__name__}: {e}")
-            pickle.dump(reply, sys.stdout.buffer)
-            sys.stdout.flush()
+            pickle.dump(reply, pipe)
+            pipe.flush()
