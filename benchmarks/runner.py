@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"the run with {malloc} malloc failed")
         runs[malloc] = json.loads(done.stdout.splitlines()[-1])  # the child's last line
     text = HEAD.format(command=shown(argv), date=date)
-    text += "\n".join(section(malloc, run) for malloc, run in runs.items())
+    text += "\n" + "\n".join(section(malloc, run) for malloc, run in runs.items())
     if len(runs) > 1:  # pyperf's test of which differences between the mallocs are significant
         files = [str(out / f"results-{malloc}-malloc.json") for malloc in runs]
         compare = [sys.executable, "-m", "pyperf", "compare_to", "--table", "--table-format", "md"]
