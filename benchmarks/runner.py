@@ -95,10 +95,14 @@ def machine(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
     out["engine commit"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
     if ctx.peers is not None:  # what the worker's interpreter has
         v = ctx.peers.request("versions", "numpy", "autograd", "jax")
-        out["peers"] = f"HIPS autograd {v['autograd']}, JAX {v['jax']} (Python {v['python']}, "
-        out["peers"] += f"numpy {v['numpy']})"
+        peer = "HIPS autograd {autograd}, JAX {jax} (Python {python}, numpy {numpy})"
+        out["peers"] = peer.format(**v)
     malloc = ", ".join(f"{k}={v}" for k, v in MALLOC[args.child].items()) or "glibc's defaults"
-    return out | {"threads": "one per system", "malloc": malloc, "clock": args.clock}
+    torch = sys.modules.get("torch")  # it reads OMP_NUM_THREADS as it is imported
+    one = torch is None or torch.get_num_threads() == 1
+    one &= all(os.environ.get(k) == v for k, v in ONE_THREAD.items())
+    threads = "one per system" if one else "several (see ONE_THREAD in runner.py)"
+    return out | {"threads": threads, "malloc": malloc, "clock": args.clock}
 
 
 def child(args: argparse.Namespace) -> dict[str, object]:
