@@ -798,8 +798,27 @@ class Generator:
                 line = _SUM.sub(r"np.add.reduce(\1, None)", line)
             if "np.full(" in line and not self.any_float32:
                 line = _FULL.sub(self._ones_times, line)
+            if " = sigmoid(" in line:  # an array's σ written out in place: no call
+                out += self._sigmoid_lines(line)
+                continue
             out.append(line)
         return out
+
+    def _sigmoid_lines(self, line: str) -> list[str]:
+        """`a = sigmoid(z)` of an array as codegen's sigmoid computes it, in four lines."""
+        parts = line.split("  #")[0].split(" ")
+        if len(parts) != 3 or not (parts[2].startswith("sigmoid(") and parts[2].endswith(")")):
+            return [line]
+        a, z = parts[0], parts[2][len("sigmoid(") : -1]
+        shape = self.shapes.get(a)
+        if not z.isidentifier() or not shape or self.shapes.get(z) != shape:
+            return [line]
+        return [
+            f"{a} = np.negative({z})",
+            f"np.exp({a}, {a})",
+            f"{a} += 1.0",
+            f"np.reciprocal({a}, {a})",
+        ]
 
     def _ones_times(self, found: re.Match[str]) -> str:
         shape = tuple(int(k) for k in found.group(1).strip("()").split(",") if k.strip())
