@@ -7,11 +7,14 @@ not arithmetic, sets the time. Here those lines run on one block of columns afte
 another, small enough to stay in the processor's cache from the first line to the
 last; sums over the columns are taken block by block and added up:
 
-    for j in range(0, N, BLOCK):
-        s = slice(j, j + BLOCK)
-        t2 = W1.T @ X[..., s]
+    for start in range(0, N, BLOCK):
+        block = slice(start, start + BLOCK)
+        X_block = X[..., block]
+        t2 = W1.T @ X_block
         ...
         t15 = t15 + t14.sum()        # each block's part of the sum
+
+and each block's arrays are written into buffers of a block's shape (autograd.lowering).
 
 A program is written so only when every line fits that pattern: a line that reads a
 sum over the columns must come after all of them (the loss; not a softmax's
