@@ -450,6 +450,15 @@ def test_when_that_is_not_enough_the_outer_clusters_collapse_too() -> None:
     assert len([k for k in dot.nodes if k.startswith("v")]) + len(boxes) <= 25
 
 
+def test_clusters_hidden_between_the_two_ends_are_not_drawn() -> None:
+    g = draw(many_samples(30), max_nodes=40)
+    dot = parse(g)
+    assert "clusters (TwoLayerNetwork)" in g.caption and "“… N nodes …”" in g.caption
+    assert len([k for k in dot.nodes if k.startswith(("v", "s"))]) == 40
+    assert [k for k in dot.nodes if k.startswith("s")]
+    assert {k for edge in dot.edges for k in edge} <= set(dot.nodes)
+
+
 def chain(n: int) -> tuple[Value, Value]:
     x = Value(0.5, name="x")
     y = x

@@ -1,0 +1,193 @@
+"""The writer of a drawing: a Plan as DOT text, each kind of node in its look, with a legend."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING, Any
+
+import graphviz
+
+from autograd.draw_plan import Plan
+from autograd.graph import Scope
+from autograd.text import fmt, op_symbol, summary
+from autograd.value import Value
+
+if TYPE_CHECKING:
+    from autograd.draw import Drawing
+
+RED, GREY = "#dc2626", "#6b7280"
+# The lesson's colours, as nn's perceptrons name them; a scope's `color` may be one of
+# these names, another colour name (read as SVG and CSS read it, in every format) or #hex.
+COLOURS = {"red": RED, "green": "#16a34a", "purple": "#9333ea"}
+STYLE = {  # the fill colour of each kind of node
+    **{"output": "#fde68a", "parameter": "#bfdbfe", "input": "#e5e7eb", "value": "#ffffff"},
+    **{"operation": "#f3f4f6", "constant": "#ffffff", "collapsed": "#f9fafb", "wrong": "#fecaca"},
+}
+_BOX = {"shape": "box", "style": "rounded,filled"}
+LOOK = {  # how each kind of node is drawn; the legend shows them the same way
+    "output": {**_BOX, "fillcolor": STYLE["output"], "penwidth": "2"},
+    "parameter": {**_BOX, "fillcolor": STYLE["parameter"]},
+    "input": {**_BOX, "fillcolor": STYLE["input"]},
+    "intermediate value": {**_BOX, "fillcolor": STYLE["value"]},
+    "operation": {"shape": "ellipse", "style": "filled", "fillcolor": STYLE["operation"]},
+    "constant": {"shape": "ellipse", "style": "dashed", "fontsize": "9", "color": "#9ca3af"},
+    "wrong gradient": {**_BOX, "fillcolor": STYLE["wrong"], "color": RED},
+    "collapsed cluster": {"shape": "box3d", "style": "filled", "fillcolor": STYLE["collapsed"]},
+    "… hidden nodes …": {"shape": "box", "style": "dashed,rounded", "color": GREY},
+}
+
+
+def write(p: Plan, g: Drawing, *, show_grad: bool, precision: int, legend: bool) -> None:
+    """Put the plan into `g`: its nodes inside their clusters, the edges, legend and caption."""
+    bodies: dict[Scope | None, list[tuple[str, dict[str, str]]]] = {None: []}
+    edges: list[tuple[str, str]] = []
+    once: set[tuple[str, str]] = set()  # an arrow to or from a box is drawn once
+    for i, node in enumerate(p.order):
+        me = head = p.shown[i]
+        if me[0] == "v":
+            g.ids[node] = me
+            nodes, arrows = _nodes(p, i, node, show_grad, precision)
+            bodies.setdefault(p.where[i], []).extend(nodes)
+            edges += arrows
+            head = f"o{i}" if arrows else me
+        for q in node.inputs:
+            if type(q) is not Value:
+                continue
+            tail = p.shown[p.index[q]]
+            if tail[0] == "v" and head[0] == "o":
+                edges.append((tail, head))  # x * x keeps both arrows
+            elif tail != me and (tail, head) not in once:
+                once.add((tail, head))
+                edges.append((tail, head))
+    for name, box in p.boxes.items():
+        label = f"<<b>{_name(box.scope.label)}</b><br/>{box.size:,} nodes"
+        label += f"<br/>{box.params} parameters>" if box.params else ">"
+        look = {"label": label, **LOOK["collapsed cluster"], **_colour(box.scope)}
+        bodies.setdefault(box.scope.parent, []).append((name, look))
+    for name, size in p.hidden.items():
+        label = f"<<i>… {size:,} nodes …</i>>"
+        bodies[None].append((name, {"label": label, **LOOK["… hidden nodes …"]}))
+    _clusters(g, bodies)
+    for tail, head in edges:
+        g.edge(tail, head)
+    if legend:
+        show = {"wrong gradient": p.wrong, "collapsed cluster": p.boxes}
+        show["… hidden nodes …"] = p.hidden
+        key = graphviz.Digraph(
+            name="cluster_legend",
+            graph_attr={"label": "<<b>legend</b>>", "color": "#d1d5db", "labeljust": "l"},
+            node_attr={"fontsize": "9", "height": "0.3"},
+        )
+        for k, kind in enumerate(kind for kind in LOOK if show.get(kind, True)):
+            key.node(f"legend{k}", label=kind, **LOOK[kind])
+            if k:  # invisible links keep the legend in one row
+                key.edge(f"legend{k - 1}", f"legend{k}", style="invis")
+        g.subgraph(key)
+    if p.caption:
+        g.caption = p.caption
+        g.attr(label=f"<{_esc(p.caption, 10**4)}>", labelloc="b", labeljust="l", fontsize="12")
+
+
+def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tuple[list, list]:
+    """Node i's box; for an operation's result also the operation and its raw operands."""
+    rows = [] if node.name is None else [("", f"<b>{_name(node.name)}</b>")]
+    if node.shape:
+        rows.append(("shape", f"{'×'.join(map(str, node.shape))} {node.dtype}"))
+    rows.append(("data", _esc(summary(node.data, precision))))
+    if show_grad:
+        grad = summary(node.grad, precision) if node.grad_computed else "not computed yet"
+        rows.append(("grad", _esc(grad)))
+    kind = "parameter" if node in p.params else "input"
+    kind = "output" if node is p.root else "intermediate value" if node.op else kind
+    red = {"color": RED, "penwidth": "3"} if node in p.wrong else {}
+    nodes = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
+    if node.op is None:
+        return nodes, []
+    rows = [("", f"<b>{_esc(op_symbol(node), 32)}</b>")]
+    if node in p.wrong:
+        red.update(fillcolor=STYLE["wrong"], fontcolor=RED)
+        for f in p.wrong[node]:
+            k, want, got = getattr(f, "input_index", "?"), f.expected, f.obtained
+            text = f"expected {fmt(want, precision)}, vjp gave {fmt(got, precision)}"
+            rows.append(("", f"∂/∂input {k}: {text}"))
+        rows += [] if p.wrong[node] else [("", "wrong gradient")]
+    nodes.append((f"o{i}", {"label": _table(rows), **LOOK["operation"], **red}))
+    arrows = [(f"o{i}", f"v{i}")]
+    for k, c in enumerate(node.inputs[: len(node.op.grads)]):
+        if type(c) is not Value:
+            label = f"<<font color='{GREY}'>{_esc(summary(c, precision))}</font>>"
+            nodes.append((f"c{i}_{k}", {"label": label, **LOOK["constant"]}))
+            arrows.append((f"c{i}_{k}", f"o{i}"))
+    return nodes, arrows
+
+
+def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Any]]) -> None:
+    """Nested `cluster_*` subgraphs of the scopes that hold something, the inner ones made first."""
+    for name, attrs in bodies.pop(None):
+        g.node(name, **attrs)
+    scopes = dict.fromkeys(a for s in bodies if s is not None for a in s.path())
+    built: dict[Scope, graphviz.Digraph] = {}
+    for k, s in sorted(enumerate(scopes), key=lambda ks: -len(ks[1].path())):
+        attrs = {"label": f"<<b>{_name(s.label)}</b>>", **_colour(s), "penwidth": "2"}
+        sub = graphviz.Digraph(
+            name=f"cluster_{k}", graph_attr={**attrs, "style": "rounded", "labeljust": "l"}
+        )
+        for name, node_attrs in bodies.get(s, ()):
+            sub.node(name, **node_attrs)
+        for child in [c for c in built if c.parent is s]:
+            sub.subgraph(built.pop(child))
+        built[s] = sub
+    for sub in built.values():  # what is left are the outermost clusters
+        g.subgraph(sub)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _esc(text: str, limit: int = 48) -> str:
+    """Text for an HTML-like label: one line of at most `limit` characters, entities for & < > " '.
+
+    Control characters (a NUL ends dot's input) are written as Python writes them, \\x00,
+    and each backslash is doubled, as dot reads "\\\\" in a label as one.
+    """
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], " ".join(str(text).split()))
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return html.escape(text).replace("\\", "\\\\")
+
+
+def _name(text: str) -> str:
+    """A name or a scope's label: a blank one as its repr (dot refuses an empty <b>)."""
+    return _esc(text if text.strip() else repr(text))
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """A label of "key  value" rows; a row with no key spans the table.
+
+    Key and value sit in cells of their own, never joined by a space: librsvg drops
+    the space at the start of an SVG text run, and "data 5" would show as "data5".
+    """
+    body = "".join(
+        f"<tr><td colspan='3'>{v}</td></tr>"
+        if not k
+        else f"<tr><td align='right'><font color='{GREY}'>{k}</font></td>"
+        f"<td width='4'></td><td align='left'>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<<table border='0' cellborder='0' cellspacing='0' cellpadding='1'>{body}</table>>"
+
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|[A-Za-z]+")
+
+
+def _colour(s: Scope) -> dict[str, str]:
+    """The scope's `color`: a lesson colour as its hex, another name as SVG reads it, else grey.
+
+    dot reads a bare name with the X11 scheme in PNG and PDF, but SVG viewers as SVG
+    does (X11 "green" is SVG's "lime"), so names get colorscheme=svg.
+    """
+    c = s.attrs.get("color")
+    if not isinstance(c, str) or not _COLOUR.fullmatch(c):
+        return {"color": GREY, "fontcolor": GREY}
+    c = COLOURS.get(c.lower(), c)
+    return {"color": c, "fontcolor": c, **({} if c.startswith("#") else {"colorscheme": "svg"})}
