@@ -60,20 +60,21 @@ def write(p: Plan, g: Drawing, *, show_grad: bool, precision: int, legend: bool)
             elif tail != me and (tail, head) not in once:
                 once.add((tail, head))
                 edges.append((tail, head))
-    for name, box in p.boxes.items():
-        label = f"<<b>{_name(box.scope.label)}</b><br/>{box.size:,} nodes"
-        label += f"<br/>{box.params} parameters>" if box.params else ">"
-        look = {"label": label, **LOOK["collapsed cluster"], **_colour(box.scope)}
-        bodies.setdefault(box.scope.parent, []).append((name, look))
-    for name, size in p.hidden.items():
-        label = f"<<i>… {size:,} nodes …</i>>"
+    for name, s in p.boxes.items():
+        label = f"<<b>{_name(s.label)}</b><br/>{p.count[name]:,} nodes"
+        label += f"<br/>{p.params_in[name]} parameters>" if p.params_in[name] else ">"
+        look = {"label": label, **LOOK["collapsed cluster"], **_colour(s)}
+        bodies.setdefault(s.parent, []).append((name, look))
+    hidden = [name for name in p.count if name[0] == "h"]
+    for name in hidden:
+        label = f"<<i>… {p.count[name]:,} nodes …</i>>"
         bodies[None].append((name, {"label": label, **LOOK["… hidden nodes …"]}))
     _clusters(g, bodies)
     for tail, head in edges:
         g.edge(tail, head)
     if legend:
         show = {"wrong gradient": p.wrong, "collapsed cluster": p.boxes}
-        show["… hidden nodes …"] = p.hidden
+        show["… hidden nodes …"] = hidden
         key = graphviz.Digraph(
             name="cluster_legend",
             graph_attr={"label": "<<b>legend</b>>", "color": "#d1d5db", "labeljust": "l"},

@@ -21,29 +21,22 @@ from autograd.value import Value
 
 
 @dataclass
-class Box:
-    """A collapsed cluster: its scope, how many nodes it holds, how many of them are parameters."""
-
-    scope: Scope
-    size: int = 0
-    params: int = 0
-
-
-@dataclass
 class Plan:
     """What a drawing shows. Node `order[i]` is drawn as `shown[i]`: "v{i}", a box of its own;
-    "s{k}", the collapsed cluster `boxes["s{k}"]`; or "h{j}", one of `hidden["h{j}"]` nodes.
+    "s{k}", the collapsed cluster `boxes["s{k}"]`; or "h{j}", a box of hidden nodes.
     """
 
     root: Value
-    order: list[Value]  # users before their inputs, the first input's nodes first
+    order: list[Value]  # breadth first from the output, inputs in order
+    parent: list[int]  # for each node, the index of the node that met it first
     index: dict[Value, int]
     params: set[Value]
     wrong: dict[Value, list[Any]]  # highlighted nodes, with the checker's findings
     where: list[Scope | None]  # the cluster each node is drawn in
     shown: list[str]
-    boxes: dict[str, Box] = field(default_factory=dict)
-    hidden: dict[str, int] = field(default_factory=dict)
+    boxes: dict[str, Scope] = field(default_factory=dict)
+    count: Counter[str] = field(default_factory=Counter)  # the nodes in each drawn box
+    params_in: Counter[str] = field(default_factory=Counter)  # the parameters in each
     caption: str = ""  # what collapsed, if anything
 
 
@@ -60,9 +53,13 @@ def plan(
         raise TypeError(f"draw() takes a Value, got {type(root).__name__}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    order = _users_first(root)
-    made_in = [node._scope for node in order]
-    found, home = _owned(made_in)
+    order, parent, index = _breadth_first(root)
+    made_in = [node._scope for node in order]  # where each node is drawn
+    depth: dict[Scope | None, int] = {None: 0}  # every scope, ancestors first: 1 = outermost
+    for s in dict.fromkeys(made_in):
+        if s is not None and s not in depth:
+            depth.update((a, k) for k, a in enumerate(s.path(), 1))
+    found, home = _owned(depth)
     if params is None:
         params = found or [v for v in order if v.is_leaf and v.grad_computed]
     wrong: dict[Value, list[Any]] = {}
@@ -70,57 +67,41 @@ def plan(
         node = item if isinstance(item, Value) else getattr(item, "node", None)
         if not isinstance(node, Value):
             raise TypeError(f"highlight takes Values or checker results, got {type(item).__name__}")
-        findings = wrong.setdefault(node, [])
-        if item is not node:
-            findings.append(item)
-    p = Plan(
-        root,
-        order,
-        {node: i for i, node in enumerate(order)},
-        set(params).difference(inputs),
-        wrong,
-        # Parameters are drawn in their owner's cluster, other nodes where they were made.
-        [home.get(v, s) if v.is_leaf else s for v, s in zip(order, made_in, strict=True)],
-        [f"v{i}" for i in range(len(order))],
-    )
+        wrong.setdefault(node, []).extend([] if item is node else [item])
+    shown = [f"v{i}" for i in range(len(order))]
+    p = Plan(root, order, parent, index, set(params).difference(inputs), wrong, made_in, shown)
+    for v, s in home.items():  # a parameter is drawn in its owner's cluster
+        if v in index and v.is_leaf:
+            p.where[index[v]] = s
     if len(order) > max_nodes:
-        notes = [_collapse_clusters(p, max_nodes), _collapse_runs(p, max_nodes)]
+        notes = [_collapse_clusters(p, depth, max_nodes), _collapse_runs(p, max_nodes)]
         head = f"{len(order):,} nodes, more than max_nodes={max_nodes:,}: "
         p.caption = head + "; ".join(note for note in notes if note)
+        p.count = Counter(p.shown)
+        p.params_in = Counter(p.shown[index[v]] for v in p.params if v in index)
     return p
 
 
-_FINISHED = object()
+def _breadth_first(root: Value) -> tuple[list[Value], list[int], dict[Value, int]]:
+    """Every node `root` depends on, nearest first and inputs in order; for each, the index of
+    the node that met it first; and each node's index."""
+    order, parent, index = [root], [0], {root: 0}
+    for i, node in enumerate(order):
+        for q in node.inputs:
+            if type(q) is Value and q not in index:
+                index[q] = len(order)
+                order.append(q)
+                parent.append(i)
+    return order, parent, index
 
 
-def _users_first(root: Value) -> list[Value]:
-    """Every node `root` depends on, after all its users: the finishing order of a depth-first
-    walk that visits inputs last to first, reversed, so the first input's nodes come first."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        if node is _FINISHED:
-            order.append(stack.pop())
-        elif type(node) is Value and node not in seen:
-            seen.add(node)
-            stack += (node, _FINISHED, *node.inputs)
-    order.reverse()
-    return order
-
-
-def _owned(made_in: list[Scope | None]) -> tuple[set[Value], dict[Value, Scope]]:
+def _owned(depth: dict[Scope | None, int]) -> tuple[set[Value], dict[Value, Scope]]:
     """The parameters of the scopes' owners (nn modules), and the cluster each is drawn in:
     the deepest one whose owner holds it, if that owner ran only once in this graph."""
     runs: dict[int, tuple[Any, list[Scope]]] = {}  # by the owner's id: the owner, its scopes
-    seen: set[Scope] = set()
-    for s in dict.fromkeys(made_in):
-        while s is not None and s not in seen:
-            seen.add(s)
-            if s.owner is not None:
-                runs.setdefault(id(s.owner), (s.owner, []))[1].append(s)
-            s = s.parent
+    for s in depth:
+        if s is not None and s.owner is not None:
+            runs.setdefault(id(s.owner), (s.owner, []))[1].append(s)
     found: set[Value] = set()
     home: dict[Value, Scope] = {}
     for owner, scopes in runs.values():
@@ -128,87 +109,61 @@ def _owned(made_in: list[Scope | None]) -> tuple[set[Value], dict[Value, Scope]]
         owned = [p for p in get() if isinstance(p, Value)] if callable(get) else []
         found.update(owned)
         for p in owned if len(scopes) == 1 else ():
-            if p not in home or len(home[p].path()) < len(scopes[0].path()):
+            if depth[home.get(p)] < depth[scopes[0]]:
                 home[p] = scopes[0]
     return found, home
 
 
-def _collapse_clusters(p: Plan, max_nodes: int) -> str:
+def _collapse_clusters(p: Plan, depth: dict[Scope | None, int], max_nodes: int) -> str:
     """Make each cluster of the deepest level that fits one box; say what collapsed."""
-    depth: dict[Scope, int] = {}  # every scope with its ancestors: 1 = outermost
-    for s in dict.fromkeys(p.where):
-        while s is not None and s not in depth:
-            depth[s] = len(s.path())
-            s = s.parent
-    if not depth:
-        return ""
     # Collapsing level d draws the nodes outside clusters that deep, and one box per cluster.
-    outside = Counter(0 if s is None else depth[s] for s in p.where)
+    outside = Counter(depth[s] for s in p.where)
     clusters = Counter(depth.values())
     level = 1
     for d in range(max(depth.values()), 1, -1):
         if sum(c for k, c in outside.items() if k < d) + clusters[d] <= max_nodes:
             level = d
             break
-    box_of: dict[Scope, str] = {}
-    for i, s in enumerate(p.where):
-        if s is None or depth[s] < level:
-            continue
-        name = box_of.get(s)
-        if name is None:
-            top = s.path()[level - 1]
-            name = box_of[s] = box_of.setdefault(top, f"s{len(p.boxes)}")
-            p.boxes.setdefault(name, Box(top))
-        p.shown[i] = name
-        p.boxes[name].size += 1
-        p.boxes[name].params += p.order[i] in p.params
-    labels = sorted({b.scope.label for b in p.boxes.values()})
+    box_of: dict[Scope | None, str] = {}  # each scope `level` deep or deeper: its box
+    for s, d in depth.items():
+        if s is not None and d == level:
+            box_of[s] = f"s{len(p.boxes)}"
+            p.boxes[box_of[s]] = s
+        elif s is not None and d > level:
+            box_of[s] = box_of[s.parent]
+    p.shown = [box_of.get(s, me) for s, me in zip(p.where, p.shown, strict=True)]
+    if not p.boxes:
+        return ""
+    labels = sorted({s.label for s in p.boxes.values()})
     named = ", ".join(labels[:6]) + (", …" if len(labels) > 6 else "")
-    hidden = sum(b.size for b in p.boxes.values())
+    hidden = sum(1 for s in p.shown if s[0] == "s")
     return f"{hidden:,} nodes in {len(p.boxes):,} clusters ({named}) are drawn as one box each"
 
 
 def _collapse_runs(p: Plan, max_nodes: int) -> str:
     """Keep the leaves and the nodes nearest the output; hide the rest; say what was hidden."""
-    shown, index, order = p.shown, p.index, p.order
+    shown, order = p.shown, p.order
     if len(set(shown)) <= max_nodes:
         return ""
     leaves = [i for i, v in enumerate(order) if v.is_leaf and shown[i][0] == "v"]
     leaves.sort(key=lambda i: order[i] not in p.params)
-    kept: set[str] = set()
-    budget = max_nodes - min(len(leaves), max_nodes // 2)  # the rest is for the leaves
-    queue, seen = [0], {0}  # breadth first from the output, order[0]
-    for i in queue:
-        if len(kept) == budget:
-            break
-        kept.add(shown[i])
-        for q in order[i].inputs:
-            if type(q) is Value and index[q] not in seen:
-                seen.add(index[q])
-                queue.append(index[q])
-    for i in leaves:
-        if len(kept) == max_nodes:
-            break
-        kept.add(shown[i])
-    # Users come first, so a node's own box is known by the time its inputs are met.
-    cap, boxes = max(1, max_nodes // 10), 0
-    box_of: dict[str, str] = {}  # a hidden unit's box; a drawn one's box of hidden inputs
-    for i, node in enumerate(order):
-        me = shown[i]
-        for q in node.inputs:
-            if type(q) is not Value:
-                continue
-            them = shown[index[q]]
-            if them in kept or them in box_of:
-                continue
-            if me not in box_of:  # a drawn node's first hidden input
-                box_of[me] = f"h{min(boxes, cap - 1)}"
-                boxes += 1
-            box_of[them] = box_of[me]
-    for i, unit in enumerate(shown):
-        if unit not in kept:
-            shown[i] = box_of[unit]
-    p.boxes = {name: box for name, box in p.boxes.items() if name in kept}
-    p.hidden = dict(Counter(s for s in shown if s[0] == "h"))
-    total = sum(p.hidden.values())
+    kept = {shown[i] for i in leaves[: max_nodes // 2]}
+    # The first units met from the output are drawn; a unit met later is hidden in the box of
+    # the one that met it, and a drawn unit starts a new box for its hidden inputs.
+    cap = max(1, max_nodes // 10)
+    box_of: dict[str, str] = {}  # a hidden unit's box
+    inputs_box: dict[str, str] = {}  # a drawn unit's box of hidden inputs
+    for i, me in enumerate(shown):
+        if me in kept or me in box_of:
+            continue
+        if len(kept) < max_nodes:
+            kept.add(me)
+            continue
+        via = shown[p.parent[i]]
+        if via in kept and via not in inputs_box:
+            inputs_box[via] = f"h{min(len(inputs_box), cap - 1)}"
+        box_of[me] = inputs_box[via] if via in kept else box_of[via]
+    p.shown = [box_of.get(unit, unit) for unit in shown]
+    p.boxes = {name: s for name, s in p.boxes.items() if name in kept}
+    total = sum(1 for s in p.shown if s[0] == "h")
     return f"{total:,} nodes between the output end and the leaves are drawn as “… N nodes …”"
