@@ -138,7 +138,8 @@ def draw(
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"color": GREY, "arrowsize": "0.7"},
     )
-    write(p, g, show_grad=show_grad, precision=precision, legend=legend)
+    g.ids = write(p, g, show_grad=show_grad, precision=precision, legend=legend)
+    g.caption = p.caption
     return g
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import graphviz
 
@@ -12,9 +12,6 @@ from autograd.draw_plan import Plan
 from autograd.graph import Scope
 from autograd.text import fmt, op_symbol, summary
 from autograd.value import Value
-
-if TYPE_CHECKING:
-    from autograd.draw import Drawing
 
 RED, GREY = "#dc2626", "#6b7280"
 # The lesson's colours, as nn's perceptrons name them; a scope's `color` may be one of
@@ -38,15 +35,19 @@ LOOK = {  # how each kind of node is drawn; the legend shows them the same way
 }
 
 
-def write(p: Plan, g: Drawing, *, show_grad: bool, precision: int, legend: bool) -> None:
-    """Put the plan into `g`: its nodes inside their clusters, the edges, legend and caption."""
+def write(
+    p: Plan, g: graphviz.Digraph, *, show_grad: bool, precision: int, legend: bool
+) -> dict[Value, str]:
+    """Put the plan into `g` (nodes inside their clusters, edges, legend, caption); return the
+    DOT id of each Value drawn."""
+    ids: dict[Value, str] = {}
     bodies: dict[Scope | None, list[tuple[str, dict[str, str]]]] = {None: []}
     edges: list[tuple[str, str]] = []
     once: set[tuple[str, str]] = set()  # an arrow to or from a box is drawn once
     for i, node in enumerate(p.order):
         me = head = p.shown[i]
         if me[0] == "v":
-            g.ids[node] = me
+            ids[node] = me
             nodes, arrows = _nodes(p, i, node, show_grad, precision)
             bodies.setdefault(p.where[i], []).extend(nodes)
             edges += arrows
@@ -61,10 +62,11 @@ def write(p: Plan, g: Drawing, *, show_grad: bool, precision: int, legend: bool)
                 once.add((tail, head))
                 edges.append((tail, head))
     for name, s in p.boxes.items():
-        label = f"<<b>{_name(s.label)}</b><br/>{p.count[name]:,} nodes"
+        label = f"<<b>{_esc(s.label)}</b><br/>{p.count[name]:,} nodes"
         label += f"<br/>{p.params_in[name]} parameters>" if p.params_in[name] else ">"
-        look = {"label": label, **LOOK["collapsed cluster"], **_colour(s)}
-        bodies.setdefault(s.parent, []).append((name, look))
+        bodies.setdefault(s.parent, []).append(
+            (name, {"label": label, **LOOK["collapsed cluster"], **_colour(s)})
+        )
     hidden = [name for name in p.count if name[0] == "h"]
     for name in hidden:
         label = f"<<i>… {p.count[name]:,} nodes …</i>>"
@@ -73,26 +75,16 @@ def write(p: Plan, g: Drawing, *, show_grad: bool, precision: int, legend: bool)
     for tail, head in edges:
         g.edge(tail, head)
     if legend:
-        show = {"wrong gradient": p.wrong, "collapsed cluster": p.boxes}
-        show["… hidden nodes …"] = hidden
-        key = graphviz.Digraph(
-            name="cluster_legend",
-            graph_attr={"label": "<<b>legend</b>>", "color": "#d1d5db", "labeljust": "l"},
-            node_attr={"fontsize": "9", "height": "0.3"},
-        )
-        for k, kind in enumerate(kind for kind in LOOK if show.get(kind, True)):
-            key.node(f"legend{k}", label=kind, **LOOK[kind])
-            if k:  # invisible links keep the legend in one row
-                key.edge(f"legend{k - 1}", f"legend{k}", style="invis")
-        g.subgraph(key)
+        show = {"wrong gradient": p.wrong, "collapsed cluster": p.boxes, "… hidden nodes …": hidden}
+        _legend(g, [kind for kind in LOOK if show.get(kind, True)])
     if p.caption:
-        g.caption = p.caption
         g.attr(label=f"<{_esc(p.caption, 10**4)}>", labelloc="b", labeljust="l", fontsize="12")
+    return ids
 
 
 def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tuple[list, list]:
     """Node i's box; for an operation's result also the operation and its raw operands."""
-    rows = [] if node.name is None else [("", f"<b>{_name(node.name)}</b>")]
+    rows = [] if node.name is None else [("", f"<b>{_esc(node.name)}</b>")]
     if node.shape:
         rows.append(("shape", f"{'×'.join(map(str, node.shape))} {node.dtype}"))
     rows.append(("data", _esc(summary(node.data, precision))))
@@ -100,7 +92,7 @@ def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tup
         grad = summary(node.grad, precision) if node.grad_computed else "not computed yet"
         rows.append(("grad", _esc(grad)))
     kind = "parameter" if node in p.params else "input"
-    kind = "output" if node is p.root else "intermediate value" if node.op else kind
+    kind = "output" if node is p.root else kind if node.is_leaf else "intermediate value"
     red = {"color": RED, "penwidth": "3"} if node in p.wrong else {}
     nodes = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
     if node.op is None:
@@ -123,6 +115,20 @@ def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tup
     return nodes, arrows
 
 
+def _legend(g: graphviz.Digraph, kinds: list[str]) -> None:
+    """A row of one node per kind, each in its look."""
+    key = graphviz.Digraph(
+        name="cluster_legend",
+        graph_attr={"label": "<<b>legend</b>>", "color": "#d1d5db", "labeljust": "l"},
+        node_attr={"fontsize": "9", "height": "0.3"},
+    )
+    for k, kind in enumerate(kinds):
+        key.node(f"legend{k}", label=kind, **LOOK[kind])
+        if k:  # invisible links keep the legend in one row
+            key.edge(f"legend{k - 1}", f"legend{k}", style="invis")
+    g.subgraph(key)
+
+
 def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Any]]) -> None:
     """Nested `cluster_*` subgraphs of the scopes that hold something, the inner ones made first."""
     for name, attrs in bodies.pop(None):
@@ -130,7 +136,7 @@ def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Any]]) -> Non
     scopes = dict.fromkeys(a for s in bodies if s is not None for a in s.path())
     built: dict[Scope, graphviz.Digraph] = {}
     for k, s in sorted(enumerate(scopes), key=lambda ks: -len(ks[1].path())):
-        attrs = {"label": f"<<b>{_name(s.label)}</b>>", **_colour(s), "penwidth": "2"}
+        attrs = {"label": f"<<b>{_esc(s.label)}</b>>", **_colour(s), "penwidth": "2"}
         sub = graphviz.Digraph(
             name=f"cluster_{k}", graph_attr={**attrs, "style": "rounded", "labeljust": "l"}
         )
@@ -147,27 +153,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _esc(text: str, limit: int = 48) -> str:
-    """Text for an HTML-like label: one line of at most `limit` characters, entities for & < > " '.
-
-    Control characters (a NUL ends dot's input) are written as Python writes them, \\x00,
-    and each backslash is doubled, as dot reads "\\\\" in a label as one.
-    """
-    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], " ".join(str(text).split()))
+    """Text for an HTML-like label: one line of at most `limit` characters, & < > " ' escaped,
+    control characters as Python writes them (a NUL ends dot's input), backslashes doubled,
+    and a blank text as its repr (dot refuses an empty <b>)."""
+    text = str(text) if str(text).strip() else repr(text)
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], " ".join(text.split()))
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return html.escape(text).replace("\\", "\\\\")
 
 
-def _name(text: str) -> str:
-    """A name or a scope's label: a blank one as its repr (dot refuses an empty <b>)."""
-    return _esc(text if text.strip() else repr(text))
-
-
 def _table(rows: list[tuple[str, str]]) -> str:
-    """A label of "key  value" rows; a row with no key spans the table.
-
-    Key and value sit in cells of their own, never joined by a space: librsvg drops
-    the space at the start of an SVG text run, and "data 5" would show as "data5".
-    """
+    """A label of "key  value" rows (a row with no key spans the table). Key and value sit in
+    cells of their own: librsvg drops a text run's leading space, "data 5" would read "data5"."""
     body = "".join(
         f"<tr><td colspan='3'>{v}</td></tr>"
         if not k
@@ -182,11 +179,8 @@ _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|[A-Za-z]+")
 
 
 def _colour(s: Scope) -> dict[str, str]:
-    """The scope's `color`: a lesson colour as its hex, another name as SVG reads it, else grey.
-
-    dot reads a bare name with the X11 scheme in PNG and PDF, but SVG viewers as SVG
-    does (X11 "green" is SVG's "lime"), so names get colorscheme=svg.
-    """
+    """The scope's `color`: a lesson colour as its hex, another name as SVG reads it (dot's PNG
+    and PDF read names as X11 does, where "green" is SVG's "lime"), anything else grey."""
     c = s.attrs.get("color")
     if not isinstance(c, str) or not _COLOUR.fullmatch(c):
         return {"color": GREY, "fontcolor": GREY}

@@ -1,12 +1,9 @@
 """The plan of a drawing: which nodes it shows, in which clusters, and what collapses.
 
-A graph of at most `max_nodes` Values is shown whole. A bigger one collapses in two
-steps, the second only when the first did not make it fit:
-
-1. each cluster of the deepest level that fits becomes one box (level 1 if none fits);
-2. the leaves (parameters first, at most half of max_nodes) and the nodes nearest the
-   output stay; each other node is hidden in a "… N nodes …" box: the box of the inputs
-   of the first drawn node, from the output down, that leads to it.
+A graph of at most `max_nodes` Values is shown whole. In a bigger one, each cluster of the
+deepest level that fits becomes one box (level 1 if none fits). If that is not enough, the
+leaves (parameters first, at most half of max_nodes) and the nodes nearest the output stay,
+and each other node is hidden in a "… N nodes …" box with the node that met it first.
 """
 
 from __future__ import annotations
@@ -98,14 +95,14 @@ def _breadth_first(root: Value) -> tuple[list[Value], list[int], dict[Value, int
 def _owned(depth: dict[Scope | None, int]) -> tuple[set[Value], dict[Value, Scope]]:
     """The parameters of the scopes' owners (nn modules), and the cluster each is drawn in:
     the deepest one whose owner holds it, if that owner ran only once in this graph."""
-    runs: dict[int, tuple[Any, list[Scope]]] = {}  # by the owner's id: the owner, its scopes
+    runs: dict[int, list[Scope]] = {}  # each owner's scopes, by the owner's id
     for s in depth:
         if s is not None and s.owner is not None:
-            runs.setdefault(id(s.owner), (s.owner, []))[1].append(s)
+            runs.setdefault(id(s.owner), []).append(s)
     found: set[Value] = set()
     home: dict[Value, Scope] = {}
-    for owner, scopes in runs.values():
-        get = getattr(owner, "parameters", None)
+    for scopes in runs.values():
+        get = getattr(scopes[0].owner, "parameters", None)
         owned = [p for p in get() if isinstance(p, Value)] if callable(get) else []
         found.update(owned)
         for p in owned if len(scopes) == 1 else ():
@@ -119,11 +116,8 @@ def _collapse_clusters(p: Plan, depth: dict[Scope | None, int], max_nodes: int) 
     # Collapsing level d draws the nodes outside clusters that deep, and one box per cluster.
     outside = Counter(depth[s] for s in p.where)
     clusters = Counter(depth.values())
-    level = 1
-    for d in range(max(depth.values()), 1, -1):
-        if sum(c for k, c in outside.items() if k < d) + clusters[d] <= max_nodes:
-            level = d
-            break
+    cost = {d: sum(c for k, c in outside.items() if k < d) + clusters[d] for d in clusters if d}
+    level = max((d for d, c in cost.items() if c <= max_nodes), default=1)
     box_of: dict[Scope | None, str] = {}  # each scope `level` deep or deeper: its box
     for s, d in depth.items():
         if s is not None and d == level:
