@@ -11,13 +11,37 @@ answer is numpy's (inf, nan).
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd.value import Data, Primitive, Value, _apply, _normalise, as_data, shape_of
+
+try:
+    # numpy ≥ 2 keeps its floating-point error state in a context variable. Setting it
+    # directly costs 0.1 µs where `with np.errstate(...)` costs 1 µs: the generic tensor
+    # step at n = 100 (eight divisions, logs and sigmoids) runs 22% fewer instructions.
+    _config: Any = importlib.import_module("numpy._core._ufunc_config")
+    _errors, _QUIET = _config._extobj_contextvar, _config._make_extobj(all="ignore")
+
+    def quietly(f: Callable[..., Any], *args: Any) -> Any:
+        """f(*args) with numpy's floating-point warnings off: inf and nan are answers here."""
+        token = _errors.set(_QUIET)
+        try:
+            return f(*args)
+        finally:
+            _errors.reset(token)
+
+except (ImportError, AttributeError):  # numpy 1.x
+
+    def quietly(f: Callable[..., Any], *args: Any) -> Any:
+        """f(*args) with numpy's floating-point warnings off: inf and nan are answers here."""
+        with np.errstate(all="ignore"):
+            return f(*args)
 
 
 def _raw(x: Any) -> Data:
@@ -121,7 +145,8 @@ class Add(Primitive):
     """a + b; ∂/∂a = 1, ∂/∂b = 1."""
 
     symbol = "+"
-    forward = staticmethod(lambda a, b: a + b)
+    # A C function, as for Mul: no Python frame per recorded op (W1: −2.5% instructions).
+    forward = staticmethod(operator.add)
     grads = (
         lambda g, out, a, b: g,
         lambda g, out, a, b: g,
@@ -145,7 +170,7 @@ class Mul(Primitive):
     """a · b; ∂/∂a = b, ∂/∂b = a."""
 
     symbol = "×"
-    forward = staticmethod(lambda a, b: a * b)
+    forward = staticmethod(operator.mul)
     # Two floats are multiplied here, without the call: 8% of the scalar demo's step (W1).
     grads = (
         lambda g, out, a, b: g * b if type(b) is float else grad_of_product(g, b, a),
@@ -156,8 +181,7 @@ class Mul(Primitive):
 def _divide(a: Data, b: Data) -> Data:
     if type(a) is float and type(b) is float and b != 0.0:
         return a / b
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return np.divide(a, b)
+    return quietly(np.divide, a, b)
 
 
 class Div(Primitive):
@@ -244,8 +268,7 @@ def _exp(x: Data) -> Data:
             return math.exp(x)
         except OverflowError:
             return math.inf
-    with np.errstate(over="ignore"):
-        return np.exp(x)
+    return quietly(np.exp, x)
 
 
 class Exp(Primitive):
@@ -261,8 +284,7 @@ def _log(x: Data) -> Data:
         if x > 0.0:
             return math.log(x)
         return -math.inf if x == 0.0 else math.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(x)
+    return quietly(np.log, x)
 
 
 class Log(Primitive):
@@ -303,12 +325,8 @@ def _sigmoid(x: Data) -> Data:
     t = np.negative(x)
     if type(t) is not np.ndarray or t.size <= 1:
         # A float32 scalar, or one element: numpy's `out=` costs more than a fresh array there.
-        if t.size and t.item() > 80.0:
-            with np.errstate(over="ignore"):
-                return 1.0 / (1.0 + np.exp(t))
-        return 1.0 / (1.0 + np.exp(t))
-    with np.errstate(over="ignore"):  # costs less than looking for the large elements first
-        np.exp(t, t)
+        return 1.0 / (1.0 + (quietly(np.exp, t) if t.size and t.item() > 80.0 else np.exp(t)))
+    quietly(np.exp, t, t)  # costs less than looking for the large elements first
     np.add(t, 1.0, t)
     return np.reciprocal(t, t)
 
@@ -374,8 +392,12 @@ def _sum(a: Data, axis: Any, keepdims: bool) -> Data:
     if type(a) is float and axis is None:
         return a
     if type(a) is np.ndarray:
-        # np.sum without its Python layer
-        return np.add.reduce(a, axis, keepdims=True) if keepdims else np.add.reduce(a, axis)
+        # np.sum without its Python layer; a float64 total as the float the engine keeps
+        if keepdims:
+            return np.add.reduce(a, axis, keepdims=True)
+        if axis is None and a.dtype == np.float64:
+            return float(np.add.reduce(a, None))
+        return np.add.reduce(a, axis)
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 

@@ -1,5 +1,2 @@
-"""valuegrad's benchmarks: the same workloads side by side with micrograd, PyTorch, HIPS
-autograd, JAX and hand-written numpy, gradients checked before anything is timed.
-
-Run them with `python -m benchmarks`; see README.md in this folder.
-"""
+"""The same workloads side by side on valuegrad and its peers, gradients checked first: see
+README.md in this folder, and run them with `python -m benchmarks`."""

@@ -1,6 +1,6 @@
 """W2 and W3 for the peers that run in their own interpreter: HIPS autograd and JAX.
 
-worker.py loads this file by its path in another virtual environment, so it imports
+The worker in peers.py imports this file in another virtual environment, so it imports
 numpy and the peers, never this project. Each builder takes the arrays the runner
 handed over and returns (the gradients of one run, the step to time).
 """

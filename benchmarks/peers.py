@@ -1,108 +1,101 @@
-"""The peers that run in another interpreter, HIPS autograd and JAX: their venv and worker."""
+"""HIPS autograd and JAX in their own interpreter, whose `autograd` is HIPS's: both ends of
+the pipe. This file is also the worker, run as `python -I peers.py` (isolated: this repository
+is not on its path); it builds peer_workloads.py's cases on the arrays sent, and times them.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
+import gc
+import importlib
+import importlib.metadata
+import pickle
 import subprocess
 import sys
-import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    from benchmarks.harness import Context, System
 
-from benchmarks.harness import Clock, Context, Gradients, System
-
-WORKER = Path(__file__).with_name("worker.py")
-PACKAGES = {"numpy": ["numpy"], "hips": ["autograd"], "jax": ["jax", "jaxlib"]}
 NAMES = {"hips": "HIPS autograd", "jax": "JAX jit"}
-_keys = itertools.count()
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def install(venv: Path) -> dict[str, str]:
-    """Make `venv` and pip install numpy, HIPS autograd and JAX in it; what failed, with why."""
-    if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    failed = {}
-    for peer, packages in PACKAGES.items():
-        print(f"pip install {' '.join(packages)} in the peers' environment", flush=True)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *packages]
-        done = subprocess.run(pip, capture_output=True, text=True)
-        if done.returncode:
-            failed[peer] = f"pip install failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}"
-    return failed
+def measure(step: Callable[[], object], number: int, clock: str) -> float:
+    """Seconds for `number` calls of `step` and a full collection: each pays for its garbage."""
+    now = CLOCKS[clock]
+    start = now()
+    for _ in range(number):
+        step()
+    gc.collect()
+    return now() - start
 
 
 class Worker:
-    """A worker.py process in another interpreter (isolated mode: `autograd` is HIPS's there)."""
+    """This file run as a worker by another interpreter, and the pipe to it."""
 
     def __init__(self, python: str):
-        self.cwd, pipe = tempfile.TemporaryDirectory(prefix="valuegrad-worker-"), subprocess.PIPE
-        command = [python, "-I", str(WORKER)]
-        self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe, text=True, cwd=self.cwd.name)
-        self.info = self.request({"cmd": "hello"})
+        command, pipe = [python, "-I", str(Path(__file__))], subprocess.PIPE
+        self.proc = subprocess.Popen(command, stdin=pipe, stdout=pipe)
 
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send one request and wait for its answer."""
+    def request(self, *message: Any) -> Any:
+        """Send one request and wait for its answer; the worker's error raised here."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
-            reply: dict[str, Any] = json.loads(self.proc.stdout.readline() or '{"error": "gone"}')
-        except OSError as e:
-            reply = {"error": str(e)}
-        if "error" in reply:
-            raise RuntimeError(f"worker: {reply['error']}")
+        pickle.dump(message, self.proc.stdin)
+        self.proc.stdin.flush()
+        reply = pickle.load(self.proc.stdout)  # EOFError if the worker is gone
+        if isinstance(reply, Exception):
+            raise RuntimeError(f"worker: {reply}")
         return reply
 
     def close(self) -> None:
-        """Ask the worker to stop, and wait for it."""
-        with contextlib.suppress(RuntimeError):
-            self.request({"cmd": "quit"})
+        """Close the pipe, which stops the worker, and wait for it."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
         self.proc.wait(timeout=30)
-        self.cwd.cleanup()
-
-
-def remote(ctx: Context, peer: str, workload: str, arrays: dict[str, Any]) -> System:
-    """A system whose runs happen, and are timed, in the peer's worker, on these arrays."""
-    worker, key = ctx.workers[peer], f"{workload}-{peer}-{next(_keys)}"
-    data, out = Path(ctx.workdir) / f"{key}.npz", Path(ctx.workdir) / f"{key}-grads.npz"
-    np.savez(data, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
-
-    def grads() -> Gradients:
-        message = {"workload": workload, "system": peer, "data": str(data), "out": str(out)}
-        worker.request({"cmd": "setup", "key": key} | message)
-        with np.load(out) as f:
-            return dict(f)
-
-    def timer(number: int) -> float:
-        message = {"cmd": "measure", "key": key, "number": number, "clock": Clock.name}
-        return float(worker.request(message)["seconds"])
-
-    def release() -> None:
-        with contextlib.suppress(RuntimeError):
-            worker.request({"cmd": "drop", "key": key})
-
-    return System(NAMES[peer], lambda: None, grads, timer, release)
 
 
 def remotes(ctx: Context, workload: str, **arrays: Any) -> tuple[list[System], dict[str, str]]:
-    """(HIPS autograd and JAX systems for this case, the absent ones with why)."""
-    systems = [remote(ctx, p, workload, arrays) for p in NAMES if p in ctx.workers]
-    return systems, {NAMES[p]: ctx.absent[p] for p in NAMES if p not in ctx.workers}
+    """(HIPS autograd and JAX on these arrays, run in the worker; those not run, with why)."""
+    from benchmarks.harness import System  # here: this file also runs without this project
+
+    if ctx.peers is None:
+        return [], dict.fromkeys(NAMES.values(), "not asked for (see --peers)")
+    ask = ctx.peers.request  # setup answers the gradients; measure, the seconds of `number` runs
+    grads = {p: partial(ask, "setup", p, workload, arrays, ctx.clock) for p in NAMES}
+    return [System(NAMES[p], lambda: None, grads[p], partial(ask, "measure", p)) for p in NAMES], {}
 
 
-def start(python: str | None) -> tuple[dict[str, Worker], dict[str, str]]:
-    """(peer → its worker, peer → why it is absent) for the peers importable in `python`."""
-    if python is None:
-        return {}, dict.fromkeys(NAMES, "not asked for (see --peers)")
-    try:
-        worker = Worker(python)
-    except (OSError, RuntimeError) as e:
-        return {}, dict.fromkeys(NAMES, f"its interpreter did not start: {e}")
-    found = {p: worker for p in NAMES if worker.info.get(p)}
-    if not found:
-        worker.close()
-    return found, {p: worker.info.get(f"{p}_error", "?") for p in NAMES if p not in found}
+def answer(request: tuple[Any, ...], steps: dict[str, Any], peers: Any) -> Any:
+    """The worker's answer to one request; `peers` is peer_workloads.py, `steps` one per peer."""
+    if request[0] == "versions":
+        found = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+        return {"python": sys.version.split()[0]} | {k: found.get(k, "-") for k in request[1:]}
+    if request[0] == "setup":  # a case's step replaces the last; what it holds is frozen
+        _, peer, workload, arrays, clock = request
+        gc.unfreeze()
+        grads, step = peers.BUILDERS[workload, peer](arrays)
+        steps[peer] = step, clock
+        gc.collect()
+        gc.freeze()
+        return grads
+    step, clock = steps[request[1]]
+    return measure(step, request[2], clock)
+
+
+if __name__ == "__main__":
+    sys.path.append(str(Path(__file__).parent))  # last: nothing here shadows an installed module
+    workloads, steps = importlib.import_module("peer_workloads"), dict[str, Any]()
+    pipe, sys.stdout = sys.stdout.buffer, sys.stderr  # what a library prints stays off the pipe
+    with contextlib.suppress(EOFError):  # the runner closes the pipe when it is done
+        while request := pickle.load(sys.stdin.buffer):
+            try:
+                reply = answer(request, steps, workloads)
+            except Exception as e:
+                reply = RuntimeError(f"{type(e).__name__}: {e}")
+            pickle.dump(reply, pipe)
+            pipe.flush()

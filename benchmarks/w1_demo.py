@@ -18,14 +18,13 @@ import numpy as np
 
 import nn
 from autograd import Value
-from benchmarks.common import collector_time, explained, optional, torch_threads
 from benchmarks.harness import (
     Case,
     Context,
     Gradients,
-    Metric,
     Report,
     System,
+    optional,
     ratio_check,
     run_case,
 )
@@ -282,21 +281,7 @@ def run(ctx: Context) -> Report:
         skipped["torch"] = str(why)
     shape = "→".join(map(str, sizes))
     case = Case(f"W1 MLP {shape}, {n} points", "numpy", systems, skipped)
-    # One thread: on a problem this small more threads only add waiting.
-    with torch_threads(torch, 1):
-        result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
+    result = run_case(case, ctx)
     report.results.append(result)
-    for s in (s for s in systems if s.name in ("valuegrad", "micrograd")):
-        gc_time, median = collector_time(s.step, 3), result.seconds(s.name)
-        if median:
-            report.metrics.append(
-                Metric(
-                    case.title,
-                    s.name,
-                    "in the cyclic collector",
-                    100 * gc_time / median,
-                    "% of a step",
-                )
-            )
-    report.checks.append(explained(ratio_check(result, "valuegrad", "micrograd", 0.08), result))
+    report.checks.append(ratio_check(result, "valuegrad", "micrograd", 0.08))
     return report

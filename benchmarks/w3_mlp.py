@@ -3,8 +3,8 @@
 A batch of 256 samples; one step is the forward pass, the backward pass and
 p ← p − lr·∂L/∂p for all six weight arrays. The floor is hand-written numpy
 backprop. This project runs through nn (MLP, log_loss, SGD), from the engine's
-operations, and compiled (`autograd.compile` of the loss, the update in numpy) when
-the engine has it. Every system uses numpy's (or its own) BLAS, on one thread.
+operations, and compiled (`autograd.compile` of the loss, the update in numpy). Every
+system uses numpy's (or its own) BLAS, on one thread.
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 import nn
 from autograd import Value
-from benchmarks.common import compiler, explained, optional, torch_threads, traced
 from benchmarks.harness import (
     Case,
     Context,
     Gradients,
     Report,
     System,
+    optional,
     ratio_check,
     run_case,
+    traced,
 )
 from benchmarks.peers import remotes
 
@@ -106,9 +108,9 @@ def engine_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     return System("valuegrad tensor", step, grads)
 
 
-def compiled_system(compile_: Any, X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
+def compiled_system(X: np.ndarray, y: np.ndarray, params: list[Any]) -> System:
     """autograd.compile of the loss; the SGD update in numpy, in place."""
-    step_ = compile_(loss, argnums=tuple(range(len(params))))
+    step_ = autograd.compile(loss, argnums=tuple(range(len(params))))
     p, target = [a.copy() for a in params], y.reshape(-1, 1)
 
     def step() -> None:
@@ -192,11 +194,7 @@ def run(ctx: Context) -> Report:
     X, y, params = data(sizes, batch, seed=3)
     systems: list[System] = [nn_system(sizes, X, y, params), engine_system(X, y, params)]
     skipped: dict[str, str] = {}
-    compile_, why = compiler()
-    if compile_ is None:
-        skipped["valuegrad compiled"] = why
-    else:
-        systems.append(compiled_system(compile_, X, y, params))
+    systems.append(compiled_system(X, y, params))
     systems.append(numpy_system(X, y, params))
     torch, why = optional("torch")
     if torch is not None:
@@ -205,17 +203,11 @@ def run(ctx: Context) -> Report:
         skipped["torch"] = why
     arrays = dict(zip(NAMES, params, strict=True))
     others, absent = remotes(ctx, "W3", X=X, y=y.reshape(-1, 1), lr=np.array(LR), **arrays)
-    case = Case(
-        f"W3 MLP {'→'.join(map(str, sizes))}, batch {batch}",
-        "numpy",
-        systems + others,
-        skipped | absent,
-    )
-    with torch_threads(torch):
-        result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
+    title = f"W3 MLP {'→'.join(map(str, sizes))}, batch {batch}"
+    result = run_case(Case(title, "numpy", systems + others, skipped | absent), ctx)
     report.results.append(result)
     report.checks += [
-        explained(ratio_check(result, "valuegrad", "numpy", 1.2), result),
-        explained(ratio_check(result, "valuegrad compiled", "numpy", 1.0), result),
+        ratio_check(result, "valuegrad", "numpy", 1.2),
+        ratio_check(result, "valuegrad compiled", "numpy", 1.0),
     ]
     return report

@@ -18,26 +18,25 @@ from __future__ import annotations
 import gc
 import sys
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import autograd
 from autograd import Value
-from benchmarks.common import collector_time, optional
 from benchmarks.harness import (
     Case,
-    CaseResult,
     Check,
     Context,
     Metric,
     Report,
     System,
+    optional,
     run_case,
 )
-from benchmarks.report import number
+from benchmarks.peers import CLOCKS
+from benchmarks.runner import number
 
 C, D = 0.99999, 1e-5  # y stays near 1, and ∂y/∂x = C^(n/2) far from underflow
 MICROGRAD_MAX = 100_000
@@ -46,20 +45,27 @@ PAUSED = "valuegrad, collection paused"
 HELD, GC_SHARE = "bytes held per node", "of it in the cyclic collector"
 
 
-@contextmanager
-def paused_here() -> Iterator[None]:
-    """The caller's own opt-in, for an engine without one: no automatic collection inside."""
-    was = gc.isenabled()
-    gc.disable()
+def collector_time(step: Callable[[], object], runs: int, clock: str = "wall") -> float:
+    """Median seconds per run in the cyclic collector (gc.callbacks), each run made as a sample
+    makes it: what was alive before frozen out of the collector's sight, a full collection."""
+    now, marks, parts = CLOCKS[clock], list[float](), []
+
+    def mark(phase: str, info: dict[str, Any]) -> None:  # a collection starts, then stops
+        marks.append(now())
+
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(mark)
     try:
-        yield
+        for _ in range(runs):
+            marks.clear()
+            step()
+            gc.collect()
+            parts.append(sum(b - a for a, b in zip(marks[::2], marks[1::2], strict=True)))
     finally:
-        if was:
-            gc.enable()
-
-
-# The engine's opt-in if it has one, else the same written here; the notes say which ran.
-PAUSE = getattr(autograd, "collection_paused", paused_here)
+        gc.callbacks.remove(mark)
+        gc.unfreeze()
+    return sorted(parts)[runs // 2]
 
 
 def build(value: type, n: int) -> tuple[Any, Any]:
@@ -76,7 +82,7 @@ def system(name: str, value: type, n: int, paused: bool = False) -> System:
     def chain() -> tuple[Any, Any]:
         if not paused:
             return build(value, n)
-        with PAUSE():
+        with autograd.collection_paused():
             return build(value, n)
 
     def step() -> None:
@@ -109,7 +115,7 @@ def run(ctx: Context) -> Report:
     report = Report()
     sizes = [1_000, 10_000] if ctx.quick else [1_000, 10_000, 100_000, 1_000_000]
     micrograd, why = optional("micrograd.engine")
-    results: dict[int, CaseResult] = {}
+    results: dict[int, Case] = {}
     limit = sys.getrecursionlimit()
     try:
         for n in sizes:
@@ -121,16 +127,14 @@ def run(ctx: Context) -> Report:
                 sys.setrecursionlimit(max(limit, n + 1000))
                 systems.append(system("micrograd", micrograd.Value, n))
             case = Case(f"W4 n={n:,}", "valuegrad", systems, skipped)
-            results[n] = r = run_case(
-                case, 3 if n >= 100_000 else ctx.repeats, ctx.min_time, ctx.log
-            )
+            results[n] = r = run_case(case, ctx, 3 if n >= 100_000 else None)
             report.results.append(r)
             for s in systems:
                 if (t := r.seconds(s.name)) is not None:
                     report.metrics.append(
                         Metric(case.title, s.name, "time per node", t / n * 1e9, "ns")
                     )
-            share = collector_time(systems[0].step, 3 if n >= 100_000 else 7) / n
+            share = collector_time(systems[0].step, 3 if n >= 100_000 else 7, ctx.clock) / n
             report.metrics.append(Metric(case.title, "valuegrad", GC_SHARE, share * 1e9, "ns"))
             if n in MEMORY_AT:
                 for name, value in (
@@ -143,10 +147,7 @@ def run(ctx: Context) -> Report:
     finally:
         sys.setrecursionlimit(limit)
     report.checks += checks(report, results, sizes)
-    how = (
-        "autograd.collection_paused()" if PAUSE is not paused_here else "the caller's gc.disable()"
-    )
-    report.notes.append(f"W4: {PAUSED} means the build inside {how}")
+    report.notes.append(f"W4: {PAUSED} means the build inside autograd.collection_paused()")
     report.notes.append(
         "W4: micrograd wraps each constant operand (c, d) in a Value of its own, so each of its "
         "operations leaves two Values in the graph; its bytes per node count both"
@@ -162,7 +163,7 @@ def measured(report: Report, case: str, name: str, metric: str) -> float | None:
     return found[0] if found else None
 
 
-def checks(report: Report, results: dict[int, CaseResult], sizes: list[int]) -> list[Check]:
+def checks(report: Report, results: dict[int, Case], sizes: list[int]) -> list[Check]:
     """Linearity with the collector on and paused, memory against micrograd and in bytes."""
     small, large = sizes[1], sizes[-1]
     out = []

@@ -64,7 +64,7 @@ def run(ctx: Context) -> Report:
 
     systems = [System(name, step, verdict(step)) for name, step in modes.items()]
     case = Case(f"W5 lesson network, n={n}", "forward+backward", systems)
-    result = run_case(case, ctx.repeats, ctx.min_time, ctx.log)
+    result = run_case(case, ctx)
     report.results.append(result)
     base = result.seconds("forward+backward")
     for name in modes:

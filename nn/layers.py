@@ -8,7 +8,6 @@ with one entry per row. Dense is a layer: it returns `n_out` numbers per sample.
 from __future__ import annotations
 
 import functools
-import keyword
 import numbers
 import operator
 from collections.abc import Callable, Sequence
@@ -163,9 +162,11 @@ def weighted_sum(n: int) -> type[Primitive]:
 class Perceptron(Module):
     """The lesson's unit: z = w1·x1 + … + wn·xn + b, ŷ = activation(z) (σ by default).
 
-    Its parameters are scalar Values named w1 … wn and b, unless existing Values
-    are passed as `weights` and `bias` (then it shares them and uses their names).
-    `names` are given to the nodes for z and ŷ, so drawings and explanations show them.
+    Its parameters are the attributes w1 … wn and b, named by position as on the slide,
+    whatever the Values are called: passed as `weights` and `bias`, existing Values are
+    shared (the lesson's network gives red w11, w21 and b1 as its w1, w2 and b, and lists
+    them under its own names). `names` are given to the nodes for z and ŷ, so drawings
+    and explanations show them.
     """
 
     def __init__(
@@ -188,29 +189,20 @@ class Perceptron(Module):
         if weights is None:
             # Scaled by 1/√n so that z starts with unit variance for unit-variance inputs.
             draws = make_rng(seed).normal(size=n_inputs) / np.sqrt(n_inputs)
-            weights = [Value(float(v), name=f"w{i + 1}") for i, v in enumerate(draws)]
+            weights = [Value(float(v)) for v in draws]
         if bias is None:
-            bias = Value(0.0, name="b")
+            bias = Value(0.0)
         if len(weights) != n_inputs:
             raise ValueError(f"expected {n_inputs} weights, got {len(weights)}")
         for p in (*weights, bias):
             if not isinstance(p, Value) or p.shape != ():
                 raise TypeError(f"a perceptron's weights and bias are scalar Values, got {p!r}")
-        self.weight_names = tuple(str(w.name) for w in weights)
-        self.bias_name = str(bias.name)
-        taken = set(vars(self)) | set(dir(type(self)))
-        given = [*self.weight_names, self.bias_name]
-        for name in given:
-            bad = not name.isidentifier() or keyword.iskeyword(name) or name in taken
-            if bad or given.count(name) > 1:
-                raise ValueError(
-                    f"each weight and the bias need a distinct name usable as an attribute, "
-                    f"got {name!r}"
-                )
-        for p in (*weights, bias):
-            setattr(self, str(p.name), p)
-        # Read by attribute on every call, so that `using()` and reassignment are seen.
-        self._parameters = operator.attrgetter(*given)
+        attributes = [f"w{i + 1}" for i in range(n_inputs)]
+        for attribute, w in zip(attributes, weights, strict=True):
+            setattr(self, attribute, w)  # a Value without a name takes the attribute's
+        self.b = bias
+        # Read on every call, so that `using()` and reassignment are seen.
+        self._parameters = operator.attrgetter(*attributes, "b")
 
     @property
     def weights(self) -> tuple[Value, ...]:
@@ -220,7 +212,8 @@ class Perceptron(Module):
     @property
     def bias(self) -> Value:
         """b."""
-        return getattr(self, self.bias_name)
+        b: Value = self.b
+        return b
 
     def forward(self, x: Any) -> Value:
         """z = Σ wᵢ·xᵢ + b; ŷ = activation(z)."""

@@ -123,19 +123,29 @@ def test_a_perceptron_has_the_lessons_names() -> None:
 def test_a_perceptron_can_share_named_values_and_feed_on_values() -> None:
     u, v, c = Value(1.0, "u"), Value(-2.0, "v"), Value(0.5, "c")
     p = nn.Perceptron(2, weights=(u, v), bias=c, color="red", names=("s", "out"))
-    assert [n for n, _ in p.named_parameters()] == ["u", "v", "c"]
-    assert p.u is u
+    # The attributes are named by position, as on the slide; the Values keep their own names.
+    assert [n for n, _ in p.named_parameters()] == ["w1", "w2", "b"]
+    assert (p.w1, p.w2, p.b) == (u, v, c) and p.weights == (u, v) and p.bias is c
+    assert [q.name for q in p.parameters()] == ["u", "v", "c"]
     a, b = Value(3.0), Value(np.array([1.0, 2.0]))
     assert p([a, 1.0]).item() == pytest.approx(1.0 / (1.0 + np.exp(-1.5)))
     assert p([b, b]).shape == (2,)
-    with pytest.raises(ValueError, match="distinct name"):
-        nn.Perceptron(2, weights=(u, u), bias=c)
-    with pytest.raises(ValueError, match="distinct name"):
-        nn.Perceptron(1, weights=(Value(1.0, "forward"),), bias=c)
+    # Any name will do, even one of a method's, and one Value may be two weights (tied).
+    odd = nn.Perceptron(1, weights=(Value(1.0, "forward"),), bias=c)
+    assert odd.w1.name == "forward" and callable(odd.forward)
+    tied = nn.Perceptron(2, weights=(u, u), bias=c)
+    assert tied.parameters() == [u, c]
+    tied([2.0, 3.0]).backward()
+    assert u.grad == pytest.approx(_sigmoid_slope(1.0 * 2.0 + 1.0 * 3.0 + 0.5) * (2.0 + 3.0))
     with pytest.raises(ValueError, match="expected 2 weights"):
         nn.Perceptron(2, weights=(u,), bias=c)
     with pytest.raises(TypeError, match="scalar Values"):
         nn.Perceptron(1, weights=(Value([1.0, 2.0], "w"),), bias=c)
+
+
+def _sigmoid_slope(z: float) -> float:
+    s = 1.0 / (1.0 + np.exp(-z))
+    return float(s * (1.0 - s))
 
 
 floats = st.floats(-10, 10)

@@ -35,7 +35,9 @@ def test_red_green_and_purple_are_perceptrons_sharing_those_values() -> None:
     assert net.red.parameters() == [net.w11, net.w21, net.b1]
     assert net.green.parameters() == [net.w12, net.w22, net.b2]
     assert net.purple.parameters() == [net.w1, net.w2, net.b]
-    net.red.w11.data = 5.0
+    # Each perceptron names its weights by position: red's w1 is the network's w11.
+    assert (net.red.w1, net.red.w2, net.red.b) == (net.w11, net.w21, net.b1)
+    net.red.w1.data = 5.0
     assert net.w11.data == 5.0
 
 

@@ -752,3 +752,19 @@ def test_the_base_gradient_of_pow_stays_differentiable_in_the_exponent_at_zero()
 
     assert grad(lambda b: grad(lambda c: c**b)(2.0))(0.0) == pytest.approx(0.5, rel=1e-12)
     assert grad(lambda c: c ** Value(0.0))(0.0) == 0.0  # and 0 where base and exponent are 0
+
+
+def test_quiet_numpy_calls_leave_the_callers_error_state_as_it_was() -> None:
+    """The engine silences numpy only for its own call: the caller's settings hold around it."""
+    from autograd.ops import quietly
+
+    zero = Value(np.array([0.0, 1.0]))
+    with np.errstate(all="raise"):
+        out = zero.log()  # -inf is the answer, not an error
+        assert out.data[0] == -np.inf
+        with pytest.raises(FloatingPointError):
+            np.log(np.array([0.0]))  # the caller's own numpy still raises
+        with pytest.raises(ZeroDivisionError):
+            quietly(lambda: 1 / 0)  # an error inside restores the state on the way out
+        assert np.geterr()["divide"] == "raise"
+    assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}

@@ -34,11 +34,12 @@ def test_the_first_lines_give_the_setup_and_test_commands():
 
 
 def test_the_table_of_targets_is_the_one_in_the_benchmark_results():
-    from benchmarks import report
+    import json
 
-    results = README.parent / "benchmarks" / "results.md"
-    text = README.read_text(encoding="utf-8")
-    assert report.readme_table(results.read_text(encoding="utf-8")) in text
+    from benchmarks import runner
+
+    results = json.loads((README.parent / "benchmarks" / "results.json").read_text("utf-8"))
+    assert runner.readme_table(results) in README.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
