@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
 import graphviz
 
@@ -13,6 +12,7 @@ from autograd.graph import Scope
 from autograd.text import fmt, op_symbol, summary
 from autograd.value import Value
 
+Node = tuple[str, dict[str, str]]  # a DOT node: its id and its attributes
 RED, GREY = "#dc2626", "#6b7280"
 # The lesson's colours, as nn's perceptrons name them; a scope's `color` may be one of
 # these names, another colour name (read as SVG and CSS read it, in every format) or #hex.
@@ -41,7 +41,7 @@ def write(
     """Put the plan into `g` (nodes inside their clusters, edges, legend, caption); return the
     DOT id of each Value drawn."""
     ids: dict[Value, str] = {}
-    bodies: dict[Scope | None, list[tuple[str, dict[str, str]]]] = {None: []}
+    bodies: dict[Scope | None, list[Node]] = {None: []}  # the nodes in each cluster
     edges: list[tuple[str, str]] = []
     once: set[tuple[str, str]] = set()  # an arrow to or from a box is drawn once
     for i, node in enumerate(p.order):
@@ -64,9 +64,8 @@ def write(
     for name, s in p.boxes.items():
         label = f"<<b>{_esc(s.label)}</b><br/>{p.count[name]:,} nodes"
         label += f"<br/>{p.params_in[name]} parameters>" if p.params_in[name] else ">"
-        bodies.setdefault(s.parent, []).append(
-            (name, {"label": label, **LOOK["collapsed cluster"], **_colour(s)})
-        )
+        look = {"label": label, **LOOK["collapsed cluster"], **_colour(s)}
+        bodies.setdefault(s.parent, []).append((name, look))
     hidden = [name for name in p.count if name[0] == "h"]
     for name in hidden:
         label = f"<<i>… {p.count[name]:,} nodes …</i>>"
@@ -82,7 +81,9 @@ def write(
     return ids
 
 
-def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tuple[list, list]:
+def _nodes(
+    p: Plan, i: int, node: Value, show_grad: bool, precision: int
+) -> tuple[list[Node], list[tuple[str, str]]]:
     """Node i's box; for an operation's result also the operation and its raw operands."""
     rows = [] if node.name is None else [("", f"<b>{_esc(node.name)}</b>")]
     if node.shape:
@@ -94,17 +95,18 @@ def _nodes(p: Plan, i: int, node: Value, show_grad: bool, precision: int) -> tup
     kind = "parameter" if node in p.params else "input"
     kind = "output" if node is p.root else kind if node.is_leaf else "intermediate value"
     red = {"color": RED, "penwidth": "3"} if node in p.wrong else {}
-    nodes = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
+    nodes: list[Node] = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
     if node.op is None:
         return nodes, []
     rows = [("", f"<b>{_esc(op_symbol(node), 32)}</b>")]
     if node in p.wrong:
         red.update(fillcolor=STYLE["wrong"], fontcolor=RED)
-        for f in p.wrong[node]:
-            k, want, got = getattr(f, "input_index", "?"), f.expected, f.obtained
-            text = f"expected {fmt(want, precision)}, vjp gave {fmt(got, precision)}"
-            rows.append(("", f"∂/∂input {k}: {text}"))
-        rows += [] if p.wrong[node] else [("", "wrong gradient")]
+        found = [
+            f"∂/∂input {getattr(f, 'input_index', '?')}: expected {fmt(f.expected, precision)}, "
+            f"vjp gave {fmt(f.obtained, precision)}"
+            for f in p.wrong[node]
+        ]
+        rows += [("", text) for text in found or ["wrong gradient"]]
     nodes.append((f"o{i}", {"label": _table(rows), **LOOK["operation"], **red}))
     arrows = [(f"o{i}", f"v{i}")]
     for k, c in enumerate(node.inputs[: len(node.op.grads)]):
@@ -129,7 +131,7 @@ def _legend(g: graphviz.Digraph, kinds: list[str]) -> None:
     g.subgraph(key)
 
 
-def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Any]]) -> None:
+def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Node]]) -> None:
     """Nested `cluster_*` subgraphs of the scopes that hold something, the inner ones made first."""
     for name, attrs in bodies.pop(None):
         g.node(name, **attrs)
