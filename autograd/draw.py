@@ -55,8 +55,8 @@ INSTALL_HINT = (
 
 _FORMATS = ("svg", "png", "pdf")
 
-P = ParamSpec("P")
-R = TypeVar("R")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class DotNotFoundError(graphviz.ExecutableNotFound):
@@ -66,11 +66,11 @@ class DotNotFoundError(graphviz.ExecutableNotFound):
         RuntimeError.__init__(self, INSTALL_HINT)
 
 
-def _needs_dot(run: Callable[P, R]) -> Callable[P, R]:
+def _needs_dot(run: Callable[_P, _R]) -> Callable[_P, _R]:
     """`run`, where a missing `dot` raises DotNotFoundError: the one place that error is caught."""
 
     @functools.wraps(run)
-    def running(*args: P.args, **kwargs: P.kwargs) -> R:
+    def running(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return run(*args, **kwargs)
         except graphviz.ExecutableNotFound as e:

@@ -2,8 +2,10 @@
 
 A graph of at most `max_nodes` Values is shown whole. In a bigger one, each cluster of the
 deepest level that fits becomes one box (level 1 if none fits). If that is not enough, the
-leaves (parameters first, at most half of max_nodes) and the nodes nearest the output stay,
-and each other node is hidden in a "… N nodes …" box with the node that met it first.
+leaves (parameters first, at most half of max_nodes) and the nodes nearest the output stay.
+Walking from the output, each other node is hidden in the "… N nodes …" box of the node that
+met it first; a drawn node starts a box of its own for the hidden nodes it meets (past
+max_nodes / 10 boxes, the rest share the last).
 """
 
 from __future__ import annotations
