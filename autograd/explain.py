@@ -456,7 +456,7 @@ def explain(output: Value, wrt: Value | str, *, max_paths: int | None = 10) -> E
         if node is wrt or node._op is None:
             continue
         mine = []
-        for slot, p in enumerate(node._prev[: len(node._op.grads)]):
+        for slot, p in enumerate(node.inputs[: len(node._op.grads)]):
             if type(p) is Value and p in count:
                 mine.append((slot, p))
         if not mine:
@@ -643,10 +643,11 @@ def find_wrong_gradients(
         if op is None:
             continue
         n = len(op.grads)
-        datas = [_f64(p.data if isinstance(p, Value) else p) for p in node._prev[:n]]
-        datas += node._prev[n:]
+        inputs = node.inputs
+        datas = [_f64(p.data if isinstance(p, Value) else p) for p in inputs[:n]]
+        datas += inputs[n:]
         for slot in range(n):
-            p = node._prev[slot]
+            p = inputs[slot]
             if not isinstance(p, Value):
                 continue
             found = _check(op, datas, slot, rng, eps, rtol, atol, max_elements)

@@ -299,9 +299,6 @@ class Value:
             return (self._a,)
         return self._a if b is _MANY else (self._a, b)
 
-    # The name older drawing code reads; `inputs` is the public one.
-    _prev = inputs
-
     def item(self) -> float:
         """The data of a one-element Value as a Python float."""
         d = self.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -14,10 +15,12 @@ from typing import Any
 import graphviz
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autograd
 from autograd import Primitive, Value
-from autograd.draw import COLOURS, STYLE, DotNotFoundError, Drawing, draw, render
+from autograd.draw import COLOURS, STYLE, DotNotFoundError, Drawing, draw, plan, render
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None and not os.environ.get("CI"),
@@ -450,6 +453,15 @@ def test_when_that_is_not_enough_the_outer_clusters_collapse_too() -> None:
     assert len([k for k in dot.nodes if k.startswith("v")]) + len(boxes) <= 25
 
 
+def test_clusters_hidden_between_the_two_ends_are_not_drawn() -> None:
+    g = draw(many_samples(30), max_nodes=40)
+    dot = parse(g)
+    assert "clusters (TwoLayerNetwork)" in g.caption and "“… N nodes …”" in g.caption
+    assert len([k for k in dot.nodes if k.startswith(("v", "s"))]) == 40
+    assert [k for k in dot.nodes if k.startswith("s")]
+    assert {k for edge in dot.edges for k in edge} <= set(dot.nodes)
+
+
 def chain(n: int) -> tuple[Value, Value]:
     x = Value(0.5, name="x")
     y = x
@@ -482,6 +494,73 @@ def test_separate_hidden_pieces_get_separate_boxes() -> None:
     out = left * right
     dot = parse(draw(out, max_nodes=60))
     assert len([k for k in dot.nodes if k.startswith("h")]) == 2
+
+
+def test_the_leaves_kept_are_the_parameters_first() -> None:
+    """A parameter at the far end of a long chain of inputs is still drawn."""
+    w = Value(0.5, name="w")
+    y = w * 2.0
+    for k in range(1000):
+        y = y + Value(float(k), name=f"c{k}")
+    g = draw(y, max_nodes=20, params=[w])
+    assert g.ids.get(w) is not None
+    assert parse(g).attr(g.ids[w], "fillcolor") == STYLE["parameter"]
+
+
+def test_past_a_tenth_of_max_nodes_the_hidden_pieces_share_one_box() -> None:
+    ends = [chain(200)[1] for _ in range(30)]
+    out = ends[0]
+    for end in ends[1:]:
+        out = out + end
+    g = draw(out, max_nodes=40)
+    hidden = [k for k in parse(g).nodes if k.startswith("h")]
+    assert 1 < len(hidden) <= 40 // 10
+
+
+def counts(dot: Dot) -> int:
+    """How many Values a drawing stands for: its boxes, and the counts in its summary boxes."""
+    total = 0
+    for k in dot.nodes:
+        if k.startswith("v"):
+            total += 1
+        elif k.startswith(("s", "h")):
+            m = re.search(r"([\d,]+) nodes", dot.label(k))
+            assert m, dot.label(k)
+            total += int(m.group(1).replace(",", ""))
+    return total
+
+
+@st.composite
+def scoped_graphs(draw: Any) -> Value:
+    """A random graph of scalar operations, made inside random nested scopes."""
+    a, d = autograd.scope("a"), autograd.scope("d", color="red")
+    with a:
+        b, c = autograd.scope("b"), autograd.scope("c")
+        with b, c:  # c inside b inside a
+            pass
+    places = [contextlib.nullcontext(), a, b, c, d]
+    nodes = [Value(float(k), name=f"x{k}") for k in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(1, 40))):
+        x, y = draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))
+        op = draw(st.sampled_from(["mul", "add 1", "tanh"]))
+        with draw(st.sampled_from(places)):
+            nodes.append(x * y if op == "mul" else x + 1.0 if op == "add 1" else x.tanh())
+    return nodes[-1]
+
+
+@given(scoped_graphs(), st.integers(1, 30))
+def test_every_drawing_stands_for_every_node_once_within_max_nodes(
+    out: Value, max_nodes: int
+) -> None:
+    g = draw(out, max_nodes=max_nodes)
+    dot = parse(g)
+    n = len(autograd.topological_order(out))
+    assert plan(out, max_nodes=max_nodes).shown[0][0] in "vs"  # the output, or its cluster
+    assert counts(dot) == n
+    boxes = [k for k in dot.nodes if k.startswith(("v", "s"))]
+    assert len(boxes) <= max(n if n <= max_nodes else max_nodes, 1)
+    assert {k for edge in dot.edges for k in edge} <= set(dot.nodes)
+    assert all(tail != head for tail, head in dot.edges)
 
 
 @pytest.mark.slow
@@ -585,6 +664,14 @@ def test_missing_dot_in_graphviz_own_calls(tmp_path: Path, monkeypatch: pytest.M
         g.render(tmp_path / "graph", format="svg")
     bundle = g._repr_mimebundle_()
     assert "apt install graphviz" in bundle["text/plain"]
+
+
+def test_rendering_any_digraph_without_dot_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DotNotFoundError, match="apt install graphviz"):
+        render(graphviz.Digraph(), tmp_path / "graph.svg")
 
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
