@@ -251,7 +251,8 @@ class Lowering:
                 if not (isinstance(parent, ast.BinOp) and type(parent.op) in _UFUNCS):
                     return False
                 other = parent.right if parent.left is node else parent.left
-                if self.shape_of(other) != shape:
+                # The other operand keeps the full shape only if it is not g itself (g + g).
+                if self.shape_of(other) != shape or _reads(other) & group:
                     return False
         return True
 

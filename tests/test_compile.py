@@ -263,6 +263,8 @@ def big_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int
     ([np.ones((BIG, 3)), np.ones((1, 3))], [("mul", (0, 1)), ("sigmoid", (2,)), ("sum0", (3,))])
 )
 @example(([np.ones(BIG), np.ones(BIG)], [("mul", (0, 1)), ("add", (2, 0)), ("mul", (3, 2))]))
+# A sum's gradient spread over x + x: g + g must stay an array, not the number g + g.
+@example(([np.ones((BIG, 3)), np.array(-1.5)], [("add", (0, 0)), ("T", (1,))]))
 def test_programs_over_large_arrays_replay_as_eager_call_after_call(program: Any) -> None:
     inputs, steps = program
     try:
