@@ -1,9 +1,8 @@
 """`python -m benchmarks`: run the workloads under each malloc setting and write the results.
 
-results.json holds what was measured; results.md and the README's table are written from it.
-
-glibc reads its malloc settings, and BLAS, OpenMP, PyTorch and XLA their thread counts, as a
-process starts, so each setting runs in a child process started with them.
+results.json holds what was measured, and results.md and the README's tables are written from
+it. glibc reads its malloc settings, and BLAS, OpenMP, PyTorch and XLA their thread counts, as
+a process starts, so each setting runs in a child process started with them.
 """
 
 from __future__ import annotations
@@ -43,6 +42,8 @@ ONE_THREAD["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_paralleli
 KEPT = ("cpu_model_name", "cpu_count", "platform", "python_version", "timer", "load_avg_1min")
 START = "<!-- benchmark table: written by `python -m benchmarks` from benchmarks/results.json -->"
 END = "<!-- end of the benchmark table -->"
+MARKS = [(START, END), tuple(m.replace("table", "table of the compiler") for m in (START, END))]
+COMPILER = re.compile("compil|first call").search  # the compiler's targets, in its own section
 HEAD = """# Benchmark results
 
 Written by `{command}` on {date}. A ratio is this project's median time over the other's in the
@@ -252,29 +253,30 @@ def explain(check: Check, seconds: float) -> None:
     check.why += f"\n\ncProfile of {ours}:\n\n```text\n{text}\n```" if seconds > 0 else ""
 
 
-def readme_table(results: dict[str, Any]) -> str:
-    """The README's block: when it was measured, then every target, under both mallocs."""
-    runs = results["runs"]
+def readme_table(results: dict[str, Any], compiled: bool = False) -> str:
+    """A README block: when measured, then the eager targets, or with `compiled` the compiler's."""
+    runs, (start, end) = results["runs"], MARKS[compiled]
     clock = {"cpu": "CPU time", "wall": "wall-clock time"}[runs["default"]["machine"]["clock"]]
     tuned = {c["label"]: measured(c) for c in runs.get("tuned", {}).get("checks", [])}
-    rows = [[c["label"], measured(c), tuned.get(c["label"], "—"), f"≤ {c['limit']:g}",
-             c["status"]] for c in runs["default"]["checks"]]  # fmt: skip
+    kept = [[c["label"], measured(c), tuned.get(c["label"], "—"), f"≤ {c['limit']:g}", c["status"]]
+        for c in runs["default"]["checks"] if bool(COMPILER(c["label"])) == compiled]  # fmt: skip
     return "\n".join([
-        START,
-        f"Measured side by side in one run on {results['date']}, in {clock}, one thread per "
-        "system: valuegrad's time or memory over the other's (lower is better; in brackets, its "
-        "range within one round). The status is read under glibc's default malloc, which users "
-        "have; `benchmarks/results.md` says what bounds each miss:",
+        start,
+        f"Measured side by side in one run on {results['date']}, in {clock}, one thread per system:"
+        " valuegrad's time or memory over the other's (lower is better; in brackets, the range in "
+        "one round). Status under glibc's default malloc; `benchmarks/results.md` says what bounds "
+        "each miss:",
         "",
-        table(["target", "default malloc", "tuned malloc", "limit", "status"], rows),
-        END,
+        table(["target", "default malloc", "tuned malloc", "limit", "status"], kept),
+        end,
     ])  # fmt: skip
 
 
 def update_readme(readme: Path, results: dict[str, Any]) -> bool:
-    """Rewrite the README's block from results.json; True if the README changed."""
-    text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    new = head + readme_table(results) + rest.split(END, 1)[1]
+    """Rewrite the README's two blocks from results.json; True if the README changed."""
+    text = new = readme.read_text(encoding="utf-8")
+    for compiled, (start, end) in enumerate(MARKS):
+        head, rest = new.split(start, 1)
+        new = head + readme_table(results, bool(compiled)) + rest.split(end, 1)[1]
     readme.write_text(new, encoding="utf-8")
     return new != text

@@ -108,7 +108,8 @@ def test_a_quick_run_measures_the_compiled_targets_and_explains_each_miss(
             assert str(ROOT) not in c["why"]
     # results.md is results.json written out, and so is the README's table.
     assert runner.section("default", results["runs"]["default"]) in md
-    assert runner.readme_table(results).count("\n| ") == len(checks) + 1
+    tables = runner.readme_table(results), runner.readme_table(results, compiled=True)
+    assert sum(t.count("\n| ") - 1 for t in tables) == len(checks)  # each check in one of them
 
 
 def test_each_malloc_setting_runs_in_its_own_child_and_pyperf_compares_them(
@@ -268,16 +269,21 @@ def test_the_worker_tells_this_project_from_hips_autograd() -> None:
 
 def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path) -> None:
     target = tmp_path / "README.md"
-    target.write_text(f"before\n{runner.START}\nstale\n{runner.END}\nafter\n", encoding="utf-8")
+    (start, end), (c_start, c_end) = runner.MARKS
+    target.write_text(
+        f"before\n{start}\nstale\n{end}\nbetween\n{c_start}\nstale\n{c_end}\nafter\n",
+        encoding="utf-8",
+    )
     label = "W2 n=100: valuegrad / numpy"
     passed = dict(label=label, value=1.5, low=1.4, high=1.6, limit=2.0, status="PASS")
     missing = dict(label="W2 n=1: c / numpy", value=None, low=None, limit=1.1)
     missing["status"] = "not available"
     slower = dict(passed, value=9.9, low=None, status="MISS")
+    compiled = dict(passed, label="W2 n=1: valuegrad compiled / numpy", value=0.9, low=None)
     results = {
         "date": "2030-01-01 00:00 UTC",
         "runs": {
-            "default": {"machine": {"clock": "cpu"}, "checks": [passed, missing]},
+            "default": {"machine": {"clock": "cpu"}, "checks": [passed, missing, compiled]},
             "tuned": {"machine": {"clock": "cpu"}, "checks": [slower]},
         },
     }
@@ -288,6 +294,10 @@ def test_the_readme_table_is_read_from_the_default_malloc_targets(tmp_path: Path
     assert f"| {label} | 1.5 (1.4–1.6) | 9.9 | ≤ 2 | PASS |" in text
     assert "| W2 n=1: c / numpy | — | — | ≤ 1.1 | not available |" in text
     assert "MISS" not in text
+    eager, compiler = text.split("between")  # the compiler's targets go in its own block
+    assert label in eager and "valuegrad compiled" not in eager
+    assert "| W2 n=1: valuegrad compiled / numpy | 0.9 | — | ≤ 2 | PASS |" in compiler
+    assert label not in compiler
     assert not runner.update_readme(target, results)  # nothing left to change
 
 
