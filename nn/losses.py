@@ -152,12 +152,15 @@ class LogLoss(Primitive):
         if not _inside_clip(y_hat):
             raise Saturated("log_loss: σ(z) rounded onto the clip; the loss must be taken on z")
         if type(y_hat) is np.ndarray and y_hat.size > 1024 and type(y) is np.ndarray:
-            ones, zeros = np.count_nonzero(y == 1.0), np.count_nonzero(y == 0.0)
-            if ones + zeros == y_hat.size:  # labels 0 or 1, and ŷ inside the clip, unclipped
+            not_y = np.subtract(1.0, y)
+            # y(1 − y) is 0 exactly where y is 0 or 1 (nowhere else does it round to 0): one
+            # pass fewer than counting the 0s and the 1s.
+            if not np.count_nonzero(not_y * y):  # labels 0 or 1, and ŷ inside the clip
                 # _log_loss's p = where(y = 1, ŷ, 1 − ŷ), as arithmetic: exact for 0/1 labels,
                 # and 17 µs against 26 for np.where on 10⁴ (numpy 2), whose branches mispredict.
                 p = np.multiply(y_hat, y)
-                p += np.subtract(1.0, y_hat) * np.subtract(1.0, y)
+                not_y *= np.subtract(1.0, y_hat)
+                p += not_y
                 return -np.add.reduce(np.log(p, out=p), None) / y_hat.size
         return _log_loss(y_hat, y)
 

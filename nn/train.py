@@ -117,6 +117,8 @@ def fit(
     # the model's outputs, and the next epoch's gradients with them: no second forward pass.
     # (With a callback, which may change the model between epochs, fit evaluates as usual.)
     ahead = step is not None and step_rows == n and callback is None
+    if ahead:  # the program reads X by columns (each a row of X.T): stored so, they are read
+        X = np.asfortranarray(X)  # in place instead of copied on every call (10% at 10⁴ rows)
     gradients: tuple[Any, ...] | None = None  # the next step's, computed at these parameters
 
     history = History()

@@ -459,3 +459,23 @@ def test_a_numerical_check_of_the_node_on_y_hat_agrees_with_its_gradient() -> No
     moved = recorded + np.array([1e-6, 0.0, 0.0])
     slope = (LogLoss.forward(moved, y, logit, recorded) - loss.item()) / 1e-6
     assert slope == pytest.approx(y_hat.grad[0], rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "odd", [None, 0.5, 5e-324, 1.0 - 2.0**-53, -0.0, 1e-300], ids=lambda v: f"label {v!r}"
+)
+def test_the_compiled_log_loss_of_a_sigmoid_takes_one_log_only_for_labels_0_and_1(odd: Any) -> None:
+    """Where every label is 0 or 1, −ln of ŷ or of 1 − ŷ; one other label anywhere: both logs."""
+    from nn.losses import _log_loss
+
+    rng = np.random.default_rng(0)
+    y_hat = rng.uniform(0.01, 0.99, 2000)
+    y = rng.integers(0, 2, 2000).astype(float)
+    if odd is not None:
+        y[1234] = odd
+    got = LogLoss.of_sigmoid(y_hat, y)
+    if odd is None or odd == 0.0:  # −0.0 is a 0 label too
+        picked = np.where(y == 1.0, y_hat, 1.0 - y_hat)
+        assert got == -np.add.reduce(np.log(picked), None) / y.size
+    else:
+        assert got == _log_loss(y_hat, y)  # the general formula, both logarithms
