@@ -144,6 +144,13 @@ class LogLoss(Primitive):
         )
 
     @staticmethod
+    def through_sigmoid(operands: int) -> str | None:
+        """How a compiled step over a large batch writes ∂L/∂z when ŷ = σ(z) is read by this
+        node alone: the lesson's (ŷ − y)/n, exact where ŷ lies inside the clip (of_sigmoid
+        checks that), in one line instead of ∂L/∂ŷ and then σ′."""
+        return "({0} - {1}) * ({g} / np.size({0}))" if operands == 4 else None
+
+    @staticmethod
     def of_sigmoid(y_hat: Data, y: Data) -> Data:
         """The loss of ŷ = σ(z) in a compiled step; Saturated if some ŷ is at the clip.
 

@@ -1012,3 +1012,47 @@ def test_a_step_of_no_arguments_and_one_with_an_aux_value_run_behind_the_guard()
     with no_grad():
         assert close(out, net(X).data) and close(value, nn.log_loss(net(X), y).data)
     assert cs.compiled._fast is not None
+
+
+@pytest.mark.parametrize("rows", [2000, 4096])
+def test_over_a_large_batch_the_step_that_runs_writes_dL_dz_as_y_hat_minus_y(rows: int) -> None:
+    """The source keeps the chain rule's two lines; the program that runs has the lesson's one."""
+    net, X, y = lesson(n=rows)
+    step = compile_step(net)
+    step(X, y)
+    net.zero_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to eager
+        loss = step(X, y)
+    assert "dL_dy_hat" in step.source and "dL_dy_hat" not in step.run_source
+    written = ("dL_dz = y_hat - y", "np.subtract(y_hat, y, out=")  # in a buffer from 4,096 on
+    assert any(text in step.run_source for text in written)
+    want = nn.analytic_gradients(net, X, y)
+    assert all(close(p.grad, want[name]) for name, p in net.named_parameters())
+    eager = nn.TwoLayerNetwork(seed=0)
+    eager_loss = nn.log_loss(eager(X), y)
+    eager_loss.backward()
+    assert close(loss, eager_loss.data)
+    assert all(
+        close(p.grad, q.grad) for p, q in zip(net.parameters(), eager.parameters(), strict=True)
+    )
+
+
+def test_a_y_hat_read_by_more_than_the_loss_keeps_both_lines() -> None:
+    """ŷ read again (here squared into the loss): its gradient adds up along two paths."""
+    X, y = nn.datasets.alien_sentiment(n=3000, seed=1)
+    net = nn.TwoLayerNetwork(seed=1)
+
+    def loss(y_hat: Value, labels: Any) -> Value:
+        return nn.log_loss(y_hat, labels) + 0.5 * (y_hat * y_hat).mean()
+
+    step = compile_step(net, loss)
+    step(X, y)
+    net.zero_grad()
+    step(X, y)
+    assert "dL_dy_hat" in step.run_source
+    twin = nn.TwoLayerNetwork(seed=1)
+    loss(twin(X), y).backward()
+    assert all(
+        close(p.grad, q.grad) for p, q in zip(net.parameters(), twin.parameters(), strict=True)
+    )
