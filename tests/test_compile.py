@@ -928,7 +928,7 @@ def test_the_readme_shows_lines_of_the_real_program() -> None:
     net, X, y = lesson(n=100)
     step = compile_step(net)
     step(X, y)
-    assert len(shown) == 8 and all(line in step.source.splitlines() for line in shown)
+    assert len(shown) == 10 and all(line in step.source.splitlines() for line in shown)
 
 
 def test_compile_step_sees_a_parameter_replaced_by_a_new_value() -> None:
