@@ -136,24 +136,18 @@ def compile_step(
 
 def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
     """Register `code` on the CLI's subparsers: it prints the lesson network's compiled step."""
-    from nn.cli import _int_at_least  # the CLI's argument types
+    from nn.cli import _int_at_least, shared_options  # the CLI's argument types and options
 
     p = sub.add_parser(
         "code",
         formatter_class=formatter,
+        parents=[shared_options()["seed"]],
         help="print the lesson network's training step as the numpy code it compiles to",
         description="Trace one step of the red/green/purple network on a batch of the alien data\n"
         "and print the program autograd.compile writes for it: the forward, then the\n"
         "backward, which reads as the nine derivatives worked out by hand.",
     )
     p.add_argument("--rows", type=_int_at_least(1), default=100, metavar="N", help="batch rows")
-    p.add_argument(
-        "--seed",
-        type=_int_at_least(0),
-        default=0,
-        metavar="N",
-        help="seed for the data and weights",
-    )
     p.add_argument(
         "--as-run",
         action="store_true",
