@@ -904,6 +904,8 @@ def test_valuegrad_code_prints_the_lesson_step(tmp_path: Any) -> None:
     assert r.returncode == 0, r.stderr
     assert "X = np.ascontiguousarray(X.T)" in r.stdout and "out=" in r.stdout
     compile(r.stdout, "valuegrad code --as-run", "exec")
+    r = run("code", "--seed", "-1", cwd=tmp_path)  # the CLI's shared --seed, and its check
+    assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_value_made_from_a_traced_values_numbers_is_a_copy_without_gradient() -> None:
