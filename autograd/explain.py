@@ -456,7 +456,7 @@ def explain(output: Value, wrt: Value | str, *, max_paths: int | None = 10) -> E
         if node is wrt or node._op is None:
             continue
         mine = []
-        for slot, p in enumerate(node.inputs[: len(node._op.grads)]):
+        for slot, p in enumerate(node.inputs[: len(node.op.grads)]):
             if type(p) is Value and p in count:
                 mine.append((slot, p))
         if not mine:
@@ -639,7 +639,7 @@ def find_wrong_gradients(
     rng = np.random.default_rng(seed)
     wrong: list[WrongGradient] = []
     for node in topological_order(output):
-        op = node._op
+        op = node.op
         if op is None:
             continue
         n = len(op.grads)

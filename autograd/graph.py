@@ -80,7 +80,7 @@ class Scope:
     itself or one of its children, does not change that.
     """
 
-    __slots__ = ("_entered", "attrs", "label", "owner", "parent")
+    __slots__ = ("_entered", "_tags", "attrs", "label", "owner", "parent")
 
     def __init__(self, label: str, owner: Any = None, **attrs: Any):
         self.label = label
@@ -88,6 +88,7 @@ class Scope:
         self.attrs = attrs
         self.parent: Scope | None = None
         self._entered = False
+        self._tags: dict[Any, Any] = {}  # each primitive's tag for the nodes made here
 
     def __enter__(self) -> Scope:
         mode = _mode.get()
@@ -350,7 +351,7 @@ def _walk(order: list[Value], observe: Callable[[Value], object] | None) -> None
     except (TypeError, ValueError, AttributeError) as e:
         # Name the primitive whose vjp failed: with a custom one the cause is usually there.
         kind = ValueError if isinstance(e, ValueError) else TypeError
-        name = node._op.__name__ if node is not None and node._op is not None else "a leaf"
+        name = node.op.__name__ if node is not None and node._op is not None else "a leaf"
         raise kind(f"backward through {name}: {e}") from e
 
 

@@ -143,11 +143,13 @@ class Value:
 
     # One object per node, with its inputs in slots rather than in a tuple of their own:
     # the cyclic collector tracks one object, not two, and a scalar node of a chain holds
-    # 104 bytes (this object and its float) instead of 160. Inputs: a leaf has none; a unary
-    # op keeps its input in _a (with _b None); a binary op keeps both in _a and _b; any
-    # other op keeps the tuple of all its arguments in _a, with _b = _MANY. _meta holds the
-    # name and the scope the node was made in (see _meta_of), which most nodes lack.
-    __slots__ = ("_a", "_b", "_grad", "_meta", "_op", "data")
+    # 96 bytes (this object of five slots and its float) instead of 160. Inputs: a unary op
+    # keeps its input in _a (with _b None); a binary op keeps both in _a and _b; any other
+    # op keeps the tuple of all its arguments in _a, with _b = _MANY. The name and the scope
+    # a node was made in (its "meta", see _meta_of), which most nodes lack, take no slot of
+    # their own: a leaf, which has no inputs, keeps them in _a; an op node keeps in _op a
+    # _Tagged primitive that carries them (one per primitive and scope, shared).
+    __slots__ = ("_a", "_b", "_grad", "_op", "data")
 
     # Let `ndarray * Value` defer to Value.__rmul__ instead of making object arrays.
     __array_ufunc__ = None
@@ -162,10 +164,9 @@ class Value:
         self.data = data
         self._grad: Any = None
         self._op: Any = None
-        self._a: Any = None
-        self._b: Any = None
         scope = _mode.get().scope
-        self._meta: Any = scope if name is None else _meta_of(name, scope)
+        self._a: Any = scope if name is None else _meta_of(name, scope)  # a leaf's meta
+        self._b: Any = None
 
     @classmethod
     def _node(cls, data: Data, op: Any, inputs: Sequence[Any]) -> Value:
@@ -176,11 +177,18 @@ class Value:
         node = cls.__new__(cls)
         node.data = data
         node._grad = None
-        node._op = op
+        node._op = _tagged(op, _mode.get().scope)
         node._a = tuple(inputs)
         node._b = _MANY
-        node._meta = _mode.get().scope
         return node
+
+    @property
+    def _meta(self) -> Any:
+        """The node's name and scope as _meta_of keeps them (see __slots__)."""
+        op = self._op
+        if op is None:
+            return self._a
+        return op.meta if type(op) is _Tagged else None
 
     @property
     def name(self) -> str | None:
@@ -194,7 +202,13 @@ class Value:
     def name(self, name: str | None) -> None:
         if name is not None and type(name) is not str:
             _check_name(name)
-        self._meta = _meta_of(name, self._scope)
+        meta = _meta_of(name, self._scope)
+        op = self._op
+        if op is None:
+            self._a = meta
+        else:  # a name of its own: this node's tag is not shared
+            op = op.op if type(op) is _Tagged else op
+            self._op = op if meta is None else _Tagged(op, meta)
 
     @property
     def _scope(self) -> Any:
@@ -287,7 +301,8 @@ class Value:
     @property
     def op(self) -> Any:
         """The primitive that made this Value, or None for a leaf."""
-        return self._op
+        op = self._op
+        return op.op if type(op) is _Tagged else op
 
     @property
     def inputs(self) -> tuple[Any, ...]:
@@ -538,10 +553,33 @@ class _Named:
 
 
 def _meta_of(name: str | None, scope: Any) -> Any:
-    """What a node keeps in _meta: its scope, its name, both, or None."""
+    """A node's meta: its scope, its name, both, or None."""
     if name is None:
         return scope
     return name if scope is None else _Named(name, scope)
+
+
+class _Tagged:
+    """An op node's primitive with the node's meta; the backward pass reads `grads` alike."""
+
+    __slots__ = ("grads", "meta", "op")
+
+    def __init__(self, op: Any, meta: Any) -> None:
+        self.op = op
+        self.grads = op.grads
+        self.meta = meta
+
+
+def _tagged(op: Any, scope: Any) -> Any:
+    """What an op node made in `scope` keeps in _op: the primitive itself when there is no
+    scope, else the scope's one _Tagged for it (made on first use, kept by the scope)."""
+    if scope is None:
+        return op
+    tags = scope._tags
+    tag = tags.get(op)
+    if tag is None:
+        tag = tags[op] = _Tagged(op, scope)
+    return tag
 
 
 _MANY = object()  # in _b: the node's arguments are all in _a, as a tuple
@@ -552,8 +590,8 @@ def _leaf(data: Data) -> Value:
     """A leaf of data already in the engine's form (no checks, no copy)."""
     v = _new(Value)
     v.data = data
-    v._grad = v._op = v._a = v._b = None
-    v._meta = _mode.get().scope
+    v._grad = v._op = v._b = None
+    v._a = _mode.get().scope  # a leaf's meta
     return v
 
 
@@ -738,10 +776,10 @@ def _apply(op: Any, a: Any, b: Any = _UNARY, extra: tuple[Any, ...] = ()) -> Val
     v = _new(Value)
     v.data = out
     v._grad = None
-    v._op = op
+    scope = mode.scope
+    v._op = op if scope is None else _tagged(op, scope)
     v._a = a
     v._b = b
-    v._meta = mode.scope
     return v
 
 
@@ -774,10 +812,9 @@ def _apply_any(op: Any, args: Sequence[Any], n: int) -> Value:
     v = _new(Value)
     v.data = out
     v._grad = None
-    v._op = op
+    v._op = _tagged(op, mode.scope)
     v._a = tuple(operands)
     v._b = _MANY
-    v._meta = mode.scope
     return v
 
 

@@ -493,3 +493,37 @@ def test_a_value_is_truthy_like_micrograds():
 def test_float_of_a_vector_names_float_in_its_error() -> None:
     with pytest.raises(ValueError, match=r"float\(\)"):
         float(Value(np.ones(2)))
+
+
+def test_a_scalar_node_of_a_chain_holds_at_most_100_bytes() -> None:
+    """Five slots and the float: the name and scope take no slot of their own."""
+    import tracemalloc
+
+    y = Value(1.0)
+    tracemalloc.start()
+    try:
+        for _ in range(5000):
+            y = y * 0.99999 + 1e-5
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / 10_000 <= 100
+    assert len(Value.__slots__) == 5
+
+
+def test_a_name_given_to_a_node_made_in_a_scope_is_its_own() -> None:
+    """Nodes of one primitive made in one scope share what records the scope; a name does not."""
+    x = Value(np.array([1.0, -2.0]), name="x")
+    with autograd.scope("unit") as s:
+        a, b = x.sigmoid(), x.sigmoid()
+        leaf = Value(3.0)
+    a.name = "a"
+    assert (a.name, b.name, x.name, leaf.name) == ("a", None, "x", None)
+    assert a._scope is s and b._scope is s and leaf._scope is s and x._scope is None
+    assert a.op is b.op is autograd.ops.Sigmoid and leaf.op is None
+    a.name = None
+    assert a.name is None and a._scope is s and a.op is autograd.ops.Sigmoid
+    leaf.name = "c"
+    assert leaf.name == "c" and leaf._scope is s and leaf.is_leaf and leaf.inputs == ()
+    (a + b).sum().backward()  # the backward pass reads the primitive through its tag
+    np.testing.assert_allclose(x.grad, 2 * a.data * (1 - a.data))
