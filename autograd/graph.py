@@ -100,6 +100,9 @@ class Scope:
 
     def __exit__(self, *exc: object) -> None:
         pop_mode()
+        # Its tags point back at it: kept past the block, they would make each module call's
+        # scope a cycle for the collector, where reference counting frees it now.
+        self._tags.clear()
 
     def path(self) -> list[Scope]:
         """This scope and its ancestors, outermost first."""

@@ -840,3 +840,27 @@ def test_a_vjp_that_returns_none_is_named_in_the_error():
     x = autograd.Value(np.ones(3))
     with pytest.raises(TypeError, match=r"backward through Forgetful: a vjp returned None"):
         Forgetful.apply(x).sum().backward()
+
+
+def test_a_graph_made_in_scopes_is_freed_by_reference_counting_alone() -> None:
+    """No cycles: a model's forward leaves nothing for the cyclic collector once it is dropped."""
+    import nn
+
+    net = nn.TwoLayerNetwork(seed=0)
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(3):
+            y = net(X)
+            y.backward(np.ones(10))
+            del y
+        with autograd.scope("block") as s:
+            v = Value(1.0) * 2.0 + 1.0
+        assert v._scope is s
+        del v, s
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
