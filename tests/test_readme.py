@@ -99,3 +99,13 @@ def test_masking_keeps_the_numbers_that_do_not_depend_on_the_machine():
     assert masked.count("-0.3811804930") == 2 and "0.3811804931" not in masked
     assert machine_free("  all nine agree to within 5.3e-11").endswith("within <error>")
     assert machine_free("  one perceptron (a straight line)  55.2%").endswith("55.2%")
+
+
+def test_the_readmes_sizes_for_the_program_that_runs_are_the_codes() -> None:
+    from autograd import blocks, codegen, lowering
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"tall matrix ({codegen.TALL:,} rows or more)" in text
+    assert f"large arrays ({lowering.BIG:,} numbers or more)" in text
+    assert f"past {blocks.TALLEST:,} rows" in text
+    assert f"a block of {blocks.BLOCK:,} columns at a time" in text
