@@ -147,19 +147,26 @@ def _no_grad_scale(a: Value) -> Value:
         return a.tanh() + 2.0  # depends on a, but no gradient flows through it
 
 
-@st.composite
-def programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
-    """1–3 array inputs of broadcastable shapes and 1–8 steps over any earlier node."""
-    n = draw(st.integers(1, 3))
-    shapes = [draw(st.sampled_from(SHAPES)) for _ in range(n)]
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
+Program = tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]
+
+
+def _program(draw: Any, shapes: list[Any], names: list[str], most: int) -> Program:
+    """Inputs of these shapes, uniform in ±1.5, and 1 to `most` steps over any earlier node."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
     steps = []
-    for k in range(draw(st.integers(1, 8))):
-        name = draw(st.sampled_from(sorted(STEPS)))
-        steps.append((name, tuple(draw(st.integers(0, n + k - 1)) for _ in range(STEPS[name][0]))))
+    for k in range(draw(st.integers(1, most))):
+        name = draw(st.sampled_from(names))
+        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
+        steps.append((name, args))
     return inputs, steps
+
+
+@st.composite
+def programs(draw: Any) -> Program:
+    """1–3 array inputs of broadcastable shapes and 1–8 steps over any earlier node."""
+    n = draw(st.integers(1, 3))
+    return _program(draw, [draw(st.sampled_from(SHAPES)) for _ in range(n)], sorted(STEPS), 8)
 
 
 def run_program(steps: list[tuple[str, tuple[int, ...]]], *xs: Value) -> Value:
@@ -215,20 +222,13 @@ LAYOUT_STEPS = sorted(
 
 
 @st.composite
-def tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+def tall_programs(draw: Any) -> Program:
     """Programs over tall matrices (TALL rows), which the layout pass stores transposed."""
     shapes = [
         (TALL, 3),
         *(draw(st.sampled_from(TALL_SHAPES)) for _ in range(draw(st.integers(0, 2)))),
     ]
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
-    steps = []
-    for k in range(draw(st.integers(1, 6))):
-        name = draw(st.sampled_from(LAYOUT_STEPS))
-        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
-        steps.append((name, args))
-    return inputs, steps
+    return _program(draw, shapes, LAYOUT_STEPS, 6)
 
 
 @given(tall_programs())
@@ -244,18 +244,11 @@ BIG_SHAPES = ((), (3,), (1, 3), (BIG, 1), (BIG, 3), (3, BIG), (BIG,))
 
 
 @st.composite
-def big_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+def big_programs(draw: Any) -> Program:
     """Programs over large arrays, which the program keeps in buffers from call to call."""
     first = draw(st.sampled_from([(BIG, 3), (3, BIG), (BIG,)]))
     shapes = [first, *(draw(st.sampled_from(BIG_SHAPES)) for _ in range(draw(st.integers(0, 2))))]
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
-    steps = []
-    for k in range(draw(st.integers(1, 7))):
-        name = draw(st.sampled_from(sorted(STEPS)))
-        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
-        steps.append((name, args))
-    return inputs, steps
+    return _program(draw, shapes, sorted(STEPS), 7)
 
 
 @given(big_programs())
@@ -317,17 +310,10 @@ class Centre(Primitive):
 
 
 @st.composite
-def very_tall_programs(draw: Any) -> tuple[list[np.ndarray], list[tuple[str, tuple[int, ...]]]]:
+def very_tall_programs(draw: Any) -> Program:
     """Programs over matrices so tall that the step runs a block of columns at a time."""
     shapes = [(VERY_TALL, 2), *(draw(st.sampled_from([(), (2,), (1, 2), (VERY_TALL, 1)])),)]
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
-    steps = []
-    for k in range(draw(st.integers(1, 6))):
-        name = draw(st.sampled_from(LAYOUT_STEPS))
-        args = tuple(draw(st.integers(0, len(shapes) + k - 1)) for _ in range(STEPS[name][0]))
-        steps.append((name, args))
-    return inputs, steps
+    return _program(draw, shapes, LAYOUT_STEPS, 6)
 
 
 @settings(max_examples=12)
