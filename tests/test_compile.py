@@ -288,12 +288,7 @@ def test_large_arrays_are_kept_in_buffers_with_the_same_numbers() -> None:
     step = compile_step(net)
     for _ in range(3):  # the trace, then two replays reusing the buffers
         net.zero_grad()
-        loss = step(X, y)
-        want = nn.analytic_gradients(net, X, y)
-        for name, p in net.named_parameters():
-            assert close(p.grad, want[name]), name
-        with no_grad():
-            assert close(loss, nn.log_loss(net(X), y).data)
+        assert_the_lessons_answer(net, X, y, step(X, y))
     assert "out=" in step.run_source and "out=" not in step.source
     assert "z1 = w11 * x1 + w21 * x2 + b1" in step.source
     assert replays(step.compiled)
@@ -398,18 +393,22 @@ def lesson(n: int = 50, seed: int = 0) -> tuple[nn.TwoLayerNetwork, np.ndarray, 
     return nn.TwoLayerNetwork(seed=seed), X, y
 
 
+def assert_the_lessons_answer(net: nn.TwoLayerNetwork, X: Any, y: Any, loss: Any) -> None:
+    """Each .grad is its closed form, and the loss is the eager log loss at these weights."""
+    want = nn.analytic_gradients(net, X, y)
+    for name, p in net.named_parameters():
+        assert close(p.grad, want[name]), name
+    with no_grad():
+        assert close(loss, nn.log_loss(net(X), y).data)
+
+
 def test_compile_step_gives_the_closed_forms_and_sees_each_update() -> None:
     net, X, y = lesson()
     step = compile_step(net)
     opt = nn.SGD(net.parameters(), lr=0.5)
     for _ in range(4):  # the trace, then replays after each update
         opt.zero_grad()
-        loss = step(X, y)
-        want = nn.analytic_gradients(net, X, y)
-        for name, p in net.named_parameters():
-            assert close(p.grad, want[name])
-        with no_grad():
-            assert close(loss, nn.log_loss(net(X), y).data)
+        assert_the_lessons_answer(net, X, y, step(X, y))
         opt.step()
     assert replays(step.compiled)
 
@@ -450,12 +449,7 @@ def test_tall_arithmetic_is_done_in_place_with_the_same_numbers() -> None:
     )
     for _ in range(2):  # the replay, twice: no array of one call is written by the next
         net.zero_grad()
-        loss = step(X, y)
-        want = nn.analytic_gradients(net, X, y)
-        for name, p in net.named_parameters():
-            assert close(p.grad, want[name]), name
-        with no_grad():
-            assert close(loss, nn.log_loss(net(X), y).data)
+        assert_the_lessons_answer(net, X, y, step(X, y))
     assert replays(step.compiled)
 
 
@@ -1015,12 +1009,9 @@ def test_over_a_large_batch_the_step_that_runs_writes_dL_dz_as_y_hat_minus_y(row
     assert "dL_dy_hat" in step.source and "dL_dy_hat" not in step.run_source
     written = ("dL_dz = y_hat - y", "np.subtract(y_hat, y, out=")  # in a buffer from 4,096 on
     assert any(text in step.run_source for text in written)
-    want = nn.analytic_gradients(net, X, y)
-    assert all(close(p.grad, want[name]) for name, p in net.named_parameters())
+    assert_the_lessons_answer(net, X, y, loss)
     eager = nn.TwoLayerNetwork(seed=0)
-    eager_loss = nn.log_loss(eager(X), y)
-    eager_loss.backward()
-    assert close(loss, eager_loss.data)
+    nn.log_loss(eager(X), y).backward()
     assert all(
         close(p.grad, q.grad) for p, q in zip(net.parameters(), eager.parameters(), strict=True)
     )
