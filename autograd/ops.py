@@ -325,7 +325,9 @@ def _sigmoid(x: Data) -> Data:
     t = np.negative(x)
     if type(t) is not np.ndarray or t.size <= 1:
         # A float32 scalar, or one element: numpy's `out=` costs more than a fresh array there.
-        return 1.0 / (1.0 + (quietly(np.exp, t) if t.size and t.item() > 80.0 else np.exp(t)))
+        # e^t overflows past 80 or so (float32) and underflows below -80: both are answers
+        big = t.size and abs(t.item()) > 80.0
+        return 1.0 / (1.0 + (quietly(np.exp, t) if big else np.exp(t)))
     quietly(np.exp, t, t)  # costs less than looking for the large elements first
     np.add(t, 1.0, t)
     return np.reciprocal(t, t)
@@ -364,7 +366,7 @@ class ReLU(Primitive):
 def _softplus(x: Data) -> Data:
     if type(x) is float:
         return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return np.maximum(x, 0.0) + np.log1p(quietly(np.exp, -np.abs(x)))  # e^−|x| may underflow
 
 
 class Softplus(Primitive):
@@ -605,8 +607,8 @@ def _logsumexp(a: Data, axis: Any, keepdims: bool) -> Data:
         return a
     top = np.max(a, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)  # all −inf (or an inf) along the axis: shift by 0
-    with np.errstate(divide="ignore", over="ignore"):
-        out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    total = np.sum(quietly(np.exp, a - top), axis=axis, keepdims=True)
+    out = quietly(np.log, total) + top
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -715,7 +717,7 @@ def logsumexp(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool 
 def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Any:
     """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along `axis`, as e^(x − c) / Σ e^(x − c) with c = max x."""
     e = exp(x - _shift(x, axis))
-    return e / _sum_kept(e, axis)
+    return divide(e, _sum_kept(e, axis))  # quiet for raw data too: nan and inf are answers
 
 
 def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Any:

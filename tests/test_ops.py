@@ -768,3 +768,44 @@ def test_quiet_numpy_calls_leave_the_callers_error_state_as_it_was() -> None:
             quietly(lambda: 1 / 0)  # an error inside restores the state on the way out
         assert np.geterr()["divide"] == "raise"
     assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+ENGINE_FUNCTIONS = {
+    "log": lambda v: v.log(),
+    "1/x": lambda v: 1.0 / v,
+    "x/0": lambda v: v / 0.0,
+    "exp": lambda v: v.exp(),
+    "sigmoid": lambda v: v.sigmoid(),
+    "softplus": lambda v: v.softplus(),
+    "sqrt": lambda v: v**0.5,
+    "x**-1": lambda v: v**-1.0,
+    "relu": lambda v: v.relu(),
+    "abs": lambda v: abs(v),
+    "mean": lambda v: v.mean(),
+    "logsumexp": lambda v: v.logsumexp() if v.shape else v,
+    "softmax": lambda v: v.softmax() if v.shape else v,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_FUNCTIONS))
+@pytest.mark.parametrize("kind", ["one element", "two", "float32", "scalar"])
+def test_the_engines_functions_answer_at_the_extremes_when_the_caller_asks_numpy_to_raise(
+    name: str, kind: str
+) -> None:
+    """0, ±inf, nan, ±1e300, ±800: inf, nan, 0 and 1 are answers, whatever np.errstate says.
+
+    (Arithmetic the caller writes, x * x, follows the caller's numpy settings, as in numpy.)
+    """
+    f = ENGINE_FUNCTIONS[name]
+    for x in [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 800.0, -800.0, 1e-310]:
+        with np.errstate(all="ignore"):
+            data: Any = {
+                "one element": np.array([x]),
+                "two": np.array([x, 0.5]),
+                "float32": np.array([x, 0.5], dtype=np.float32),
+                "scalar": x,
+            }[kind]
+        v = Value(data)
+        with np.errstate(all="raise"):
+            out = f(v)
+            out.backward(np.ones(out.shape, out.dtype) if out.shape else None)
