@@ -73,7 +73,7 @@ import numpy as np
 from autograd import value as _value_module
 from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
 from autograd.functional import _argnums, value_and_grad
-from autograd.graph import enable_grad, gradients, is_grad_enabled
+from autograd.graph import _mode, enable_grad, gradients, is_grad_enabled
 from autograd.value import Primitive, Value, _trace, as_data
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -463,7 +463,7 @@ def _fast_path(
         "ndarray": np.ndarray,
         "f8": np.dtype(np.float64),
         "f4": np.dtype(np.float32),
-        "mode": _value_module._mode.get,
+        "mode": _mode.get,
         "program": replay.program.function,
     }
     datas = []

@@ -22,14 +22,17 @@ import functools
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import graphviz
 
 from autograd.draw_dot import COLOURS, GREY, STYLE, write
 from autograd.draw_plan import Plan, plan
+from autograd.graph import is_node
 from autograd.text import fmt, op_symbol, summary
-from autograd.value import Value
+
+if TYPE_CHECKING:
+    from autograd.value import Value
 
 __all__ = [
     "COLOURS",
@@ -158,15 +161,14 @@ def render(
     """
     path = Path(path)
     kind = (format or path.suffix.lstrip(".")).lower()
-    if isinstance(drawing, Value):
-        drawing = draw(drawing, **kwargs)
+    digraph: graphviz.Digraph = draw(drawing, **kwargs) if is_node(drawing) else drawing
     if kind in ("dot", "gv"):
-        path.write_text(drawing.source, encoding="utf-8")
+        path.write_text(digraph.source, encoding="utf-8")
         return path
     if kind not in _FORMATS:
         raise ValueError(
             f"cannot tell the format of {path.name!r}: use a .svg, .png, .pdf or .dot file "
             "or pass format="
         )
-    path.write_bytes(Drawing.pipe(drawing, format=kind))  # any Digraph: graphviz's pipe
+    path.write_bytes(Drawing.pipe(digraph, format=kind))  # any Digraph: graphviz's pipe
     return path

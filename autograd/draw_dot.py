@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 import graphviz
 
 from autograd.draw_plan import Plan
-from autograd.graph import Scope
+from autograd.graph import Scope, is_node
 from autograd.text import fmt, op_symbol, summary
-from autograd.value import Value
 
-Node = tuple[str, dict[str, str]]  # a DOT node: its id and its attributes
+if TYPE_CHECKING:
+    from autograd.value import Value
+
+DotNode = tuple[str, dict[str, str]]  # a DOT node: its id and its attributes
 RED, GREY = "#dc2626", "#6b7280"
 # The lesson's colours, as nn's perceptrons name them; a scope's `color` may be one of
 # these names, another colour name (read as SVG and CSS read it, in every format) or #hex.
@@ -41,7 +44,7 @@ def write(
     """Put the plan into `g` (nodes inside their clusters, edges, legend, caption); return the
     DOT id of each Value drawn."""
     ids: dict[Value, str] = {}
-    bodies: dict[Scope | None, list[Node]] = {None: []}  # the nodes in each cluster
+    bodies: dict[Scope | None, list[DotNode]] = {None: []}  # the nodes in each cluster
     edges: list[tuple[str, str]] = []
     once: set[tuple[str, str]] = set()  # an arrow to or from a box is drawn once
     for i, node in enumerate(p.order):
@@ -53,7 +56,7 @@ def write(
             edges += arrows
             head = f"o{i}" if arrows else me
         for q in node.inputs:
-            if type(q) is not Value:
+            if not is_node(q):
                 continue
             tail = p.shown[p.index[q]]
             if tail[0] == "v" and head[0] == "o":
@@ -83,7 +86,7 @@ def write(
 
 def _nodes(
     p: Plan, i: int, node: Value, show_grad: bool, precision: int
-) -> tuple[list[Node], list[tuple[str, str]]]:
+) -> tuple[list[DotNode], list[tuple[str, str]]]:
     """Node i's box; for an operation's result also the operation and its raw operands."""
     rows = [] if node.name is None else [("", f"<b>{_esc(node.name)}</b>")]
     if node.shape:
@@ -95,7 +98,7 @@ def _nodes(
     kind = "parameter" if node in p.params else "input"
     kind = "output" if node is p.root else kind if node.is_leaf else "intermediate value"
     red = {"color": RED, "penwidth": "3"} if node in p.wrong else {}
-    nodes: list[Node] = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
+    nodes: list[DotNode] = [(f"v{i}", {"label": _table(rows), **LOOK[kind], **red})]
     if node.op is None:
         return nodes, []
     rows = [("", f"<b>{_esc(op_symbol(node), 32)}</b>")]
@@ -110,7 +113,7 @@ def _nodes(
     nodes.append((f"o{i}", {"label": _table(rows), **LOOK["operation"], **red}))
     arrows = [(f"o{i}", f"v{i}")]
     for k, c in enumerate(node.inputs[: len(node.op.grads)]):
-        if type(c) is not Value:
+        if not is_node(c):
             label = f"<<font color='{GREY}'>{_esc(summary(c, precision))}</font>>"
             nodes.append((f"c{i}_{k}", {"label": label, **LOOK["constant"]}))
             arrows.append((f"c{i}_{k}", f"o{i}"))
@@ -131,7 +134,7 @@ def _legend(g: graphviz.Digraph, kinds: list[str]) -> None:
     g.subgraph(key)
 
 
-def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[Node]]) -> None:
+def _clusters(g: graphviz.Digraph, bodies: dict[Scope | None, list[DotNode]]) -> None:
     """Nested `cluster_*` subgraphs of the scopes that hold something, the inner ones made first."""
     for name, attrs in bodies.pop(None):
         g.node(name, **attrs)

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autograd.graph import Scope
-from autograd.value import Value
+from autograd.graph import Scope, is_node
+
+if TYPE_CHECKING:
+    from autograd.value import Value
 
 
 @dataclass
@@ -48,7 +50,7 @@ def plan(
     inputs: Iterable[Value] = (),
 ) -> Plan:
     """Decide what `draw` shows: the nodes, their clusters, and what collapses past `max_nodes`."""
-    if not isinstance(root, Value):
+    if not is_node(root):
         raise TypeError(f"draw() takes a Value, got {type(root).__name__}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
@@ -63,8 +65,8 @@ def plan(
         params = found or [v for v in order if v.is_leaf and v.grad_computed]
     wrong: dict[Value, list[Any]] = {}
     for item in highlight:
-        node = item if isinstance(item, Value) else getattr(item, "node", None)
-        if not isinstance(node, Value):
+        node = item if is_node(item) else getattr(item, "node", None)
+        if not is_node(node):
             raise TypeError(f"highlight takes Values or checker results, got {type(item).__name__}")
         wrong.setdefault(node, []).extend([] if item is node else [item])
     shown = [f"v{i}" for i in range(len(order))]
@@ -87,7 +89,7 @@ def _breadth_first(root: Value) -> tuple[list[Value], list[int], dict[Value, int
     order, parent, index = [root], [0], {root: 0}
     for i, node in enumerate(order):
         for q in node.inputs:
-            if type(q) is Value and q not in index:
+            if is_node(q) and q not in index:
                 index[q] = len(order)
                 order.append(q)
                 parent.append(i)
@@ -105,7 +107,7 @@ def _owned(depth: dict[Scope | None, int]) -> tuple[set[Value], dict[Value, Scop
     home: dict[Value, Scope] = {}
     for scopes in runs.values():
         get = getattr(scopes[0].owner, "parameters", None)
-        owned = [p for p in get() if isinstance(p, Value)] if callable(get) else []
+        owned = [p for p in get() if is_node(p)] if callable(get) else []
         found.update(owned)
         for p in owned if len(scopes) == 1 else ():
             if depth[home.get(p)] < depth[scopes[0]]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd.value import Value
+from autograd.graph import is_node
+
+if TYPE_CHECKING:
+    from autograd.value import Value
 
 
 def fmt(x: Any, precision: int = 4) -> str:
@@ -17,7 +20,7 @@ def fmt(x: Any, precision: int = 4) -> str:
 
 def summary(data: Any, precision: int = 4) -> str:
     """Short text for data: a scalar's number; a tensor's few entries, or its mean, min and max."""
-    if isinstance(data, Value):
+    if is_node(data):
         data = data.data
     arr = np.asarray(data)
     if arr.ndim == 0:

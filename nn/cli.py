@@ -46,16 +46,6 @@ class UsageError(ValueError):
 # ---------------------------------------------------------------------------
 
 
-def _int_at_least(low: int) -> Callable[[str], int]:
-    """A whole number ≥ low."""
-    return checks.argument(int, checks.whole, at_least=low)
-
-
-_finite_float = checks.argument(float, checks.real, "a finite number")
-_positive_float = checks.argument(float, checks.positive, "a positive number")
-_label = checks.argument(float, checks.real, "a label in [0, 1]", low=0.0, high=1.0)
-
-
 def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -499,7 +489,7 @@ def shared_options() -> dict[str, _Parser]:
     seed = _options()
     seed.add_argument(
         "--seed",
-        type=_int_at_least(0),
+        type=checks.int_at_least(0),
         default=0,
         metavar="N",
         help="seed for the data and the initial weights",
@@ -513,20 +503,20 @@ def shared_options() -> dict[str, _Parser]:
     epochs = _options()
     epochs.add_argument(
         "--epochs",
-        type=_int_at_least(0),
+        type=checks.int_at_least(0),
         default=DEFAULT_EPOCHS,
         metavar="N",
         help="passes over the data for each model (train takes 0: only evaluate)",
     )
     sample = _options()
     sample.add_argument(
-        "--x1", type=_finite_float, default=2.0, metavar="NUMBER", help="count of 'aack'"
+        "--x1", type=checks.finite_float, default=2.0, metavar="NUMBER", help="count of 'aack'"
     )
     sample.add_argument(
-        "--x2", type=_finite_float, default=1.0, metavar="NUMBER", help="count of 'beep'"
+        "--x2", type=checks.finite_float, default=1.0, metavar="NUMBER", help="count of 'beep'"
     )
     sample.add_argument(
-        "--y", type=_label, default=1.0, metavar="LABEL", help="the label, 1 happy or 0 sad"
+        "--y", type=checks.label, default=1.0, metavar="LABEL", help="the label, 1 happy or 0 sad"
     )
     model = _options(seed, load)
     model.add_argument(
@@ -555,7 +545,7 @@ def shared_options() -> dict[str, _Parser]:
 
 
 # Commands that live in modules of their own. Each module's add_command(subparsers,
-# formatter) adds its subparser; a new command is one more name here.
+# formatter, shared options) adds its subparser; a new command is one more name here.
 EXTENSIONS = ("nn.stepper", "nn.playground", "nn.compiled")
 
 
@@ -613,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--lr",
-        type=_positive_float,
+        type=checks.positive_float,
         default=None,
         metavar="RATE",
         help="learning rate (default: 0.1 for adam, 0.5 for sgd)",
@@ -623,14 +613,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--batch-size",
-        type=_int_at_least(1),
+        type=checks.int_at_least(1),
         default=None,
         metavar="N",
         help="rows per step (default: all of them)",
     )
     train.add_argument(
         "--print-every",
-        type=_int_at_least(1),
+        type=checks.int_at_least(1),
         default=None,
         metavar="N",
         help="without a terminal, print every N-th epoch (default: a tenth of the epochs)",
@@ -652,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--directions",
-        type=_int_at_least(1),
+        type=checks.int_at_least(1),
         default=None,
         metavar="K",
         help="check K random directions instead of every entry (faster for big models)",
@@ -681,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: from --out's suffix)",
     )
     for module in EXTENSIONS:
-        importlib.import_module(module).add_command(sub, _HelpFormatter)
+        importlib.import_module(module).add_command(sub, _HelpFormatter, shared)
     for subparser in sub.choices.values():
         subparser.set_defaults(parser=subparser)
     return parser

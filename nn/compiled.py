@@ -11,7 +11,8 @@ import numpy as np
 
 from autograd import Value
 from autograd.compile import Compiled
-from nn.losses import Saturated, check_labels, unsaturated_logit
+from nn import checks
+from nn.losses import Saturated, by_name, check_labels, unsaturated_logit
 from nn.module import Module
 
 
@@ -24,12 +25,10 @@ class CompiledStep:
     """
 
     def __init__(self, model: Module, loss: str | Callable[[Any, Any], Value] = "log_loss"):
-        from nn.train import _loss
-
         if not isinstance(model, Module):
             raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
         self.model = model
-        self.loss, _ = _loss(loss)
+        self.loss, _ = by_name(loss, "compile_step")
         self._found: Any = None  # the model's list of parameters when last looked at
         self._compile(model.parameters())
 
@@ -62,9 +61,7 @@ class CompiledStep:
 
     def __call__(self, X: Any, y: Any) -> float:
         """Run one step on the rows X with 0/1 labels y; return the loss."""
-        from nn.train import _check_data
-
-        X, y = _check_data(X, y, "compile_step")
+        X, y = checks.rows_and_labels(X, y, "compile_step")
         return self.run(X, y)
 
     def run(self, X: Any, y: Any) -> float:
@@ -134,20 +131,24 @@ def compile_step(
     return CompiledStep(model, loss)
 
 
-def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+def add_command(
+    sub: argparse._SubParsersAction,
+    formatter: type[argparse.HelpFormatter],
+    shared: dict[str, argparse.ArgumentParser],
+) -> None:
     """Register `code` on the CLI's subparsers: it prints the lesson network's compiled step."""
-    from nn.cli import _int_at_least, shared_options  # the CLI's argument types and options
-
     p = sub.add_parser(
         "code",
         formatter_class=formatter,
-        parents=[shared_options()["seed"]],
+        parents=[shared["seed"]],
         help="print the lesson network's training step as the numpy code it compiles to",
         description="Trace one step of the red/green/purple network on a batch of the alien data\n"
         "and print the program autograd.compile writes for it: the forward, then the\n"
         "backward, which reads as the nine derivatives worked out by hand.",
     )
-    p.add_argument("--rows", type=_int_at_least(1), default=100, metavar="N", help="batch rows")
+    p.add_argument(
+        "--rows", type=checks.int_at_least(1), default=100, metavar="N", help="batch rows"
+    )
     p.add_argument(
         "--as-run",
         action="store_true",

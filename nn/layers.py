@@ -19,6 +19,7 @@ import autograd
 from autograd import Primitive, Value
 from autograd.ops import grad_of_product
 from autograd.value import as_data
+from nn import checks
 from nn.checks import whole
 from nn.module import Module
 
@@ -43,13 +44,7 @@ ACTIVATIONS: dict[str, Activation] = {
 def activation_by_name(activation: str | Activation) -> tuple[str, Activation]:
     """(name, function) for an activation: "sigmoid", "tanh", "relu", "identity", or a callable."""
     if isinstance(activation, str):
-        try:
-            return activation, ACTIVATIONS[activation]
-        except KeyError:
-            known = ", ".join(repr(k) for k in ACTIVATIONS)
-            raise ValueError(
-                f"unknown activation {activation!r}; use one of {known} or a callable"
-            ) from None
+        return activation, checks.named(activation, ACTIVATIONS, "activation")
     if callable(activation):
         return getattr(activation, "__name__", repr(activation)), activation
     raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")

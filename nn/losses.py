@@ -11,13 +11,16 @@ and ∂L/∂z = ŷ − y holds however far σ has saturated (see `log_loss`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autograd import Primitive, Value, log, log_softmax, relu, sigmoid
 from autograd.ops import Add, Div, Exp, Sigmoid, Sum
-from autograd.value import Data, as_data, shape_of
+from autograd.value import Data, shape_of
+from nn import checks
+from nn.checks import check_labels, class_labels
 
 # ŷ is clipped to [tiny, 1 − epsneg] of its dtype: the widest range in which
 # ln ŷ, ln(1 − ŷ) and 1/(ŷ(1 − ŷ)) are all finite. Only ŷ = 1 exactly and ŷ below
@@ -176,41 +179,6 @@ class Saturated(ArithmeticError):
     """A compiled log loss of σ(z) met a ŷ at the clip, where only the node on z is exact."""
 
 
-def check_labels(
-    y: Any, shape: tuple[int, ...], who: str, *, unit_interval: bool = True, binary: bool = False
-) -> Data:
-    """y as raw data of `shape`; ValueError for NaN, ±inf, outside [0, 1], or not 0/1 if binary."""
-    if type(y) is np.ndarray and y.dtype == np.float64:
-        data = y  # the common case, already the engine's kind of data
-    else:
-        try:
-            data = as_data(y.data if isinstance(y, Value) else y)
-        except TypeError as e:
-            raise ValueError(f"{who}: labels: {e}") from None
-    got = shape_of(data)
-    if got != shape:
-        raise ValueError(
-            f"{who}: labels have shape {got} but the predictions have shape {shape}; "
-            "give one label per prediction"
-        )
-    if 0 in got:
-        raise ValueError(f"{who}: no samples (shape {got})")
-    arr = np.asarray(data)
-    lo, hi = float(np.minimum.reduce(arr, None)), float(np.maximum.reduce(arr, None))  # NaN too
-    if not (lo >= 0.0 and hi <= 1.0):  # false for NaN and ±inf too: say which it is
-        if math.isnan(lo) or math.isnan(hi):
-            raise ValueError(f"{who}: labels contain NaN")
-        if unit_interval and (lo < 0.0 or hi > 1.0):
-            bad = lo if lo < 0.0 else hi
-            raise ValueError(f"{who}: labels must lie in [0, 1], got {bad!r}")
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"{who}: labels must be finite, got {lo if math.isinf(lo) else hi!r}")
-    if binary and not np.all((arr == 0.0) | (arr == 1.0)):
-        bad = arr[(arr != 0.0) & (arr != 1.0)].flat[0]
-        raise ValueError(f"{who}: labels must be 0 or 1, got {float(bad)!r}")
-    return data
-
-
 def _prepare(y_hat: Any, y: Any, who: str, **checks: bool) -> tuple[Value, Any]:
     """The predictions as a Value and the checked labels in the predictions' dtype."""
     if not isinstance(y_hat, Value):
@@ -363,30 +331,6 @@ def _softmax_input(p: Value) -> Value | None:
     return z if isinstance(z, Value) else None
 
 
-def class_labels(y: Any, n_rows: tuple[int, ...], k: int, who: str) -> np.ndarray:
-    """y as integer class indices in 0..k−1, one per row; ValueError naming what is wrong."""
-    try:
-        data = np.asarray(as_data(y.data if isinstance(y, Value) else y), dtype=np.float64)
-    except TypeError as e:
-        raise ValueError(f"{who}: labels: {e}") from None
-    if data.shape != n_rows:
-        raise ValueError(
-            f"{who}: labels have shape {data.shape}; give one class index per row, "
-            f"shape {n_rows}, or one row of {k} probabilities per row"
-        )
-    if data.size == 0:
-        raise ValueError(f"{who}: no samples (shape {data.shape})")
-    if np.isnan(data).any():
-        raise ValueError(f"{who}: labels contain NaN")
-    bad = (data != np.round(data)) | (data < 0) | (data > k - 1)
-    if bad.any():
-        raise ValueError(
-            f"{who}: labels must be class indices 0 to {k - 1} for {k} classes, "
-            f"got {float(data[bad].flat[0])!r}"
-        )
-    return data.astype(np.intp)
-
-
 def cross_entropy(logits: Any, labels: Any) -> Value:
     """L = mean over rows of −Σⱼ yⱼ·log_softmax(z)ⱼ, for scores z of shape (rows, k) or (k,).
 
@@ -422,3 +366,27 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         index = class_labels(labels, shape[:-1], k, "cross_entropy")
         picked = log_p[index] if len(shape) == 1 else log_p[np.arange(shape[0]), index]
     return -_mean(picked)
+
+
+# name → (loss, the output at which predictions switch from 0 to 1)
+LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
+    "log_loss": (log_loss, 0.5),
+    "log_loss_with_logits": (log_loss_with_logits, 0.0),
+    "mse": (mse, 0.5),
+    "hinge": (hinge, 0.0),
+    "cross_entropy": (cross_entropy, 0.5),  # k classes: the threshold is not used
+}
+
+
+def by_name(
+    loss: str | Callable[[Any, Any], Value], who: str
+) -> tuple[Callable[[Any, Any], Value], float]:
+    """A loss given by name (a key of LOSSES) or as a callable, with its threshold."""
+    if isinstance(loss, str):
+        try:
+            return checks.named(loss, LOSSES, "loss")
+        except ValueError as e:
+            raise ValueError(f"{who}: {e}") from None
+    if callable(loss):
+        return loss, 0.5
+    raise TypeError(f"{who}: loss must be a name or a callable, got {type(loss).__name__}")

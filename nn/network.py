@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, sigmoid
+from nn.checks import check_labels
 from nn.layers import Perceptron, Seed, check_input, make_rng
-from nn.losses import check_labels
 from nn.module import Module
 
 NAMES = ("w11", "w21", "b1", "w12", "w22", "b2", "w1", "w2", "b")

@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd import Value, explain, no_grad
 from autograd.draw import DotNotFoundError, draw
-from nn import datasets
+from nn import checks, datasets
 from nn.layers import Perceptron
 from nn.losses import log_loss
 from nn.module import Module
@@ -397,10 +397,12 @@ def run_playground(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
-    """Register `playground` on the CLI's subparsers."""
-    from nn.cli import _int_at_least  # the CLI's argument type
-
+def add_command(
+    sub: argparse._SubParsersAction,
+    formatter: type[argparse.HelpFormatter],
+    shared: dict[str, argparse.ArgumentParser],
+) -> None:
+    """Register `playground` on the CLI's subparsers (it takes none of the shared options)."""
     p = sub.add_parser(
         "playground",
         formatter_class=formatter,
@@ -410,7 +412,7 @@ def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFo
         "the\nlesson's graph and the chain rule of each ∂L/∂w. The engine does the arithmetic;\n"
         "the page keeps its state in its address, so a setup can be shared.",
     )
-    p.add_argument("--port", type=_int_at_least(0), default=0, help="port (0: a free one)")
+    p.add_argument("--port", type=checks.int_at_least(0), default=0, help="port (0: a free one)")
     p.add_argument(
         "--host",
         default="127.0.0.1",

@@ -40,24 +40,20 @@ def run_step(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_command(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+def add_command(
+    sub: argparse._SubParsersAction,
+    formatter: type[argparse.HelpFormatter],
+    shared: dict[str, argparse.ArgumentParser],
+) -> None:
     """Register `step` on the CLI's subparsers."""
-    from nn.cli import _finite_float, _int_at_least, _label  # the CLI's argument types
-
     p = sub.add_parser(
         "step",
         formatter_class=formatter,
+        parents=[shared["sample"], shared["seed"], shared["load"]],
         help="the backward pass step by step, as a page or an animated GIF",
         description="Write the red/green/purple network's backward pass for one sample, one\n"
         "node at a time: an HTML page that works offline (Prev, Next, Play, the arrow keys;\n"
         "click a node for its chain rule) or, for a .gif path, an animated GIF. Needs `dot`.",
     )
     p.add_argument("--out", default="backprop.html", metavar="FILE", help="an .html or a .gif path")
-    p.add_argument("--x1", type=_finite_float, default=2.0, metavar="NUMBER", help="'aack' count")
-    p.add_argument("--x2", type=_finite_float, default=1.0, metavar="NUMBER", help="'beep' count")
-    p.add_argument("--y", type=_label, default=1.0, metavar="LABEL", help="1 happy or 0 sad")
-    p.add_argument(
-        "--seed", type=_int_at_least(0), default=0, metavar="N", help="seed for the initial weights"
-    )
-    p.add_argument("--load", metavar="FILE.npz", help="weights saved by `train --model network`")
     p.set_defaults(run=run_step)

@@ -16,30 +16,13 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, no_grad
-from autograd.value import as_data
-from nn.checks import whole
+from nn import checks
 from nn.compiled import step_for
-from nn.losses import (
-    check_labels,
-    class_labels,
-    cross_entropy,
-    hinge,
-    log_loss,
-    log_loss_with_logits,
-    mse,
-)
+from nn.losses import by_name
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
 from nn.progress import progress as make_progress
 
-# name → (loss, the output at which predictions switch from 0 to 1)
-LOSSES: dict[str, tuple[Callable[[Any, Any], Value], float]] = {
-    "log_loss": (log_loss, 0.5),
-    "log_loss_with_logits": (log_loss_with_logits, 0.0),
-    "mse": (mse, 0.5),
-    "hinge": (hinge, 0.0),
-    "cross_entropy": (cross_entropy, 0.5),  # k classes: the threshold is not used
-}
 DEFAULT_EPOCHS = 300
 DEFAULT_LR = {"adam": 0.1, "sgd": 0.5}
 
@@ -96,19 +79,19 @@ def fit(
     Bad input raises ValueError before any parameter changes. With `compile=True`
     each step runs as the numpy program `nn.compile_step` writes (same gradients).
     """
-    X = _rows(X, "fit")
+    X = checks.rows(X, "fit")
     classes = _check_model(model, X)
-    y = _labels(y, X, classes, "fit")
-    loss_fn, threshold = _loss(_default_loss(classes) if loss is None else loss)
+    y = checks.labels(y, X, classes, "fit")
+    loss_fn, threshold = by_name(_default_loss(classes) if loss is None else loss, "fit")
     if isinstance(loss, str) and (loss == "cross_entropy") != (classes > 1):
         raise ValueError(
             f"fit: loss {loss!r} does not suit a model with {classes} output(s) per sample: "
             "cross_entropy wants one score per class (k ≥ 2), the others one output per sample"
         )
-    epochs = whole(epochs, "fit: epochs")
+    epochs = checks.whole(epochs, "fit: epochs")
     n = len(y)
     if batch_size is not None:
-        batch_size = whole(batch_size, "fit: batch_size (an int or None)")
+        batch_size = checks.whole(batch_size, "fit: batch_size (an int or None)")
     step_rows = n if batch_size is None else min(batch_size, n)
     opt = _optimizer(optimizer, model, lr)
     rng = np.random.default_rng(seed)
@@ -172,7 +155,7 @@ def predict(model: Module, X: Any, threshold: float = 0.5) -> Any:
     With one output per sample: 1.0 where it is ≥ threshold, else 0.0. With k outputs per
     sample: the index of the highest one, 0.0 to k − 1 (the first at a tie).
     """
-    data = _finite(X, "predict")
+    data = checks.finite(X, "predict")
     with no_grad():
         out = model(data)
     return _classes(out.data, np.ndim(data), threshold)
@@ -187,68 +170,17 @@ def _classes(out: Any, input_ndim: int, threshold: float) -> Any:
 
 def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.5) -> float:
     """The fraction of samples whose predicted label equals y (0/1, or 0..k−1 for k classes)."""
-    X = _rows(X, "accuracy")
+    X = checks.rows(X, "accuracy")
     with no_grad():
         out = model(X)
     classes = out.shape[-1] if out.ndim == 2 else 1
-    y = _labels(y, X, classes, "accuracy")
+    y = checks.labels(y, X, classes, "accuracy")
     return float(np.mean(_classes(out.data, 2, threshold) == y))
-
-
-def _finite(X: Any, who: str) -> Any:
-    try:
-        data = as_data(X)
-    except TypeError as e:
-        raise ValueError(f"{who}: {e}") from None
-    if not np.isfinite(data).all():  # the method: np.all's Python wrapper costs 1 µs a call
-        raise ValueError(f"{who}: the inputs contain NaN or infinity")
-    return data
-
-
-def _rows(X: Any, who: str) -> np.ndarray:
-    """X as a finite 2-D float array, one sample per row."""
-    data = _finite(X, who)
-    if not isinstance(data, np.ndarray) or data.ndim != 2:
-        raise ValueError(
-            f"{who}: X must be a 2-D array with one sample per row, got shape {np.shape(data)}"
-        )
-    if len(data) == 0:
-        raise ValueError(f"{who}: X has no samples")
-    return data
-
-
-def _labels(y: Any, X: np.ndarray, classes: int, who: str) -> np.ndarray:
-    """y as one label per row of X: 0/1 for one output per sample, else a class index."""
-    if classes == 1:
-        labels = check_labels(y, (len(X),), who, binary=True)
-    else:
-        labels = class_labels(y, (len(X),), classes, who)
-    return np.asarray(labels, dtype=X.dtype)
-
-
-def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
-    """X as a finite 2-D float array (rows are samples) and y as 0/1 labels, one per row."""
-    data = _rows(X, who)
-    return data, _labels(y, data, 1, who)
 
 
 def _default_loss(classes: int) -> str:
     """The log loss for one output per sample, the cross-entropy for one score per class."""
     return "log_loss" if classes == 1 else "cross_entropy"
-
-
-def _loss(loss: str | Callable[[Any, Any], Value]) -> tuple[Callable[[Any, Any], Value], float]:
-    if isinstance(loss, str):
-        try:
-            return LOSSES[loss]
-        except KeyError:
-            known = ", ".join(repr(k) for k in LOSSES)
-            raise ValueError(
-                f"fit: unknown loss {loss!r}; use one of {known} or a callable"
-            ) from None
-    if callable(loss):
-        return loss, 0.5
-    raise TypeError(f"fit: loss must be a name or a callable, got {type(loss).__name__}")
 
 
 def _check_model(model: Module, X: np.ndarray) -> int:

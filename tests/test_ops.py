@@ -611,50 +611,6 @@ def test_the_power_primitives_say_which_is_which_and_keep_their_old_names() -> N
     assert (2.0**y).op is autograd.ops.PowVariable
 
 
-def _imports(path: str) -> set[str]:
-    """The modules and names a file imports at its top level."""
-    import ast
-    import pathlib
-
-    tree = ast.parse(pathlib.Path(path).read_text())
-    found = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-    return found
-
-
-def test_the_only_import_cycle_in_the_engine_core_is_value_and_ops() -> None:
-    root = pathlib_root()
-    graph = _imports(f"{root}/autograd/graph.py")
-    assert not {m for m in graph if m.startswith(("autograd.ops", "autograd.draw"))}
-    ops = _imports(f"{root}/autograd/ops.py")
-    assert {m for m in ops if m.startswith("autograd")} <= {"autograd.value"} | {
-        m for m in ops if m.startswith("autograd.value.")
-    }
-
-
-def test_nn_imports_only_public_names_of_autograd() -> None:
-    import pathlib
-
-    for path in sorted((pathlib.Path(pathlib_root()) / "nn").glob("*.py")):
-        private = {
-            m
-            for m in _imports(str(path))
-            if m.startswith("autograd")
-            and any(part.startswith("_") and not part.endswith("__") for part in m.split("."))
-        }
-        assert not private, f"{path.name} imports {private}"
-
-
-def pathlib_root() -> str:
-    import pathlib
-
-    return str(pathlib.Path(autograd.__file__).resolve().parent.parent)
-
-
 # ---------------------------------------------------------------------------
 # The operations for more than two classes, at their edges.
 # ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -93,3 +94,105 @@ def test_sdist_carries_every_file_the_test_suite_needs(dist: Path) -> None:
 def test_changelog_has_a_section_for_the_current_version() -> None:
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{autograd.__version__}]" in text
+
+
+# ---------------------------------------------------------------------------
+# How the modules import one another.
+# ---------------------------------------------------------------------------
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules (and module.name) a file imports anywhere in it, for use at run time.
+
+    Imports inside functions count; those under `if TYPE_CHECKING:` (type hints) do not.
+    """
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                for other in child.orelse:
+                    visit(other)
+                continue
+            if isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                found.add(child.module)
+                found.update(f"{child.module}.{a.name}" for a in child.names)
+            elif isinstance(child, ast.Import):
+                found.update(a.name for a in child.names)
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each module of autograd and nn → the modules of autograd and nn it imports."""
+    files = {
+        f"{pkg}.{p.stem}": p
+        for pkg in ("autograd", "nn")
+        for p in (ROOT / pkg).glob("*.py")
+        if p.stem != "__init__"
+    }
+    return {
+        name: {m if m in files else m.rpartition(".")[0] for m in _imports(path)}
+        & set(files) - {name}
+        for name, path in files.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_only_import_cycle_is_value_and_ops() -> None:
+    assert _cycles(_module_graph()) == [{"autograd.value", "autograd.ops"}]
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("import b\n")
+    (tmp_path / "b.py").write_text("def f():\n    from c import x\n")
+    (tmp_path / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import d\nimport a\n"
+    )
+    (tmp_path / "d.py").write_text("import c\n")
+    graph = {name: _imports(tmp_path / f"{name}.py") & {"a", "b", "c", "d"} for name in "abcd"}
+    assert _cycles(graph) == [{"a", "b", "c"}]  # d → c, but c → d only for type hints
+
+
+def test_nn_imports_only_public_names_of_autograd() -> None:
+    for path in sorted((ROOT / "nn").glob("*.py")):
+        private = {
+            m
+            for m in _imports(path)
+            if m.startswith("autograd")
+            and any(part.startswith("_") and not part.endswith("__") for part in m.split("."))
+        }
+        assert not private, f"{path.name} imports {private}"
