@@ -544,8 +544,8 @@ def shared_options() -> dict[str, _Parser]:
     return {"seed": seed, "load": load, "epochs": epochs, "sample": sample, "model": model}
 
 
-# Commands that live in modules of their own. Each module's add_command(subparsers,
-# formatter, shared options) adds its subparser; a new command is one more name here.
+# Commands that live in modules of their own. Each module's add_command(command) adds its
+# subparser with build_parser's `command`; a new command is one more name here.
 EXTENSIONS = ("nn.stepper", "nn.playground", "nn.compiled")
 
 
@@ -570,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(
         name: str, run: Callable[[argparse.Namespace], int], *parents: str, **kw: Any
     ) -> Any:
+        """A subcommand `name` that runs `run`, takes the shared options named, and `kw`."""
         p = sub.add_parser(
             name, formatter_class=_HelpFormatter, parents=[shared[k] for k in parents], **kw
         )
@@ -671,7 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: from --out's suffix)",
     )
     for module in EXTENSIONS:
-        importlib.import_module(module).add_command(sub, _HelpFormatter, shared)
+        importlib.import_module(module).add_command(command)
     for subparser in sub.choices.values():
         subparser.set_defaults(parser=subparser)
     return parser

@@ -131,16 +131,12 @@ def compile_step(
     return CompiledStep(model, loss)
 
 
-def add_command(
-    sub: argparse._SubParsersAction,
-    formatter: type[argparse.HelpFormatter],
-    shared: dict[str, argparse.ArgumentParser],
-) -> None:
-    """Register `code` on the CLI's subparsers: it prints the lesson network's compiled step."""
-    p = sub.add_parser(
+def add_command(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register `code` with the CLI: it prints the lesson network's compiled step."""
+    p = command(
         "code",
-        formatter_class=formatter,
-        parents=[shared["seed"]],
+        run_code,
+        "seed",
         help="print the lesson network's training step as the numpy code it compiles to",
         description="Trace one step of the red/green/purple network on a batch of the alien data\n"
         "and print the program autograd.compile writes for it: the forward, then the\n"
@@ -154,7 +150,6 @@ def add_command(
         action="store_true",
         help="print the program as it runs: tall arrays stored by columns, large ones in buffers",
     )
-    p.set_defaults(run=run_code)
 
 
 def run_code(args: argparse.Namespace) -> int:

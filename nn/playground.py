@@ -18,6 +18,7 @@ import math
 import sys
 import threading
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -397,15 +398,11 @@ def run_playground(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_command(
-    sub: argparse._SubParsersAction,
-    formatter: type[argparse.HelpFormatter],
-    shared: dict[str, argparse.ArgumentParser],
-) -> None:
-    """Register `playground` on the CLI's subparsers (it takes none of the shared options)."""
-    p = sub.add_parser(
+def add_command(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register `playground` with the CLI."""
+    p = command(
         "playground",
-        formatter_class=formatter,
+        run_playground,
         help="turn the network's nine knobs in a browser and watch the gradients",
         description="Start a local web server with the playground: the data and the decision "
         "surface,\nthe nine parameters as sliders with their gradients, gradient-descent steps, "
@@ -419,4 +416,3 @@ def add_command(
         help="address to serve on (others can reach it if not 127.0.0.1)",
     )
     p.add_argument("--open", action="store_true", help="also open the page in a browser")
-    p.set_defaults(run=run_playground)

@@ -7,6 +7,7 @@ animated GIF) for the log loss of the red/green/purple network on one sample.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from autograd import Value
@@ -40,20 +41,17 @@ def run_step(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_command(
-    sub: argparse._SubParsersAction,
-    formatter: type[argparse.HelpFormatter],
-    shared: dict[str, argparse.ArgumentParser],
-) -> None:
-    """Register `step` on the CLI's subparsers."""
-    p = sub.add_parser(
+def add_command(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register `step` with the CLI."""
+    p = command(
         "step",
-        formatter_class=formatter,
-        parents=[shared["sample"], shared["seed"], shared["load"]],
+        run_step,
+        "sample",
+        "seed",
+        "load",
         help="the backward pass step by step, as a page or an animated GIF",
         description="Write the red/green/purple network's backward pass for one sample, one\n"
         "node at a time: an HTML page that works offline (Prev, Next, Play, the arrow keys;\n"
         "click a node for its chain rule) or, for a .gif path, an animated GIF. Needs `dot`.",
     )
     p.add_argument("--out", default="backprop.html", metavar="FILE", help="an .html or a .gif path")
-    p.set_defaults(run=run_step)
