@@ -1,6 +1,6 @@
 """The program that runs for very tall inputs: the step done a block of columns at a time.
 
-Stored by columns (see the layout pass in `autograd.codegen`), most lines of a step
+Stored by columns (see the layout pass in `autograd.fastcode`), most lines of a step
 are local to a column: elementwise arithmetic, and small matrices times the stored
 columns. At 10⁶ columns each such line streams megabytes through memory, and memory,
 not arithmetic, sets the time. Here those lines run on one block of columns after

@@ -30,11 +30,11 @@ Design:
   and raises instead of warning.
 - **no_grad** blocks inside f are recorded too, as forward-only lines, and so are
   `Value(v)` and `v.detach()` of a traced v.
-- **Speed** is the generator's (`autograd.codegen`): dead code removed, numpy called
-  directly, row sums as matrix–vector products. `step.source` is the program as the
-  lesson writes it; `step.run_source`, the one that runs, stores tall matrices by
-  columns and keeps large arrays in buffers reused from call to call
-  (`autograd.lowering`): the same operations on the same numbers. Past
+- **Speed** is the generator's: dead code removed, numpy called directly, row sums
+  as matrix–vector products. `step.source` is the program as the lesson writes it
+  (`autograd.codegen`); `step.run_source`, the one that runs (`autograd.fastcode`),
+  stores tall matrices by columns and keeps large arrays in buffers reused from call
+  to call (`autograd.lowering`): the same operations on the same numbers. Past
   `autograd.blocks.TALLEST` rows a step that allows it runs a block of columns at a
   time (`autograd.blocks`): the same numbers but for the order its sums add up. The last program
   stored runs, from its first replay on, behind a guard written for its inputs
@@ -71,7 +71,8 @@ from typing import Any
 import numpy as np
 
 from autograd import value as _value_module
-from autograd.codegen import Generator, Node, Program, is_primitive, shape_and_dtype
+from autograd.codegen import Node, Program, is_primitive, shape_and_dtype
+from autograd.fastcode import FastGenerator
 from autograd.functional import _argnums, value_and_grad
 from autograd.graph import _mode, enable_grad, gradients, is_grad_enabled
 from autograd.value import Primitive, Value, _trace, as_data
@@ -749,7 +750,7 @@ class Compiled:
                 by_value.get(id(w)) or Node("leaf", *shape_and_dtype(w.data), w.name or "")
                 for w in wrt
             ]
-            generator = Generator(order, root, wrt_nodes, arg_list, single, aux_node)
+            generator = FastGenerator(order, root, wrt_nodes, arg_list, single, aux_node)
             program, leaves = generator.generate()
             # float32 sums taken in another order (a @ for a sum of products) round apart
             rel = 1e-5 if any(n.dtype == np.float32 for n in order) else 1e-9

@@ -16,8 +16,8 @@ import autograd
 import nn
 from autograd import Primitive, Value, no_grad, ops, value_and_grad
 from autograd.blocks import TALLEST
-from autograd.codegen import TALL
 from autograd.compile import CompileError, CompileWarning
+from autograd.fastcode import TALL
 from autograd.lowering import BIG
 from autograd.testing import seed_for
 from nn.compiled import compile_step

@@ -11,8 +11,8 @@ import pytest
 
 import autograd
 from autograd import Primitive, Value, ops, value_and_grad
-from autograd.codegen import TALL
 from autograd.compile import CompileWarning
+from autograd.fastcode import TALL
 from nn.compiled import compile_step
 from nn.datasets import alien_sentiment
 from nn.losses import log_loss

@@ -102,10 +102,10 @@ def test_masking_keeps_the_numbers_that_do_not_depend_on_the_machine():
 
 
 def test_the_readmes_sizes_for_the_program_that_runs_are_the_codes() -> None:
-    from autograd import blocks, codegen, lowering
+    from autograd import blocks, fastcode, lowering
 
     text = " ".join(README.read_text(encoding="utf-8").split())
-    assert f"tall matrix ({codegen.TALL:,} rows or more)" in text
+    assert f"tall matrix ({fastcode.TALL:,} rows or more)" in text
     assert f"large arrays ({lowering.BIG:,} numbers or more)" in text
     assert f"past {blocks.TALLEST:,} rows" in text
     assert f"a block of {blocks.BLOCK:,} columns at a time" in text
