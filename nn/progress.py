@@ -95,12 +95,14 @@ class ProgressBar:
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
         self.total = total
-        # With no width given, the line is kept to the terminal's columns (cut if it must be).
-        self.columns = shutil.get_terminal_size((80, 24)).columns if width is None else None
-        self.width = self._fitting_width() if width is None else width
-        self.interval = interval
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = bool(enabled and isatty is not None and isatty())
+        # With no width given, the line is kept to the terminal's columns (cut if it must be);
+        # a silent bar does not ask for them.
+        known = width is None and self.enabled
+        self.columns = shutil.get_terminal_size((80, 24)).columns if known else None
+        self.width = self._fitting_width() if width is None else width
+        self.interval = interval
         self.start = time.perf_counter()
         self.last_draw = -float("inf")
         self.drawn = False
