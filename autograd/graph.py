@@ -8,8 +8,9 @@ Both context managers restore what they found, in their thread.
 This module sits below `autograd.value` and does not import it: it knows a node
 by the layout `Value.__slots__` describes (inputs in `_a` and `_b`, the op in
 `_op`, the gradient in `_grad`), and tells a node from raw data by its type,
-which it takes from the root it is given (`Node` is the marker base class that
-drawing and explaining test with `isinstance`).
+which it takes from the root it is given. `Node` is Value's empty base class:
+drawing and text tell a Value from raw data with `is_node`, and import Value for
+type hints only.
 """
 
 from __future__ import annotations
