@@ -16,7 +16,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd import graph as _graph
+
+# push_mode and pop_mode were defined here before graph kept the mode: still importable from here.
 from autograd.graph import _MANY, Node, _mode
+from autograd.graph import pop_mode as pop_mode
+from autograd.graph import push_mode as push_mode
 
 Data = Any  # a Python float, a numpy float32 scalar, or a float ndarray
 Index = Any  # an int, a slice, an integer array, or a tuple of them

@@ -864,3 +864,15 @@ def test_a_graph_made_in_scopes_is_freed_by_reference_counting_alone() -> None:
     finally:
         if was:
             gc.enable()
+
+
+def test_the_mode_functions_moved_to_graph_are_still_importable_from_value() -> None:
+    from autograd import graph, value
+
+    assert value.push_mode is graph.push_mode and value.pop_mode is graph.pop_mode
+    value.push_mode(False, None)
+    try:
+        assert not autograd.is_grad_enabled()
+    finally:
+        value.pop_mode()
+    assert autograd.is_grad_enabled()
