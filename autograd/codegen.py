@@ -294,7 +294,8 @@ class Generator:
             axis, keepdims = xs[1], xs[2]
             if axis is None and not keepdims:
                 return f"{a}.sum()"
-            if axis in (0, -2, (0,), (-2,)) and not keepdims and len(xs[0].shape) == 2:
+            rows = axis in (0, -2, (0,), (-2,)) and not keepdims and len(xs[0].shape) == 2
+            if rows and not self.any_float32:  # float32 sums as the eager step's, in its order
                 return f"{self.ones(xs[0].shape[0], node.dtype)} @ {a}"
             return f"{a}.sum(axis={names[1]}{', keepdims=True' if keepdims else ''})"
         if op is ops.Reshape and xs[0].shape:
@@ -434,16 +435,19 @@ class Generator:
         to = tuple(target.shape)
         if shape is None:
             return f"fit({expr}, {self.constant(to)}, {self.constant(target.dtype)})"
+        # A sum of products as @ adds in another order than numpy's sum: float32 rounds apart
+        # (past 10⁴ numbers, by more than the compiler's check allows), so it sums as eagerly.
+        dot = not self.any_float32
         if shape != to:
             if to == ():
                 product = expr.split(" * ")
-                if len(product) == 2 and len(shape) == 1 and all(_is_name(p) for p in product):
+                if dot and len(product) == 2 and len(shape) == 1 and all(map(_is_name, product)):
                     expr = f"{product[0]} @ {product[1]}"  # Σ g·x as one dot product, no temporary
                 else:
                     expr = f"{expr}.sum()" if _is_name(expr) else f"({expr}).sum()"
             else:
                 lead = len(shape) - len(to)
-                if lead == 1 and len(shape) == 2:
+                if dot and lead == 1 and len(shape) == 2:
                     expr = f"{self.ones(shape[0], target.dtype)} @ {_wrap(expr)}"
                 elif lead:
                     expr = f"({expr}).sum(axis={self.constant(tuple(range(lead)))})"

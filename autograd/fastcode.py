@@ -100,6 +100,8 @@ class FastGenerator(Generator):
     # against 128 µs, numpy 2.) Shapes stay those of the trace; only the code changes.
     def plan_layout(self) -> int:
         """N when every operation on a tall matrix can be written transposed, else 0."""
+        if self.any_float32:  # its sums along stored rows would round apart from the eager ones
+            return 0
         nodes = [*self.args, *self.order]
         talls = {n.shape[0] for n in nodes if len(n.shape) == 2 and n.shape[0] >= TALL}
         if len(talls) != 1:

@@ -283,6 +283,25 @@ def test_large_float32_arrays_agree_with_eager_to_float32_rounding() -> None:
     assert replays(step)
 
 
+def test_a_float32_step_over_a_tall_batch_sums_as_eagerly_and_so_compiles() -> None:
+    # Sums over 2·10⁴ rows as matrix products (or by stored columns) round apart from numpy's
+    # sums in float32 by more than the check allows: such a step fell back to eager.
+    def f(W1: Any, b1: Any, W2: Any, X: Any) -> Value:
+        h = (Value(X) @ W1 + b1).tanh()
+        return ((h @ W2).sigmoid().sum(axis=0) * 2.0).sum() + (W1 * W1).mean()
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20 * TALL, 2)).astype(np.float32)
+    params = [rng.normal(size=s).astype(np.float32) for s in ((2, 8), (8,), (8, 1))]
+    step = autograd.compile(f, argnums=(0, 1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to eager
+        for _ in range(2):
+            (v, g), (u, h) = step(*params, X), value_and_grad(f, (0, 1, 2))(*params, X)
+            assert v == u and all(np.array_equal(a, b) for a, b in zip(g, h, strict=True))
+    assert replays(step)
+
+
 def test_large_arrays_are_kept_in_buffers_with_the_same_numbers() -> None:
     net, X, y = lesson(n=2 * BIG)
     step = compile_step(net)
