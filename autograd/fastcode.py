@@ -48,7 +48,7 @@ class FastGenerator(Generator):
         run = self._body(active, leaves) if self.plan_layout() else readable
         run = _reuse(run)  # self.shapes are now the run program's
         by_blocks = None
-        if self.rows >= blocks.TALLEST and not self.any_float32:
+        if self.rows >= blocks.TALLEST:  # (never for float32: see plan_layout)
             by_blocks = blocks.blocked(
                 run, self.shapes, self.shape_of_code, self.rows, self.constants, self._block_buffers
             )
@@ -79,10 +79,10 @@ class FastGenerator(Generator):
     def prologue(self, leaves: list[Node]) -> list[str]:
         """Each tall input stored by its columns (or read transposed by @ alone)."""
         lines = []
-        for x in [*self.args, *leaves]:
-            if self.rows and self.is_tall(tuple(x.shape)) and self._only_multiplied(x):
+        for x in [*self.args, *leaves] if self.rows else []:
+            if self.is_tall(tuple(x.shape)) and self._only_multiplied(x):
                 lines.append(f"{x.text} = {x.text}.T  # read by @ alone, which takes it as it is")
-            elif self.rows and self.is_tall(tuple(x.shape)):
+            elif self.is_tall(tuple(x.shape)):
                 transposed = f"{x.text} = np.ascontiguousarray({x.text}.T)"
                 lines.append(f"{transposed}  # stored as its columns, one row each")
         return lines
@@ -231,9 +231,7 @@ class FastGenerator(Generator):
         else:  # (N, 1) from (N, k): stored (1, N)
             total = f"{self.ones(k, target.dtype)} @ {_wrap(expr)}"
             total = f"({total})[None, :]"
-        if self.any_float32:
-            total = f"cast({total}, {self.constant(target.dtype)})"
-        return total
+        return total  # float64: plan_layout stores nothing transposed in a float32 step
 
     # ---- in place, for tall arrays ---------------------------------------------------
     def assign(self, name: str, expr: str, node: Node, note: str) -> list[str]:
@@ -245,7 +243,7 @@ class FastGenerator(Generator):
         step of a chain writes only into the array its first line made.
         """
         stored = self.stored(node)
-        if not self.rows or self.any_float32 or stored is None or math.prod(stored) < TALL:
+        if not self.rows or stored is None or math.prod(stored) < TALL:
             return [f"{name} = {expr}{note}"]
         spine: list[tuple[str, ast.expr]] = []
         tree = ast.parse(expr, mode="eval").body

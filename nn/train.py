@@ -104,7 +104,7 @@ def fit(
     if ahead:  # the program reads X by columns (each a row of X.T): stored so, they are read
         X = np.asfortranarray(X)  # in place instead of copied on every call (10% at 10⁴ rows)
     gradients: tuple[Any, ...] | None = None  # the next step's, computed at these parameters
-    positive = y == 1.0 if classes == 1 else y  # what _accuracy reads, made once
+    positive = y == 1.0 if ahead and classes == 1 else y  # what _accuracy reads, made once
 
     history = History()
     bar = make_progress(epochs, enabled=progress)

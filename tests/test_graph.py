@@ -876,3 +876,27 @@ def test_the_mode_functions_moved_to_graph_are_still_importable_from_value() -> 
     finally:
         value.pop_mode()
     assert autograd.is_grad_enabled()
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="counts CPython's references")
+def test_an_array_leaf_only_the_graph_holds_gets_no_gradient_computed() -> None:
+    # `Value(X) @ W`: nobody can ask for that Value(X)'s gradient, so its vjp is not called;
+    # a leaf that a name still holds gets its gradient as usual.
+    calls: list[str] = []
+
+    class Times(autograd.Primitive):
+        forward = staticmethod(lambda a, b: a * b)
+        grads = (
+            lambda g, out, a, b: calls.append("a") or g * b,
+            lambda g, out, a, b: calls.append("b") or g * a,
+        )
+
+    w = Value(np.array([2.0, 3.0]))
+    Times.apply(Value(np.array([1.0, 4.0])), w).sum().backward()
+    assert calls == ["b"]
+    np.testing.assert_array_equal(w.grad, [1.0, 4.0])
+    calls.clear()
+    x = Value(np.array([1.0, 4.0]))
+    Times.apply(x, w).sum().backward()
+    assert sorted(calls) == ["a", "b"]
+    np.testing.assert_array_equal(x.grad, [2.0, 3.0])
